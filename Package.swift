@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (each depends only on those below it; see ARCHITECTURE.md):
+//   ram -> Viewer -> TerminalUI, RAMModel -> Imaging -> TensorCore -> C system libraries
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "ram",
+    products: [
+        .executable(name: "ram", targets: ["ram"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        // ncursesw.pc only adds -D flags that SwiftPM rejects; the headers are in /usr/include.
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        // libpng's classic API with setjmp kept inside C.
+        .target(name: "CPNGClassic", dependencies: ["CPNG"]),
+
+        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: release),
+        .target(name: "Imaging", dependencies: ["TensorCore", "CPNGClassic"], swiftSettings: release),
+        .target(name: "RAMModel", dependencies: ["TensorCore", "Imaging"], swiftSettings: release),
+        .target(name: "TerminalUI", dependencies: ["Imaging", "CNcursesw"], swiftSettings: release),
+        .target(
+            name: "Viewer", dependencies: ["TerminalUI", "RAMModel", "Imaging", "TensorCore"],
+            swiftSettings: release),
+        .executableTarget(
+            name: "ram",
+            dependencies: [
+                "Viewer", "RAMModel", "Imaging", "TensorCore", "TerminalUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: release),
+
+        .target(name: "TestSupport", dependencies: ["TensorCore", "Imaging", "RAMModel"], path: "Sources/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RAMModelTests", dependencies: ["RAMModel", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "TestSupport"]),
+        .testTarget(name: "ViewerTests", dependencies: ["Viewer", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

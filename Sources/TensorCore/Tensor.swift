@@ -48,6 +48,17 @@ public struct Tensor: Sendable, Equatable {
         self.width = width
     }
 
+    /// Becomes a copy of `other`, reusing this tensor's storage (no allocation once it is
+    /// large enough), unlike `self = other`, which shares and later copies on write.
+    public mutating func assign(_ other: Tensor) {
+        reshape(channels: other.channels, height: other.height, width: other.width)
+        data.withUnsafeMutableBufferPointer { d in
+            other.data.withUnsafeBufferPointer { s in
+                if s.count > 0 { d.baseAddress!.update(from: s.baseAddress!, count: s.count) }
+            }
+        }
+    }
+
     /// Channels [from, from + count) as a new tensor.
     public func channelSlice(_ from: Int, _ count: Int) -> Tensor {
         precondition(from >= 0 && count >= 0 && from + count <= channels)

@@ -1,0 +1,37 @@
+import Foundation
+import TensorCore
+
+/// A weights file as loaded: configuration (from `__metadata__["config"]`), the bound
+/// weight tree and the model card (free JSON, kept as text).
+public struct RAMModelFile: Sendable {
+    public let path: String
+    public let weights: RAMWeights
+    public let card: String?
+    public let dtype: String
+
+    public var configuration: RAMConfiguration { weights.configuration }
+
+    public init(path: String) throws {
+        let file: Safetensors.File
+        do { file = try Safetensors.read(path: path) } catch let e as Safetensors.Error {
+            throw RAMError.weights(e.description)
+        }
+        self.path = path
+        if let format = file.metadata["format"], format != "ram" {
+            throw RAMError.weights("\(path): metadata format is \"\(format)\", expected \"ram\"")
+        }
+        guard let cfgText = file.metadata["config"] else {
+            throw RAMError.weights("\(path): no \"config\" in the safetensors metadata; convert checkpoints with training/convert_checkpoint.py")
+        }
+        let cfg: RAMConfiguration
+        do { cfg = try JSONDecoder().decode(RAMConfiguration.self, from: Data(cfgText.utf8)) } catch {
+            throw RAMError.weights("\(path): metadata \"config\" is not a valid configuration (\(error))")
+        }
+        do { weights = try RAMWeights(configuration: cfg, tensors: file.tensors) } catch let e as RAMError {
+            throw RAMError.weights("\(path): \(e.description)")
+        }
+        card = file.metadata["card"]
+        let dtypes = Set(file.tensors.values.filter { $0.dtype != .i64 }.map { $0.dtype.rawValue })
+        dtype = dtypes.sorted().joined(separator: "+")
+    }
+}

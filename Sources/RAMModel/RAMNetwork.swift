@@ -1,0 +1,80 @@
+import TensorCore
+
+/// The RAM forward pass, in the order of the paper's figure (docs/NETWORK.md).
+public struct RAMNetwork: Sendable {
+    public let weights: RAMWeights
+    public init(weights: RAMWeights) { self.weights = weights }
+
+    public var configuration: RAMConfiguration { weights.configuration }
+
+    /// Restores a (3, H, W) image in [0, 1]. Any H×W ≥ 1: reflect-padded to a multiple of 8
+    /// and cropped back. Taps named in `taps` are returned at their level's padded size.
+    public func forward(_ input: Tensor, workspace ws: Workspace = Workspace(), taps: TapRequest = .none)
+        -> (output: Tensor, taps: [String: Tensor])
+    {
+        precondition(input.channels == 3, "RAM takes 3 channels, got \(input.channels)")
+        let h = input.height, w = input.width
+        let d = configuration.dim
+        var captured: [String: Tensor] = [:]
+        // Pad to a multiple of 8 (three 2× downsamplings).
+        Layout.reflectPad(input, bottom: (8 - h % 8) % 8, right: (8 - w % 8) % 8, into: &ws.padded)
+
+        // Encoder.
+        Conv.conv3x3(ws.padded, weight: weights.patchEmbed, outChannels: d, into: &ws.x, scratch: &ws.conv3Scratch)
+        run(weights.encoder1, ws, taps, &captured)
+        ws.e1.assign(ws.x)                                                          // (d, H, W)
+        downsample(ws, weights.down12, width: d)
+        run(weights.encoder2, ws, taps, &captured)
+        ws.e2.assign(ws.x)                                                          // (2d, H/2, W/2)
+        downsample(ws, weights.down23, width: 2 * d)
+        run(weights.encoder3, ws, taps, &captured)
+        ws.e3.assign(ws.x)                                                          // (4d, H/4, W/4)
+        downsample(ws, weights.down34, width: 4 * d)
+        run(weights.latent, ws, taps, &captured)                              // (8d, H/8, W/8)
+
+        // Decoder.
+        Conv.pointwise(ws.x, weight: weights.reduceDim3, outChannels: 4 * d, into: &ws.t1)
+        ws.x.assign(ws.t1)
+        upsample(ws, weights.up43, width: 4 * d)                              // (2d, H/4, W/4)
+        Layout.concat(ws.x, ws.e3, into: &ws.t1)                              // (6d)
+        Conv.pointwise(ws.t1, weight: weights.reduceChan3, outChannels: 4 * d, into: &ws.x)
+        run(weights.decoder3, ws, taps, &captured)
+        upsample(ws, weights.up32, width: 4 * d)                              // (2d, H/2, W/2)
+        Layout.concat(ws.x, ws.e2, into: &ws.t1)                              // (4d)
+        Conv.pointwise(ws.t1, weight: weights.reduceChan2, outChannels: 2 * d, into: &ws.x)
+        run(weights.decoder2, ws, taps, &captured)
+        upsample(ws, weights.up21, width: 2 * d)                              // (d, H, W)
+        Layout.concat(ws.x, ws.e1, into: &ws.t1)                              // (2d)
+        ws.x.assign(ws.t1)
+        run(weights.decoder1, ws, taps, &captured)
+        run(weights.refinement, ws, taps, &captured)
+
+        // Output: conv to RGB plus the (padded) input, cropped back.
+        Conv.conv3x3(ws.x, weight: weights.output, outChannels: 3, into: &ws.t1, scratch: &ws.conv3Scratch)
+        add(&ws.t1, ws.padded)
+        let out = (ws.t1.height == h && ws.t1.width == w) ? ws.t1 : Layout.crop(ws.t1, y0: 0, x0: 0, height: h, width: w)
+        return (out, captured)
+    }
+
+    private func run(_ blocks: [BlockWeights], _ ws: Workspace, _ taps: TapRequest,
+                     _ captured: inout [String: Tensor]) {
+        for b in blocks { b.forward(ws, taps: taps, captured: &captured) }
+    }
+
+    /// conv3×3 c → c/2, PixelUnshuffle(2) → (2c, H/2, W/2).
+    private func downsample(_ ws: Workspace, _ weight: [Float], width c: Int) {
+        Conv.conv3x3(ws.x, weight: weight, outChannels: c / 2, into: &ws.t1, scratch: &ws.conv3Scratch)
+        Layout.pixelUnshuffle(ws.t1, 2, into: &ws.x)
+    }
+
+    /// conv3×3 c → 2c, PixelShuffle(2) → (c/2, 2H, 2W).
+    private func upsample(_ ws: Workspace, _ weight: [Float], width c: Int) {
+        Conv.conv3x3(ws.x, weight: weight, outChannels: 2 * c, into: &ws.t1, scratch: &ws.conv3Scratch)
+        Layout.pixelShuffle(ws.t1, 2, into: &ws.x)
+    }
+
+    /// Every tap name this network can produce, in forward order.
+    public var tapNames: [String] {
+        weights.blocks.flatMap { b in TapBranch.allCases.map { "\(b.name).\($0.rawValue)" } }
+    }
+}

@@ -1,0 +1,41 @@
+import COpenBLAS
+
+/// The only file that talks to OpenBLAS. Every matrix here is row-major.
+///
+/// How the network maps onto sgemm:
+/// - a 1×1 convolution with weight (O, C) over an input (C, H·W) is one call,
+///   M = O, N = H·W, K = C;
+/// - a 3×3 convolution is nine accumulating calls over shifted views of a zero-padded
+///   input (see `Convolution.swift`);
+/// - channel attention's q·kᵀ (c×c) and A·v per head are one call each.
+public enum Gemm {
+    /// C(M×N) = alpha · op(A) · op(B) + beta · C, with leading dimensions lda/ldb/ldc.
+    @inlinable
+    public static func sgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Threads OpenBLAS may use for one call (1 is often faster for skinny shapes).
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// OpenBLAS' build configuration and the core it detected, for `ram bench`.
+    public static var configuration: String {
+        let config = openblas_get_config().map { String(cString: $0) } ?? "?"
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "?"
+        return "\(config) (core \(core))"
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import TensorCore
+
+/// Obvious reference implementations of the fast kernels, used only by tests.
+/// Written for clarity (direct loops, double accumulation), never for speed.
+public enum Naive {
+    /// Grouped 2-D convolution, zero padding k/2, stride 1, no bias.
+    /// weight: (O, C/groups, k, k).
+    public static func conv2d(_ x: Tensor, weight: [Float], outChannels o: Int, kernel k: Int, groups: Int = 1) -> Tensor {
+        let c = x.channels, h = x.height, w = x.width, r = k / 2
+        let cpg = c / groups, opg = o / groups
+        var out = Tensor(channels: o, height: h, width: w)
+        for oc in 0..<o {
+            let g = oc / opg
+            for y in 0..<h {
+                for xx in 0..<w {
+                    var s = 0.0
+                    for icg in 0..<cpg {
+                        let ic = g * cpg + icg
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let iy = y + ky - r, ix = xx + kx - r
+                                if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                                s += Double(weight[((oc * cpg + icg) * k + ky) * k + kx]) * Double(x[ic, iy, ix])
+                            }
+                        }
+                    }
+                    out[oc, y, xx] = Float(s)
+                }
+            }
+        }
+        return out
+    }
+
+    public static func layerNormChannels(_ x: Tensor, weight: [Float], bias: [Float], eps: Double = 1e-5) -> Tensor {
+        var out = x
+        for y in 0..<x.height {
+            for xx in 0..<x.width {
+                var m = 0.0
+                for c in 0..<x.channels { m += Double(x[c, y, xx]) }
+                m /= Double(x.channels)
+                var v = 0.0
+                for c in 0..<x.channels { v += pow(Double(x[c, y, xx]) - m, 2) }
+                v /= Double(x.channels)
+                for c in 0..<x.channels {
+                    out[c, y, xx] = Float((Double(x[c, y, xx]) - m) / (v + eps).squareRoot() * Double(weight[c]) + Double(bias[c]))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Channel attention on q, k, v tensors of (heads·ch, H, W).
+    public static func channelAttention(q: Tensor, k: Tensor, v: Tensor, heads: Int, temperature: [Float]) -> Tensor {
+        let ch = q.channels / heads, n = q.plane
+        var out = Tensor(channels: q.channels, height: q.height, width: q.width)
+        func norm(_ t: Tensor, _ row: Int) -> Double {
+            var s = 0.0
+            for i in 0..<n { s += pow(Double(t.data[row * n + i]), 2) }
+            return max(s.squareRoot(), 1e-12)
+        }
+        for h in 0..<heads {
+            for i in 0..<ch {
+                let qi = h * ch + i
+                var logits = [Double](repeating: 0, count: ch)
+                for j in 0..<ch {
+                    let kj = h * ch + j
+                    var s = 0.0
+                    for p in 0..<n { s += Double(q.data[qi * n + p]) * Double(k.data[kj * n + p]) }
+                    logits[j] = s / (norm(q, qi) * norm(k, kj)) * Double(temperature[h])
+                }
+                let m = logits.max()!
+                let e = logits.map { exp($0 - m) }
+                let z = e.reduce(0, +)
+                for p in 0..<n {
+                    var s = 0.0
+                    for j in 0..<ch { s += e[j] / z * Double(v.data[(h * ch + j) * n + p]) }
+                    out.data[qi * n + p] = Float(s)
+                }
+            }
+        }
+        return out
+    }
+
+    public static func pixelShuffle(_ x: Tensor, _ r: Int) -> Tensor {
+        var out = Tensor(channels: x.channels / (r * r), height: x.height * r, width: x.width * r)
+        for c in 0..<out.channels { for y in 0..<out.height { for xx in 0..<out.width {
+            out[c, y, xx] = x[c * r * r + (y % r) * r + (xx % r), y / r, xx / r]
+        } } }
+        return out
+    }
+
+    public static func pixelUnshuffle(_ x: Tensor, _ r: Int) -> Tensor {
+        var out = Tensor(channels: x.channels * r * r, height: x.height / r, width: x.width / r)
+        for c in 0..<x.channels { for y in 0..<x.height { for xx in 0..<x.width {
+            out[c * r * r + (y % r) * r + (xx % r), y / r, xx / r] = x[c, y, xx]
+        } } }
+        return out
+    }
+
+    public static func gelu(_ x: Float) -> Float { Float(0.5 * Double(x) * (1 + erf(Double(x) / 2.0.squareRoot()))) }
+}
+
+/// Deterministic pseudo-random tensors for tests (SplitMix64, uniform in [-1, 1)).
+public struct TestRandom {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> Float {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Float(z >> 40) / Float(1 << 24) * 2 - 1
+    }
+    public mutating func array(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in next() * scale } }
+    public mutating func tensor(_ c: Int, _ h: Int, _ w: Int, scale: Float = 1) -> Tensor {
+        Tensor(channels: c, height: h, width: w, data: array(c * h * w, scale: scale))
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import TensorCore
+
+@Suite struct KernelTests {
+    @Test(arguments: [(1, 1, 1), (7, 5, 3), (37, 7, 9), (129, 3, 5)])
+    func layerNormMatchesNaive(_ s: (Int, Int, Int)) {
+        var rng = TestRandom(seed: 1)
+        let x = rng.tensor(s.0, s.1, s.2, scale: 3)
+        let wt = rng.array(s.0), b = rng.array(s.0)
+        var out = Tensor(channels: 0, height: 0, width: 0)
+        Norm.layerNormChannels(x, weight: wt, bias: b, into: &out)
+        #expect(out.maxAbsDifference(Naive.layerNormChannels(x, weight: wt, bias: b)) < 1e-4)
+    }
+
+    @Test func layerNormLargePlaneUsesChunks() {
+        var rng = TestRandom(seed: 2)
+        let x = rng.tensor(5, 129, 67)
+        let wt = rng.array(5), b = rng.array(5)
+        var out = Tensor(channels: 0, height: 0, width: 0)
+        Norm.layerNormChannels(x, weight: wt, bias: b, into: &out)
+        #expect(out.maxAbsDifference(Naive.layerNormChannels(x, weight: wt, bias: b)) < 1e-4)
+    }
+
+    @Test func batchNormIsAffine() {
+        let x = Tensor(channels: 2, height: 1, width: 2, data: [1, 2, 3, 4])
+        var out = Tensor(channels: 0, height: 0, width: 0)
+        Norm.batchNorm(x, weight: [2, 1], bias: [0, 1], runningMean: [1, 3], runningVar: [4 - 1e-5, 1 - 1e-5], into: &out)
+        #expect(out.data.enumerated().allSatisfy { abs($0.element - [0, 1, 1, 2][$0.offset]) < 1e-5 })
+    }
+
+    @Test func channelMeanStdIsBiased() {
+        let x = Tensor(channels: 1, height: 1, width: 4, data: [1, 2, 3, 4])
+        let (m, s) = Norm.channelMeanStd(x)
+        #expect(abs(m[0] - 2.5) < 1e-6)
+        #expect(abs(s[0] - Float((1.25 + 1e-6).squareRoot())) < 1e-6)
+    }
+
+    @Test(arguments: [(1, 1, 1, 1), (2, 3, 7, 5), (4, 4, 37, 1), (1, 7, 16, 16)])
+    func attentionMatchesNaive(_ s: (Int, Int, Int, Int)) {
+        let (heads, ch, h, w) = s
+        var rng = TestRandom(seed: 3)
+        let q = rng.tensor(heads * ch, h, w), k = rng.tensor(heads * ch, h, w), v = rng.tensor(heads * ch, h, w)
+        let temp = (0..<heads).map { Float($0) * 0.5 + 0.7 }
+        let expected = Naive.channelAttention(q: q, k: k, v: v, heads: heads, temperature: temp)
+        var qm = q, km = k
+        var out = Tensor(channels: heads * ch, height: h, width: w)
+        qm.data.withUnsafeMutableBufferPointer { qb in
+            km.data.withUnsafeMutableBufferPointer { kb in
+                v.data.withUnsafeBufferPointer { vb in
+                    out.data.withUnsafeMutableBufferPointer { ob in
+                        ChannelAttention.apply(q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, heads: heads,
+                                               channelsPerHead: ch, n: h * w, temperature: temp, out: ob.baseAddress!)
+                    }
+                }
+            }
+        }
+        #expect(out.maxAbsDifference(expected) < 1e-5)
+    }
+
+    @Test func geluIsErfGelu() {
+        for x: Float in [-5, -1, -0.3, 0, 0.2, 1, 3.7] {
+            #expect(abs(Activation.gelu(x) - Naive.gelu(x)) < 1e-6)
+        }
+        #expect(abs(Activation.sigmoid(0) - 0.5) < 1e-7)
+    }
+
+    @Test(arguments: [(4, 1, 1), (8, 3, 5), (12, 37, 7)])
+    func pixelShuffleRoundTrip(_ s: (Int, Int, Int)) {
+        var rng = TestRandom(seed: 4)
+        let x = rng.tensor(s.0, s.1, s.2)
+        var up = Tensor(channels: 0, height: 0, width: 0), back = Tensor(channels: 0, height: 0, width: 0)
+        Layout.pixelShuffle(x, 2, into: &up)
+        #expect(up == Naive.pixelShuffle(x, 2))
+        Layout.pixelUnshuffle(up, 2, into: &back)
+        #expect(back == x)
+        #expect(back == Naive.pixelUnshuffle(up, 2))
+    }
+
+    @Test func interleavedSplitAndConcat() {
+        let x = Tensor(channels: 4, height: 1, width: 2, data: [0, 0, 1, 1, 2, 2, 3, 3])
+        var e = Tensor(channels: 0, height: 0, width: 0), o = Tensor(channels: 0, height: 0, width: 0)
+        Layout.splitInterleaved(x, even: &e, odd: &o)
+        #expect(e.data == [0, 0, 2, 2])
+        #expect(o.data == [1, 1, 3, 3])
+        var cat = Tensor(channels: 0, height: 0, width: 0)
+        Layout.concat(e, o, into: &cat)
+        #expect(cat.data == [0, 0, 2, 2, 1, 1, 3, 3])
+    }
+
+    @Test func reflectPadMatchesPyTorch() {
+        // torch.nn.functional.pad(arange(5), (0, 3), 'reflect') = [0,1,2,3,4,3,2,1]
+        let x = Tensor(channels: 1, height: 1, width: 5, data: [0, 1, 2, 3, 4])
+        var out = Tensor(channels: 0, height: 0, width: 0)
+        Layout.reflectPad(x, bottom: 0, right: 3, into: &out)
+        #expect(out.data == [0, 1, 2, 3, 4, 3, 2, 1])
+        let one = Tensor(channels: 1, height: 1, width: 1, data: [5])
+        Layout.reflectPad(one, bottom: 7, right: 7, into: &out)
+        #expect(out.count == 64 && out.data.allSatisfy { $0 == 5 })
+        #expect(Layout.reflectIndex(-1, 4) == 1 && Layout.reflectIndex(4, 4) == 2 && Layout.reflectIndex(7, 4) == 1)
+    }
+
+    @Test func reshapeKeepsCapacity() {
+        var t = Tensor(channels: 4, height: 8, width: 8)
+        let cap = t.data.capacity
+        t.reshape(channels: 1, height: 2, width: 2)
+        #expect(t.count == 4 && t.data.capacity == cap)
+        t.reshape(channels: 4, height: 8, width: 8)
+        #expect(t.data.capacity == cap)
+    }
+}

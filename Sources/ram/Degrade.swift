@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import Imaging
+
+struct Degrade: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Degrade an image with one of the five degradations (seeded, deterministic).",
+        discussion: """
+            KIND: noise:SIGMA (0–255 scale), rain:light|medium|heavy|LEVEL, haze:BETA,
+            blur (random camera shake) or blur:LENGTH[,ANGLE], lowlight:LEVEL (0–1).
+            """)
+
+    @Argument(help: "Input PNG (never written to).") var input: String
+    @Argument(help: "Output PNG.") var output: String
+    @Option(help: "The degradation, e.g. noise:25, rain:heavy, haze:1.2, blur:15,30, lowlight:0.5.") var kind: String
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @OptionGroup var inputOptions: InputOptions
+    @Flag(help: "Overwrite OUTPUT if it exists.") var force = false
+
+    func run() throws {
+        try runMain {
+            let d = try Degradation(parsing: kind)
+            try preflightOutput(output, force: force, inputs: [input])
+            let image = try inputOptions.read(input)
+            let out = d.apply(to: image, seed: seed)
+            try PNGCodec.save(out, to: output, force: force, inputs: [input])
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import RAMModel
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Degrade clean images, restore them, and score input and output (PSNR/SSIM).")
+
+    @Argument(help: "Clean reference PNGs.") var clean: [String]
+    @Option(help: "Comma-separated degradations (default: the standard five).") var kinds: String?
+    @Option(help: "Seed for the degradations (image i uses seed + i).") var seed: UInt64 = 0
+    @Option(help: "Centre-crop each image to this size first (0 = whole image).") var cropTo: Int = 0
+    @OptionGroup var weights: WeightsOptions
+    @OptionGroup var tiles: TileOptions
+    @OptionGroup var metrics: MetricOptions
+    @OptionGroup var inputOptions: InputOptions
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    struct Row: Codable {
+        var image: String, kind: String
+        var inputPSNR, inputSSIM, restoredPSNR, restoredSSIM: Double
+    }
+
+    func run() throws {
+        try runMain {
+            guard !clean.isEmpty else { throw UsageError(message: "give at least one clean PNG") }
+            let list: [Degradation] = try kinds.map { try $0.split(separator: ",", omittingEmptySubsequences: true)
+                .reduce(into: [String]()) { acc, part in
+                    // "blur:15,30" contains a comma: glue numeric tails back to the previous kind.
+                    if let f = part.first, f.isNumber || f == "-" || f == ".", !acc.isEmpty { acc[acc.count - 1] += "," + part } else { acc.append(String(part)) }
+                }.map { try Degradation(parsing: $0) } } ?? Degradation.standardFive
+            let model = try weights.load()
+            let restorer = tiles.restorer(model)
+            var rows: [Row] = []
+            for (i, path) in clean.enumerated() {
+                var ref = try inputOptions.read(path)
+                if cropTo > 0 {
+                    let w = min(cropTo, ref.width), h = min(cropTo, ref.height)
+                    ref = ref.cropped(x: (ref.width - w) / 2, y: (ref.height - h) / 2, width: w, height: h)
+                }
+                ref.alpha = nil
+                for d in list {
+                    let degraded = d.apply(to: ref, seed: seed + UInt64(i))
+                    let restored = try restorer.restore(degraded)!.clamped()
+                    rows.append(Row(image: URL(fileURLWithPath: path).lastPathComponent, kind: d.description,
+                                    inputPSNR: metrics.psnrOf(degraded, ref), inputSSIM: metrics.ssimOf(degraded, ref),
+                                    restoredPSNR: metrics.psnrOf(restored, ref), restoredSSIM: metrics.ssimOf(restored, ref)))
+                    if isatty(2) != 0 { printErr("  \(rows.last!.image) \(d): done") }
+                }
+            }
+            let means = list.map { d -> Row in
+                let r = rows.filter { $0.kind == d.description }
+                let n = Double(r.count)
+                return Row(image: "mean", kind: d.description, inputPSNR: r.map(\.inputPSNR).reduce(0, +) / n,
+                           inputSSIM: r.map(\.inputSSIM).reduce(0, +) / n, restoredPSNR: r.map(\.restoredPSNR).reduce(0, +) / n,
+                           restoredSSIM: r.map(\.restoredSSIM).reduce(0, +) / n)
+            }
+            if json {
+                let enc = JSONEncoder()
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+                struct Report: Codable { var weights: String; var convention: String; var rows: [Row]; var means: [Row] }
+                print(String(decoding: try enc.encode(Report(weights: model.path, convention: metrics.convention, rows: rows, means: means)), as: UTF8.self))
+                return
+            }
+            print("weights: \(model.path)  (\(model.configuration))")
+            print("metrics: PSNR dB / SSIM on \(metrics.convention), outputs clamped to [0,1]")
+            let nameW = max(8, (rows.map(\.image.count) + [4]).max()!)
+            let kindW = max(10, (list.map(\.description.count)).max()!)
+            func line(_ r: Row) -> String {
+                r.image.padding(toLength: nameW, withPad: " ", startingAt: 0) + "  "
+                    + r.kind.padding(toLength: kindW, withPad: " ", startingAt: 0)
+                    + String(format: "  %7.2f / %.4f   %7.2f / %.4f   %+6.2f", r.inputPSNR, r.inputSSIM, r.restoredPSNR, r.restoredSSIM,
+                             r.restoredPSNR - r.inputPSNR)
+            }
+            print("image".padding(toLength: nameW, withPad: " ", startingAt: 0) + "  " + "kind".padding(toLength: kindW, withPad: " ", startingAt: 0)
+                  + "   input PSNR/SSIM   restored PSNR/SSIM   gain")
+            rows.forEach { print(line($0)) }
+            print(String(repeating: "-", count: nameW + kindW + 50))
+            means.forEach { print(line($0)) }
+        }
+    }
+}

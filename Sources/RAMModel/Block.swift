@@ -46,10 +46,12 @@ extension BlockWeights {
 
 /// x += y elementwise.
 func add(_ x: inout Tensor, _ y: Tensor) {
-    precondition(x.count == y.count)
-    x.data.withUnsafeMutableBufferPointer { xb in
-        y.data.withUnsafeBufferPointer { yb in
-            for i in 0..<xb.count { xb[i] += yb[i] }
+    Profile.measure(.elementwise) {
+        precondition(x.count == y.count)
+        x.data.withUnsafeMutableBufferPointer { xb in
+            y.data.withUnsafeBufferPointer { yb in
+                FastMath.map2(xb.baseAddress!, yb.baseAddress!, xb.baseAddress!, xb.count) { $0 + $1 }
+            }
         }
     }
 }
@@ -66,9 +68,10 @@ extension MixerWeights {
         ws.qkv.data.withUnsafeMutableBufferPointer { qb in
             ws.outAtt.data.withUnsafeMutableBufferPointer { ob in
                 let q = qb.baseAddress!
-                ChannelAttention.apply(q: q, k: q + half * n, v: q + 2 * half * n, heads: heads,
-                                       channelsPerHead: half / heads, n: n, temperature: temperature,
-                                       out: ob.baseAddress!)
+                ChannelAttention.apply(
+                    q: q, k: q + half * n, v: q + 2 * half * n, heads: heads,
+                    channelsPerHead: half / heads, n: n, temperature: temperature,
+                    out: ob.baseAddress!)
             }
         }
     }
@@ -76,23 +79,23 @@ extension MixerWeights {
     /// F_ag = att + σ(gate), F_ga = gate + σ(att); fused = [F_ag; F_ga], or with frequency
     /// fusion λ·[F_ag; F_ga] + (1−λ)·repeat_interleave(att + gate, 2).
     func crossUpdate(_ ws: Workspace) {
-        let half = ws.outAtt.channels, n = ws.outAtt.plane
-        ws.fused.reshape(channels: 2 * half, height: ws.outAtt.height, width: ws.outAtt.width)
-        let lam = lambda
-        ws.outAtt.data.withUnsafeBufferPointer { ab in
-            ws.outGate.data.withUnsafeBufferPointer { gb in
-                ws.fused.data.withUnsafeMutableBufferPointer { fb in
-                    let a = ab.baseAddress!, g = gb.baseAddress!, f = fb.baseAddress!
-                    let m = half * n
-                    for i in 0..<m {
-                        f[i] = a[i] + Activation.sigmoid(g[i])
-                        f[m + i] = g[i] + Activation.sigmoid(a[i])
-                    }
-                    if let lam {
-                        for ch in 0..<2 * half {
-                            let src = (ch / 2) * n
-                            let dst = f + ch * n
-                            for i in 0..<n { dst[i] = lam * dst[i] + (1 - lam) * (a[src + i] + g[src + i]) }
+        Profile.measure(.elementwise) {
+            let half = ws.outAtt.channels, n = ws.outAtt.plane
+            ws.fused.reshape(channels: 2 * half, height: ws.outAtt.height, width: ws.outAtt.width)
+            let lam = lambda
+            ws.outAtt.data.withUnsafeBufferPointer { ab in
+                ws.outGate.data.withUnsafeBufferPointer { gb in
+                    ws.fused.data.withUnsafeMutableBufferPointer { fb in
+                        let a = ab.baseAddress!, g = gb.baseAddress!, f = fb.baseAddress!
+                        let m = half * n
+                        FastMath.map2(a, g, f, m) { a, g in a + FastMath.sigmoid(g) }
+                        FastMath.map2(g, a, f + m, m) { g, a in g + FastMath.sigmoid(a) }
+                        if let lam {
+                            for ch in 0..<2 * half {
+                                let src = (ch / 2) * n
+                                let dst = f + ch * n
+                                for i in 0..<n { dst[i] = lam * dst[i] + (1 - lam) * (a[src + i] + g[src + i]) }
+                            }
                         }
                     }
                 }
@@ -137,13 +140,19 @@ extension GatedDAWeights {
         Conv.pointwise(ws.betaAlpha, weight: wGate, outChannels: c, into: &ws.gate)
         let wantGamma = taps.wants(block, "gamma")
         var gammaTap = wantGamma ? Tensor(channels: c, height: h, width: w) : Tensor(channels: 0, height: 0, width: 0)
-        ws.expanded.data.withUnsafeBufferPointer { eb in
-            ws.xGate.data.withUnsafeBufferPointer { xb in
-                ws.gate.data.withUnsafeMutableBufferPointer { gb in
-                    for i in 0..<(c * n) {
-                        let sg = Activation.sigmoid(eb[i])
-                        if wantGamma { gammaTap.data[i] = sg }
-                        gb[i] = sg * gb[i] + xb[i]
+        // F_gated + x = σ(γ) · gate + x, fused in one pass (γ is the first C channels).
+        Profile.measure(.elementwise) {
+            ws.expanded.data.withUnsafeBufferPointer { eb in
+                ws.xGate.data.withUnsafeBufferPointer { xb in
+                    ws.gate.data.withUnsafeMutableBufferPointer { gb in
+                        let g = gb.baseAddress!
+                        FastMath.map2(eb.baseAddress!, g, g, c * n) { gamma, gate in FastMath.sigmoid(gamma) * gate }
+                        FastMath.map2(g, xb.baseAddress!, g, c * n) { $0 + $1 }
+                        if wantGamma {
+                            gammaTap.data.withUnsafeMutableBufferPointer { tb in
+                                FastMath.map(eb.baseAddress!, tb.baseAddress!, c * n) { FastMath.sigmoid($0) }
+                            }
+                        }
                     }
                 }
             }

@@ -8,13 +8,17 @@ public enum Activation {
     @inlinable public static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
 
     /// out[i] = gelu(a[i]) · b[i] over n elements (the FFN gate).
-    public static func geluGate(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                _ out: UnsafeMutablePointer<Float>, count n: Int) {
-        let chunk = 16384
-        let chunks = (n + chunk - 1) / chunk
-        Parallel.forEach(chunks) { ci in
-            let lo = ci * chunk, hi = min(n, lo + chunk)
-            for i in lo..<hi { out[i] = gelu(a[i]) * b[i] }
+    public static func geluGate(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, count n: Int
+    ) {
+        Profile.measure(.elementwise) {
+            let chunk = 16384
+            let chunks = (n + chunk - 1) / chunk
+            Parallel.forEach(chunks) { ci in
+                let lo = ci * chunk, hi = min(n, lo + chunk)
+                FastMath.map2(a + lo, b + lo, out + lo, hi - lo) { x, g in FastMath.gelu(x) * g }
+            }
         }
     }
 }

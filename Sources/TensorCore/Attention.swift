@@ -3,20 +3,24 @@ public enum ChannelAttention {
     /// q, k, v: (heads·ch, n) each, consecutive. For each head h:
     ///   q̂ = normalize(q_h), k̂ = normalize(k_h) along n; A = softmax(q̂ k̂ᵀ · temperature[h]) (ch×ch);
     ///   out_h = A · v_h (ch×n). q and k are normalised in place.
-    /// `attentionMaps`, when given, receives the (heads, ch, ch) matrices.
-    public static func apply(q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafePointer<Float>,
-                             heads: Int, channelsPerHead ch: Int, n: Int, temperature: [Float],
-                             out: UnsafeMutablePointer<Float>) {
-        let a = UnsafeMutablePointer<Float>.allocate(capacity: ch * ch)
-        defer { a.deallocate() }
-        Norm.l2NormalizeRows(q, rows: heads * ch, n: n)
-        Norm.l2NormalizeRows(k, rows: heads * ch, n: n)
-        for h in 0..<heads {
-            let off = h * ch * n
-            Gemm.sgemm(transB: true, m: ch, n: ch, k: n, alpha: temperature[h],
-                       a: q + off, lda: n, b: k + off, ldb: n, c: a, ldc: ch)
-            Norm.softmaxRows(a, rows: ch, n: ch)
-            Gemm.sgemm(m: ch, n: n, k: ch, a: a, lda: ch, b: v + off, ldb: n, c: out + off, ldc: n)
+    public static func apply(
+        q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafePointer<Float>,
+        heads: Int, channelsPerHead ch: Int, n: Int, temperature: [Float],
+        out: UnsafeMutablePointer<Float>
+    ) {
+        Profile.measure(.attention) {
+            let a = UnsafeMutablePointer<Float>.allocate(capacity: ch * ch)
+            defer { a.deallocate() }
+            Norm.l2NormalizeRows(q, rows: heads * ch, n: n)
+            Norm.l2NormalizeRows(k, rows: heads * ch, n: n)
+            for h in 0..<heads {
+                let off = h * ch * n
+                Gemm.sgemm(
+                    transB: true, m: ch, n: ch, k: n, alpha: temperature[h],
+                    a: q + off, lda: n, b: k + off, ldb: n, c: a, ldc: ch)
+                Norm.softmaxRows(a, rows: ch, n: ch)
+                Gemm.sgemm(m: ch, n: n, k: ch, a: a, lda: ch, b: v + off, ldb: n, c: out + off, ldc: n)
+            }
         }
     }
 }

@@ -3,15 +3,18 @@
 public enum Conv {
     /// 1×1 convolution: out (O, H·W) = W (O, C) · x (C, H·W). One sgemm.
     public static func pointwise(_ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor) {
-        let c = x.channels
-        precondition(weight.count == o * c, "pointwise weight \(weight.count) != \(o)x\(c)")
-        out.reshape(channels: o, height: x.height, width: x.width)
-        let n = x.plane
-        weight.withUnsafeBufferPointer { w in
-            x.data.withUnsafeBufferPointer { xb in
-                out.data.withUnsafeMutableBufferPointer { ob in
-                    Gemm.sgemm(m: o, n: n, k: c, a: w.baseAddress!, lda: c, b: xb.baseAddress!, ldb: n,
-                               c: ob.baseAddress!, ldc: n)
+        Profile.measure(.convolution) {
+            let c = x.channels
+            precondition(weight.count == o * c, "pointwise weight \(weight.count) != \(o)x\(c)")
+            out.reshape(channels: o, height: x.height, width: x.width)
+            let n = x.plane
+            weight.withUnsafeBufferPointer { w in
+                x.data.withUnsafeBufferPointer { xb in
+                    out.data.withUnsafeMutableBufferPointer { ob in
+                        Gemm.sgemm(
+                            m: o, n: n, k: c, a: w.baseAddress!, lda: c, b: xb.baseAddress!, ldb: n,
+                            c: ob.baseAddress!, ldc: n)
+                    }
                 }
             }
         }
@@ -23,48 +26,53 @@ public enum Conv {
     /// ldb = padded plane size. The output is produced on the (H, W+2) grid and its two
     /// junk columns per row are dropped. No im2col buffer (which would be 9× the input).
     /// `scratch` holds the padded input and the wide output between calls.
-    public static func conv3x3(_ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor,
-                               scratch: inout [Float]) {
-        let c = x.channels, h = x.height, w = x.width
-        precondition(weight.count == o * c * 9, "conv3x3 weight \(weight.count) != \(o)x\(c)x3x3")
-        let wp = w + 2
-        let padPlane = (h + 2) * wp + 2  // +2 so the last shifted view stays inside the plane
-        let wideN = h * wp
-        let need = c * padPlane + o * wideN + o * c * 9
-        if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
-        out.reshape(channels: o, height: h, width: w)
-        scratch.withUnsafeMutableBufferPointer { sb in
-            let pad = sb.baseAddress!
-            let wide = pad + c * padPlane
-            let wk = wide + o * wideN  // weights regrouped per tap: (9, O, C)
-            // Zero-padded input.
-            x.data.withUnsafeBufferPointer { xb in
-                Parallel.forEach(c, minPerThread: 8) { ch in
-                    let dst = pad + ch * padPlane
-                    dst.update(repeating: 0, count: padPlane)
-                    let src = xb.baseAddress! + ch * h * w
-                    for y in 0..<h {
-                        (dst + (y + 1) * wp + 1).update(from: src + y * w, count: w)
+    public static func conv3x3(
+        _ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor,
+        scratch: inout [Float]
+    ) {
+        Profile.measure(.convolution) {
+            let c = x.channels, h = x.height, w = x.width
+            precondition(weight.count == o * c * 9, "conv3x3 weight \(weight.count) != \(o)x\(c)x3x3")
+            let wp = w + 2
+            let padPlane = (h + 2) * wp + 2  // +2 so the last shifted view stays inside the plane
+            let wideN = h * wp
+            let need = c * padPlane + o * wideN + o * c * 9
+            if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
+            out.reshape(channels: o, height: h, width: w)
+            scratch.withUnsafeMutableBufferPointer { sb in
+                let pad = sb.baseAddress!
+                let wide = pad + c * padPlane
+                let wk = wide + o * wideN  // weights regrouped per tap: (9, O, C)
+                // Zero-padded input.
+                x.data.withUnsafeBufferPointer { xb in
+                    Parallel.forEach(c, minPerThread: 8) { ch in
+                        let dst = pad + ch * padPlane
+                        dst.update(repeating: 0, count: padPlane)
+                        let src = xb.baseAddress! + ch * h * w
+                        for y in 0..<h {
+                            (dst + (y + 1) * wp + 1).update(from: src + y * w, count: w)
+                        }
                     }
                 }
-            }
-            weight.withUnsafeBufferPointer { wb in
-                for oc in 0..<o {
-                    for ic in 0..<c {
-                        for t in 0..<9 { wk[(t * o + oc) * c + ic] = wb[(oc * c + ic) * 9 + t] }
+                weight.withUnsafeBufferPointer { wb in
+                    for oc in 0..<o {
+                        for ic in 0..<c {
+                            for t in 0..<9 { wk[(t * o + oc) * c + ic] = wb[(oc * c + ic) * 9 + t] }
+                        }
                     }
                 }
-            }
-            for t in 0..<9 {
-                let ky = t / 3, kx = t % 3
-                Gemm.sgemm(m: o, n: wideN, k: c, a: wk + t * o * c, lda: c,
-                           b: pad + ky * wp + kx, ldb: padPlane,
-                           beta: t == 0 ? 0 : 1, c: wide, ldc: wideN)
-            }
-            out.data.withUnsafeMutableBufferPointer { ob in
-                for oc in 0..<o {
-                    for y in 0..<h {
-                        (ob.baseAddress! + (oc * h + y) * w).update(from: wide + oc * wideN + y * wp, count: w)
+                for t in 0..<9 {
+                    let ky = t / 3, kx = t % 3
+                    Gemm.sgemm(
+                        m: o, n: wideN, k: c, a: wk + t * o * c, lda: c,
+                        b: pad + ky * wp + kx, ldb: padPlane,
+                        beta: t == 0 ? 0 : 1, c: wide, ldc: wideN)
+                }
+                out.data.withUnsafeMutableBufferPointer { ob in
+                    for oc in 0..<o {
+                        for y in 0..<h {
+                            (ob.baseAddress! + (oc * h + y) * w).update(from: wide + oc * wideN + y * wp, count: w)
+                        }
                     }
                 }
             }
@@ -75,32 +83,34 @@ public enum Conv {
     /// Each channel is zero-padded into a per-thread strip, then every output row is a sum
     /// of k·k shifted, scaled input rows (a vectorisable inner loop over x).
     public static func depthwise(_ x: Tensor, weight: [Float], kernel k: Int, into out: inout Tensor) {
-        let c = x.channels, h = x.height, w = x.width
-        precondition(weight.count == c * k * k, "depthwise weight \(weight.count) != \(c)x1x\(k)x\(k)")
-        out.reshape(channels: c, height: h, width: w)
-        let r = k / 2
-        let wp = w + 2 * r
-        x.data.withUnsafeBufferPointer { xb in
-            weight.withUnsafeBufferPointer { wb in
-                out.data.withUnsafeMutableBufferPointer { ob in
-                    let xp = xb.baseAddress!, wpT = wb.baseAddress!, op = ob.baseAddress!
-                    Parallel.forEach(c, minPerThread: 2) { ch in
-                        let padded = UnsafeMutablePointer<Float>.allocate(capacity: (h + 2 * r) * wp)
-                        defer { padded.deallocate() }
-                        padded.update(repeating: 0, count: (h + 2 * r) * wp)
-                        let src = xp + ch * h * w
-                        for y in 0..<h { (padded + (y + r) * wp + r).update(from: src + y * w, count: w) }
-                        let kw = wpT + ch * k * k
-                        let dst = op + ch * h * w
-                        for y in 0..<h {
-                            let orow = dst + y * w
-                            orow.update(repeating: 0, count: w)
-                            for ky in 0..<k {
-                                let irow = padded + (y + ky) * wp
-                                for kx in 0..<k {
-                                    let wv = kw[ky * k + kx]
-                                    let s = irow + kx
-                                    for xx in 0..<w { orow[xx] += wv * s[xx] }
+        Profile.measure(.depthwise) {
+            let c = x.channels, h = x.height, w = x.width
+            precondition(weight.count == c * k * k, "depthwise weight \(weight.count) != \(c)x1x\(k)x\(k)")
+            out.reshape(channels: c, height: h, width: w)
+            let r = k / 2
+            let wp = w + 2 * r
+            x.data.withUnsafeBufferPointer { xb in
+                weight.withUnsafeBufferPointer { wb in
+                    out.data.withUnsafeMutableBufferPointer { ob in
+                        let xp = xb.baseAddress!, wpT = wb.baseAddress!, op = ob.baseAddress!
+                        Parallel.forEach(c, minPerThread: 2) { ch in
+                            let padded = UnsafeMutablePointer<Float>.allocate(capacity: (h + 2 * r) * wp)
+                            defer { padded.deallocate() }
+                            padded.update(repeating: 0, count: (h + 2 * r) * wp)
+                            let src = xp + ch * h * w
+                            for y in 0..<h { (padded + (y + r) * wp + r).update(from: src + y * w, count: w) }
+                            let kw = wpT + ch * k * k
+                            let dst = op + ch * h * w
+                            for y in 0..<h {
+                                let orow = dst + y * w
+                                orow.update(repeating: 0, count: w)
+                                for ky in 0..<k {
+                                    let irow = padded + (y + ky) * wp
+                                    for kx in 0..<k {
+                                        let wv = kw[ky * k + kx]
+                                        let s = irow + kx
+                                        for xx in 0..<w { orow[xx] += wv * s[xx] }
+                                    }
                                 }
                             }
                         }

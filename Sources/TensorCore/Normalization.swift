@@ -6,39 +6,43 @@ public enum Norm {
     /// y = (x − μ_p) / sqrt(σ²_p + eps) · weight[c] + bias[c], μ_p and biased σ²_p over the
     /// C values of pixel p. Accumulates per-pixel sums channel by channel so the inner loops
     /// run over contiguous pixels. Works in double for the sums (C up to 224).
-    public static func layerNormChannels(_ x: Tensor, weight: [Float], bias: [Float], eps: Float = 1e-5,
-                                         into out: inout Tensor) {
-        let c = x.channels, n = x.plane
-        precondition(weight.count == c && bias.count == c)
-        out.reshape(channels: c, height: x.height, width: x.width)
-        x.data.withUnsafeBufferPointer { xb in
-            out.data.withUnsafeMutableBufferPointer { ob in
-                let xp = xb.baseAddress!, op = ob.baseAddress!
-                // Pixel chunks are independent: split them across threads.
-                let chunk = 4096
-                let chunks = (n + chunk - 1) / chunk
-                Parallel.forEach(chunks) { ci in
-                    let lo = ci * chunk, len = min(chunk, n - lo)
-                    var mean = [Float](repeating: 0, count: len)
-                    var m2 = [Float](repeating: 0, count: len)
-                    mean.withUnsafeMutableBufferPointer { mb in
-                        m2.withUnsafeMutableBufferPointer { vb in
-                            let mp = mb.baseAddress!, vp = vb.baseAddress!
-                            for ch in 0..<c {
-                                let s = xp + ch * n + lo
-                                for i in 0..<len { mp[i] += s[i] }
-                            }
-                            let inv = 1 / Float(c)
-                            for i in 0..<len { mp[i] *= inv }
-                            for ch in 0..<c {
-                                let s = xp + ch * n + lo
-                                for i in 0..<len { let d = s[i] - mp[i]; vp[i] += d * d }
-                            }
-                            for i in 0..<len { vp[i] = 1 / (vp[i] * inv + eps).squareRoot() }
-                            for ch in 0..<c {
-                                let s = xp + ch * n + lo, d = op + ch * n + lo
-                                let g = weight[ch], b = bias[ch]
-                                for i in 0..<len { d[i] = (s[i] - mp[i]) * vp[i] * g + b }
+    public static func layerNormChannels(
+        _ x: Tensor, weight: [Float], bias: [Float], eps: Float = 1e-5,
+        into out: inout Tensor
+    ) {
+        Profile.measure(.norm) {
+            let c = x.channels, n = x.plane
+            precondition(weight.count == c && bias.count == c)
+            out.reshape(channels: c, height: x.height, width: x.width)
+            x.data.withUnsafeBufferPointer { xb in
+                out.data.withUnsafeMutableBufferPointer { ob in
+                    let xp = xb.baseAddress!, op = ob.baseAddress!
+                    // Pixel chunks are independent: split them across threads.
+                    let chunk = 4096
+                    let chunks = (n + chunk - 1) / chunk
+                    Parallel.forEach(chunks) { ci in
+                        let lo = ci * chunk, len = min(chunk, n - lo)
+                        var mean = [Float](repeating: 0, count: len)
+                        var m2 = [Float](repeating: 0, count: len)
+                        mean.withUnsafeMutableBufferPointer { mb in
+                            m2.withUnsafeMutableBufferPointer { vb in
+                                let mp = mb.baseAddress!, vp = vb.baseAddress!
+                                for ch in 0..<c {
+                                    let s = xp + ch * n + lo
+                                    for i in 0..<len { mp[i] += s[i] }
+                                }
+                                let inv = 1 / Float(c)
+                                for i in 0..<len { mp[i] *= inv }
+                                for ch in 0..<c {
+                                    let s = xp + ch * n + lo
+                                    for i in 0..<len { let d = s[i] - mp[i]; vp[i] += d * d }
+                                }
+                                for i in 0..<len { vp[i] = 1 / (vp[i] * inv + eps).squareRoot() }
+                                for ch in 0..<c {
+                                    let s = xp + ch * n + lo, d = op + ch * n + lo
+                                    let g = weight[ch], b = bias[ch]
+                                    for i in 0..<len { d[i] = (s[i] - mp[i]) * vp[i] * g + b }
+                                }
                             }
                         }
                     }
@@ -48,17 +52,21 @@ public enum Norm {
     }
 
     /// BatchNorm at inference: y = (x − running_mean) / sqrt(running_var + eps) · weight + bias.
-    public static func batchNorm(_ x: Tensor, weight: [Float], bias: [Float], runningMean: [Float],
-                                 runningVar: [Float], eps: Float = 1e-5, into out: inout Tensor) {
-        let c = x.channels, n = x.plane
-        out.reshape(channels: c, height: x.height, width: x.width)
-        x.data.withUnsafeBufferPointer { xb in
-            out.data.withUnsafeMutableBufferPointer { ob in
-                for ch in 0..<c {
-                    let scale = weight[ch] / (runningVar[ch] + eps).squareRoot()
-                    let shift = bias[ch] - runningMean[ch] * scale
-                    let s = xb.baseAddress! + ch * n, d = ob.baseAddress! + ch * n
-                    for i in 0..<n { d[i] = s[i] * scale + shift }
+    public static func batchNorm(
+        _ x: Tensor, weight: [Float], bias: [Float], runningMean: [Float],
+        runningVar: [Float], eps: Float = 1e-5, into out: inout Tensor
+    ) {
+        Profile.measure(.norm) {
+            let c = x.channels, n = x.plane
+            out.reshape(channels: c, height: x.height, width: x.width)
+            x.data.withUnsafeBufferPointer { xb in
+                out.data.withUnsafeMutableBufferPointer { ob in
+                    for ch in 0..<c {
+                        let scale = weight[ch] / (runningVar[ch] + eps).squareRoot()
+                        let shift = bias[ch] - runningMean[ch] * scale
+                        let s = xb.baseAddress! + ch * n, d = ob.baseAddress! + ch * n
+                        for i in 0..<n { d[i] = s[i] * scale + shift }
+                    }
                 }
             }
         }

@@ -58,7 +58,9 @@ public enum Safetensors {
         guard n <= UInt64(maxHeaderBytes) else { throw Error("header length \(n) is implausible (corrupt header)") }
         let headerLen = Int(n)
         guard 8 + headerLen <= bytes.count else {
-            throw Error("header declares \(headerLen) bytes but the file has only \(bytes.count - 8) after the length (truncated or corrupt header)")
+            throw Error(
+                "header declares \(headerLen) bytes but the file has only \(bytes.count - 8) after the length (truncated or corrupt header)"
+            )
         }
         let json: Any
         do {
@@ -92,7 +94,9 @@ public enum Safetensors {
                 throw Error("tensor `\(name)`: data_offsets is not [begin, end]")
             }
             let (begin, end) = (off[0], off[1])
-            guard begin >= 0, begin <= end else { throw Error("tensor `\(name)`: data_offsets [\(begin), \(end)] are reversed or negative") }
+            guard begin >= 0, begin <= end else {
+                throw Error("tensor `\(name)`: data_offsets [\(begin), \(end)] are reversed or negative")
+            }
             var elements = 1
             for d in shape {
                 let (p, o) = elements.multipliedReportingOverflow(by: d)
@@ -102,10 +106,14 @@ public enum Safetensors {
             let (need, o) = elements.multipliedReportingOverflow(by: dtype.size)
             guard !o else { throw Error("tensor `\(name)`: shape \(shape) overflows") }
             guard end - begin == need else {
-                throw Error("tensor `\(name)`: shape \(shape) × \(dtype.rawValue) needs \(need) bytes but data_offsets span \(end - begin)")
+                throw Error(
+                    "tensor `\(name)`: shape \(shape) × \(dtype.rawValue) needs \(need) bytes but data_offsets span \(end - begin)"
+                )
             }
             guard end <= dataSize else {
-                throw Error("file is truncated: tensor `\(name)` needs bytes \(begin)..<\(end) of the data section, which has \(dataSize)")
+                throw Error(
+                    "file is truncated: tensor `\(name)` needs bytes \(begin)..<\(end) of the data section, which has \(dataSize)"
+                )
             }
             spans.append((begin, end, name))
             if dtype == .i64 {
@@ -118,8 +126,9 @@ public enum Safetensors {
                 }
                 tensors[name] = Entry(dtype: dtype, shape: shape, values: vals)
             } else {
-                tensors[name] = Entry(dtype: dtype, shape: shape,
-                                      values: decode(bytes, from: dataStart + begin, count: elements, dtype: dtype))
+                tensors[name] = Entry(
+                    dtype: dtype, shape: shape,
+                    values: decode(bytes, from: dataStart + begin, count: elements, dtype: dtype))
             }
         }
         spans.sort { $0.begin < $1.begin || ($0.begin == $1.begin && $0.end < $1.end) }
@@ -168,8 +177,10 @@ public enum Safetensors {
     }
 
     /// Serialises tensors (sorted by name) as F32 or F16 with string metadata.
-    public static func serialize(_ tensors: [(name: String, shape: [Int], values: [Float])], dtype: DType = .f32,
-                                 metadata: [String: String] = [:]) throws -> Data {
+    public static func serialize(
+        _ tensors: [(name: String, shape: [Int], values: [Float])], dtype: DType = .f32,
+        metadata: [String: String] = [:]
+    ) throws -> Data {
         precondition(dtype == .f32 || dtype == .f16, "write supports F32 and F16")
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -179,7 +190,9 @@ public enum Safetensors {
             let begin = body.count
             switch dtype {
             case .f32:
-                for v in t.values { let u = v.bitPattern; body += [UInt8(u & 0xff), UInt8(u >> 8 & 0xff), UInt8(u >> 16 & 0xff), UInt8(u >> 24)] }
+                for v in t.values {
+                    let u = v.bitPattern; body += [UInt8(u & 0xff), UInt8(u >> 8 & 0xff), UInt8(u >> 16 & 0xff), UInt8(u >> 24)]
+                }
             default:
                 for v in t.values { let u = Float16(v).bitPattern; body += [UInt8(u & 0xff), UInt8(u >> 8)] }
             }

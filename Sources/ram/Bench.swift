@@ -23,14 +23,21 @@ struct Bench: ParsableCommand {
                 for i in 0..<x.count { x.data[i] = Float(i % 251) / 251 }
                 _ = net.forward(x, workspace: ws)
                 var times: [Double] = []
+                Profile.reset()
+                Profile.enabled = true
                 for _ in 0..<runs {
                     let t0 = Date()
                     _ = net.forward(x, workspace: ws)
                     times.append(Date().timeIntervalSince(t0))
                 }
+                Profile.enabled = false
+                let stages = Profile.snapshot.map { ($0.0, $0.1 / Double(runs)) }
                 let best = times.min()!, median = times.sorted()[times.count / 2]
                 results.append(["size": s, "best_s": best, "median_s": median, "runs": runs])
-                if !json { print(String(format: "%dx%d: %.3f s best, %.3f s median over %d runs (%@)", s, s, best, median, runs, "\(w.configuration)")) }
+                if !json {
+                    print(String(format: "%dx%d: %.3f s best, %.3f s median over %d runs (%@)", s, s, best, median, runs, "\(w.configuration)"))
+                    for (stage, t) in stages { print(String(format: "    %-48@ %7.1f ms/run", stage.rawValue, t * 1000)) }
+                }
             }
             if json { print(String(decoding: try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys]), as: UTF8.self)) }
         }

@@ -110,3 +110,34 @@ import TestSupport
         #expect(t.data.capacity == cap)
     }
 }
+
+@Suite struct FastMathTests {
+    @Test func expSigmoidGeluMatchLibm() {
+        var worstExp: Float = 0, worstSig: Float = 0, worstGelu: Float = 0
+        var x: Float = -30
+        while x < 30 {
+            let v = x
+            let e = FastMath.exp(v), want = expf(x)
+            worstExp = max(worstExp, abs(e - want) / want)
+            worstSig = max(worstSig, abs(FastMath.sigmoid(v) - Activation.sigmoid(x)))
+            worstGelu = max(worstGelu, abs(FastMath.gelu(v) - Naive.gelu(x)))
+            x += 0.0137
+        }
+        #expect(worstExp < 5e-7)
+        #expect(worstSig < 2e-7)
+        #expect(worstGelu < 1e-6)
+        #expect(FastMath.exp(-200) >= 0)
+        #expect(FastMath.exp(200).isFinite)
+    }
+
+    @Test func mapHandlesTails() {
+        for n in [0, 1, 7, 8, 9, 37] {
+            let a = (0..<n).map { Float($0) }, b = (0..<n).map { Float(2 * $0) }
+            var out = [Float](repeating: -1, count: n)
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
+                if n > 0 { FastMath.map2(ap.baseAddress!, bp.baseAddress!, op.baseAddress!, n) { $0 + $1 } }
+            } } }
+            #expect(out == (0..<n).map { Float(3 * $0) })
+        }
+    }
+}

@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Per-stage wall-clock totals for `ram bench`. Disabled by default: then `measure` is a
+/// flag test and a direct call.
+public enum Profile {
+    public enum Stage: String, CaseIterable, Sendable {
+        case convolution = "convolutions (1x1, 3x3)"
+        case depthwise = "depthwise 3x3/7x7"
+        case attention = "channel attention"
+        case norm = "norms (LayerNorm, BatchNorm, stats)"
+        case elementwise = "elementwise (GELU gate, sigmoid, adds, copies)"
+    }
+
+    nonisolated(unsafe) public static var enabled = false
+    nonisolated(unsafe) static var totals = [Double](repeating: 0, count: Stage.allCases.count)
+
+    @inlinable
+    public static func measure<T>(_ stage: Stage, _ body: () throws -> T) rethrows -> T {
+        if !enabled { return try body() }
+        let t0 = now()
+        defer { add(stage, now() - t0) }
+        return try body()
+    }
+
+    @usableFromInline static func add(_ stage: Stage, _ seconds: Double) {
+        totals[Stage.allCases.firstIndex(of: stage)!] += seconds
+    }
+
+    public static func reset() { totals = [Double](repeating: 0, count: Stage.allCases.count) }
+
+    public static var snapshot: [(Stage, Double)] { Stage.allCases.enumerated().map { ($0.element, totals[$0.offset]) } }
+
+    @inlinable public static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+}

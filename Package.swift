@@ -46,6 +46,8 @@ let package = Package(
         .testTarget(name: "RAMModelTests", dependencies: ["RAMModel", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "TestSupport"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer", "TestSupport"]),
+        // Drives the built `ram` binary end to end (bad inputs, exit codes, files left behind).
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ram"]),
     ],
     swiftLanguageModes: [.v5]
 )

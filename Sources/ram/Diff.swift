@@ -55,7 +55,9 @@ struct Diff: ParsableCommand {
                 try PNGCodec.save(stack(result.image, legend.image), to: out, force: force, inputs: [a, b], bitDepth: 8)
             }
             if json {
-                var obj: [String: Any] = ["psnr": p, "ssim": s, "convention": metrics.convention]
+                // JSON has no infinity: identical images report "inf".
+                var obj: [String: Any] = ["psnr": p.isFinite ? p as Any : (p > 0 ? "inf" : "nan"), "ssim": s.isFinite ? s as Any : "nan",
+                                          "convention": metrics.convention]
                 if let range { obj["map_range"] = [range.lowerBound, range.upperBound]; obj["map"] = out! }
                 print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             } else {

@@ -58,6 +58,7 @@ struct Eval: ParsableCommand {
             }
             if json {
                 let enc = JSONEncoder()
+                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
                 enc.outputFormatting = [.prettyPrinted, .sortedKeys]
                 struct Report: Codable { var weights: String; var convention: String; var rows: [Row]; var means: [Row] }
                 print(String(decoding: try enc.encode(Report(weights: model.path, convention: metrics.convention, rows: rows, means: means)), as: UTF8.self))

@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+
+/// Runs the real `ram` binary (built next to the test bundle) and checks outputs, exit
+/// statuses and that nothing partial is left behind.
+enum CLI {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let fixtures = root + "/Tests/RAMModelTests/Fixtures"
+    static let tinyWeights = fixtures + "/tiny.weights.safetensors"
+
+    static var binary: String {
+        let candidates = [Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("ram").path,
+                          Bundle.main.bundleURL.appendingPathComponent("ram").path,
+                          root + "/.build/debug/ram"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
+    }
+
+    struct Result { let status: Int32; let stdout: String; let stderr: String }
+
+    static func run(_ args: [String], env: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        var e = ProcessInfo.processInfo.environment
+        e["RAM_WEIGHTS"] = tinyWeights
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), r = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: r, as: UTF8.self))
+    }
+
+    static func tempDir() -> String {
+        let d = NSTemporaryDirectory() + "ram-cli-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    static func files(_ dir: String) -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() }
+
+    /// CRC-32 (ISO-HDLC), as PNG chunks use.
+    static func crc32(_ data: Data) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in data {
+            c ^= UInt32(b)
+            for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+        }
+        return ~c
+    }
+
+    /// A PNG whose IHDR declares width × height, with a valid CRC and no image data.
+    static func pngHeader(width: UInt32, height: UInt32) -> Data {
+        var d = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        var chunk = Data("IHDR".utf8)
+        for v in [width, height] { chunk += [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
+        chunk += [8, 2, 0, 0, 0]
+        d += [0, 0, 0, 13]
+        d += chunk
+        let crc = crc32(chunk)
+        d += [UInt8(crc >> 24), UInt8(crc >> 16 & 0xff), UInt8(crc >> 8 & 0xff), UInt8(crc & 0xff)]
+        return d
+    }
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func restoreReproducesTheFixtureOutput() throws {
+        let dir = CLI.tempDir()
+        let r = try CLI.run(["restore", CLI.fixtures + "/tiny.input.png", dir + "/out.png", "--weights", CLI.tinyWeights])
+        #expect(r.status == 0, "\(r.stderr)")
+        let d = try CLI.run(["diff", dir + "/out.png", CLI.fixtures + "/tiny.output.png", "--json"])
+        #expect(d.status == 0)
+        let obj = try JSONSerialization.jsonObject(with: Data(d.stdout.utf8)) as! [String: Any]
+        // Identical, or off by one 8-bit step where PyTorch's value sits on a rounding boundary.
+        #expect((obj["psnr"] as? Double).map { $0 > 60 } ?? (obj["psnr"] as? String == "inf"))
+        #expect(CLI.files(dir) == ["out.png"])
+    }
+
+    @Test func degradeRestoreDiffPipeline() throws {
+        let dir = CLI.tempDir()
+        let input = CLI.fixtures + "/tiny.output.png"
+        for kind in ["noise:25", "rain:heavy", "haze:1.2", "blur", "blur:9,30", "lowlight:0.5"] {
+            let r = try CLI.run(["degrade", input, dir + "/d.png", "--kind", kind, "--seed", "3", "--force"])
+            #expect(r.status == 0, "\(kind): \(r.stderr)")
+        }
+        #expect(try CLI.run(["restore", dir + "/d.png", dir + "/r.png", "--tile", "16", "--overlap", "4"]).status == 0)
+        let d = try CLI.run(["diff", dir + "/r.png", input, "--out", dir + "/map.png"])
+        #expect(d.status == 0 && d.stdout.contains("PSNR") && d.stdout.contains("error map"))
+        #expect(CLI.files(dir) == ["d.png", "map.png", "r.png"])
+    }
+
+    @Test func degradeIsDeterministic() throws {
+        let dir = CLI.tempDir()
+        let input = CLI.fixtures + "/tiny.output.png"
+        _ = try CLI.run(["degrade", input, dir + "/a.png", "--kind", "rain:medium", "--seed", "7"])
+        _ = try CLI.run(["degrade", input, dir + "/b.png", "--kind", "rain:medium", "--seed", "7"])
+        #expect(FileManager.default.contents(atPath: dir + "/a.png") == FileManager.default.contents(atPath: dir + "/b.png"))
+    }
+
+    @Test func existingOutputIsKeptWithoutForce() throws {
+        let dir = CLI.tempDir()
+        let out = dir + "/out.png"
+        _ = FileManager.default.createFile(atPath: out, contents: Data("keep me".utf8))
+        let r = try CLI.run(["restore", CLI.fixtures + "/tiny.input.png", out])
+        #expect(r.status == 73)
+        #expect(r.stderr.contains("--force"))
+        #expect(FileManager.default.contents(atPath: out) == Data("keep me".utf8))
+        #expect(try CLI.run(["restore", CLI.fixtures + "/tiny.input.png", out, "--force"]).status == 0)
+        #expect(CLI.files(dir) == ["out.png"])
+    }
+
+    @Test func outputEqualToInputIsRefused() throws {
+        let dir = CLI.tempDir()
+        let p = dir + "/in.png"
+        try FileManager.default.copyItem(atPath: CLI.fixtures + "/tiny.input.png", toPath: p)
+        let before = FileManager.default.contents(atPath: p)
+        let r = try CLI.run(["restore", p, p, "--force"])
+        #expect(r.status == 73 && r.stderr.contains("input"))
+        #expect(FileManager.default.contents(atPath: p) == before)
+    }
+
+    @Test func badInputs() throws {
+        let dir = CLI.tempDir()
+        let good = FileManager.default.contents(atPath: CLI.fixtures + "/tiny.input.png")!
+        func expectFails(_ name: String, _ data: Data, status: Int32, mentions: String) throws {
+            let p = dir + "/" + name
+            _ = FileManager.default.createFile(atPath: p, contents: data)
+            let r = try CLI.run(["restore", p, dir + "/out-\(name)"])
+            #expect(r.status == status, "\(name): status \(r.status) \(r.stderr)")
+            #expect(mentions.isEmpty || r.stderr.lowercased().contains(mentions), "\(name): \(r.stderr)")
+            #expect(r.stderr.hasPrefix("ram: error: "), "\(name): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(name): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/out-\(name)"))
+        }
+        try expectFails("truncated.png", good.prefix(good.count / 2), status: 65, mentions: "truncated")
+        var corrupt = good
+        corrupt[40] ^= 0xff
+        corrupt[41] ^= 0xff
+        try expectFails("corrupt.png", corrupt, status: 65, mentions: "")
+        try expectFails("text.png", Data("hello, not a png".utf8), status: 65, mentions: "not a png")
+        try expectFails("empty.png", Data(), status: 65, mentions: "")
+        try expectFails("huge.png", CLI.pngHeader(width: 100_000, height: 100_000), status: 65, mentions: "limit")
+        try expectFails("zero.png", CLI.pngHeader(width: 0, height: 10), status: 65, mentions: "")
+        let missing = try CLI.run(["restore", dir + "/nope.png", dir + "/o.png"])
+        #expect(missing.status == 66)
+        // Leftovers: only the inputs this test wrote.
+        #expect(CLI.files(dir).allSatisfy { !$0.hasPrefix("out-") && !$0.contains(".tmp") })
+    }
+
+    @Test func unwritableOrMissingOutputDirectory() throws {
+        let r = try CLI.run(["restore", CLI.fixtures + "/tiny.input.png", "/nonexistent-dir/out.png"])
+        #expect(r.status == 73 && r.stderr.contains("/nonexistent-dir"))
+        if getuid() != 0 {  // root can write anywhere
+            let dir = CLI.tempDir()
+            chmod(dir, 0o500)
+            let w = try CLI.run(["restore", CLI.fixtures + "/tiny.input.png", dir + "/out.png"])
+            #expect(w.status == 73)
+            chmod(dir, 0o700)
+        }
+    }
+
+    @Test func tilingOptions() throws {
+        let dir = CLI.tempDir()
+        let input = CLI.fixtures + "/tiny.input.png"
+        // A tile larger than the image is one tile: exactly the untiled result.
+        #expect(try CLI.run(["restore", input, dir + "/big.png", "--tile", "4096"]).status == 0)
+        #expect(try CLI.run(["diff", dir + "/big.png", CLI.fixtures + "/tiny.output.png"]).stdout.contains("PSNR"))
+        let bad = try CLI.run(["restore", input, dir + "/x.png", "--tile", "32", "--overlap", "32"])
+        #expect(bad.status == 64 && bad.stderr.contains("overlap"))
+        #expect(try CLI.run(["degrade", input, dir + "/y.png", "--kind", "nose:3"]).status == 64)
+        #expect(CLI.files(dir) == ["big.png"])
+    }
+
+    @Test func weightsErrorsAreOneLine() throws {
+        let dir = CLI.tempDir()
+        let w = FileManager.default.contents(atPath: CLI.tinyWeights)!
+        _ = FileManager.default.createFile(atPath: dir + "/t.safetensors", contents: w.prefix(w.count - 100))
+        let r = try CLI.run(["info", dir + "/t.safetensors"])
+        #expect(r.status == 65 && r.stderr.contains("truncated") && r.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func infoCountsThePaperConfiguration() throws {
+        let r = try CLI.run(["info", "--paper"])
+        #expect(r.stdout.contains("5 736 339"))
+    }
+
+    @Test func evalPrintsATable() throws {
+        let r = try CLI.run(["eval", CLI.fixtures + "/tiny.output.png", "--kinds", "noise:25,blur:9,30"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("noise:25") && r.stdout.contains("blur:9,30") && r.stdout.contains("mean"))
+        let j = try CLI.run(["eval", CLI.fixtures + "/tiny.output.png", "--kinds", "haze:1", "--json"])
+        let obj = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as! [String: Any]
+        #expect((obj["rows"] as! [Any]).count == 1)
+    }
+
+    @Test func featuresWritesEveryChannel() throws {
+        let dir = CLI.tempDir()
+        let r = try CLI.run(["features", CLI.fixtures + "/tiny.input.png", "--tap", "encoder_level2.0.gamma", "--out", dir])
+        #expect(r.status == 0, "\(r.stderr)")
+        let f = CLI.files(dir)
+        // dim 8 → level 2 width 16 → GatedDA on 8 channels: 8 maps + mean-abs + max.
+        #expect(f.count == 10 && f.contains("encoder_level2.0.gamma_mean-abs.png"))
+        let bad = try CLI.run(["features", CLI.fixtures + "/tiny.input.png", "--tap", "nope.1.gamma", "--out", dir])
+        #expect(bad.status == 64 && bad.stderr.contains("unknown tap"))
+    }
+}

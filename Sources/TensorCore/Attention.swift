@@ -8,6 +8,7 @@ public enum ChannelAttention {
         heads: Int, channelsPerHead ch: Int, n: Int, temperature: [Float],
         out: UnsafeMutablePointer<Float>
     ) {
+        Profile.count(flops: 4 * heads * ch * ch * n)
         Profile.measure(.attention) {
             let a = UnsafeMutablePointer<Float>.allocate(capacity: ch * ch)
             defer { a.deallocate() }

@@ -5,6 +5,7 @@ public enum Conv {
     public static func pointwise(_ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor) {
         Profile.measure(.convolution) {
             let c = x.channels
+            Profile.count(flops: 2 * o * c * x.plane)
             precondition(weight.count == o * c, "pointwise weight \(weight.count) != \(o)x\(c)")
             out.reshape(channels: o, height: x.height, width: x.width)
             let n = x.plane
@@ -32,6 +33,7 @@ public enum Conv {
     ) {
         Profile.measure(.convolution) {
             let c = x.channels, h = x.height, w = x.width
+            Profile.count(flops: 2 * o * c * 9 * h * w)
             precondition(weight.count == o * c * 9, "conv3x3 weight \(weight.count) != \(o)x\(c)x3x3")
             let wp = w + 2
             let padPlane = (h + 2) * wp + 2  // +2 so the last shifted view stays inside the plane
@@ -85,6 +87,7 @@ public enum Conv {
     public static func depthwise(_ x: Tensor, weight: [Float], kernel k: Int, into out: inout Tensor) {
         Profile.measure(.depthwise) {
             let c = x.channels, h = x.height, w = x.width
+            Profile.count(flops: 2 * c * k * k * h * w)
             precondition(weight.count == c * k * k, "depthwise weight \(weight.count) != \(c)x1x\(k)x\(k)")
             out.reshape(channels: c, height: h, width: w)
             let r = k / 2

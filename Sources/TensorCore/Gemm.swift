@@ -39,3 +39,24 @@ public enum Gemm {
         return "\(config) (core \(core))"
     }
 }
+
+extension Gemm {
+    /// sgemm throughput on an n×n×n product, best of `runs`, in GFLOP/s (for `ram bench`).
+    public static func measureThroughput(n: Int = 1024, runs: Int = 5) -> Double {
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for _ in 0..<(runs + 1) {
+            let t0 = Profile.now()
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        sgemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                    }
+                }
+            }
+            best = min(best, Profile.now() - t0)
+        }
+        return 2 * Double(n * n * n) / best / 1e9
+    }
+}

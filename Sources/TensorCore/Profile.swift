@@ -28,7 +28,15 @@ public enum Profile {
         totals[Stage.allCases.firstIndex(of: stage)!] += seconds
     }
 
-    public static func reset() { totals = [Double](repeating: 0, count: Stage.allCases.count) }
+    /// Floating-point operations (2 per multiply-add) of the measured kernels.
+    nonisolated(unsafe) public static var flops: Double = 0
+
+    @inlinable public static func count(flops n: Int) { if enabled { flops += Double(n) } }
+
+    public static func reset() {
+        totals = [Double](repeating: 0, count: Stage.allCases.count)
+        flops = 0
+    }
 
     public static var snapshot: [(Stage, Double)] { Stage.allCases.enumerated().map { ($0.element, totals[$0.offset]) } }
 

@@ -4,42 +4,77 @@ import RAMModel
 import TensorCore
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Time the forward pass.")
+    static let configuration = CommandConfiguration(
+        abstract: "Time the forward pass: per-stage profile, GFLOP/s against this machine's sgemm, ms per megapixel, peak RSS.")
 
     @Option(help: "Comma-separated square sizes.") var sizes: String = "256,512"
     @Option(help: "Timed runs per size (after one warm-up).") var runs: Int = 3
     @Flag(help: "Random weights in the paper configuration instead of a file.") var paper = false
+    @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int?
+    @Flag(help: "Skip the sgemm throughput probe.") var noSgemm = false
     @OptionGroup var weights: WeightsOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         try runMain {
+            if let threads {
+                Gemm.threads = threads
+                Parallel.threads = threads
+            }
             let w: RAMWeights = paper ? try RAMWeights.random(.paper) : try weights.load().weights
             let net = RAMNetwork(weights: w)
             let ws = Workspace()
+            let sgemm = noSgemm ? 0 : Gemm.measureThroughput()
             var results: [[String: Any]] = []
+            if !json {
+                print("model: \(w.configuration), \(group(w.parameterCount)) parameters\(paper ? " (random weights)" : "")")
+                print("threads: BLAS \(Gemm.threads), kernels \(Parallel.threads); \(Gemm.configuration)")
+                if sgemm > 0 { print(String(format: "sgemm 1024³: %.1f GFLOP/s (this run)", sgemm)) }
+            }
             for s in sizes.split(separator: ",").compactMap({ Int($0) }) {
                 var x = Tensor(channels: 3, height: s, width: s)
                 for i in 0..<x.count { x.data[i] = Float(i % 251) / 251 }
-                _ = net.forward(x, workspace: ws)
+                _ = net.forward(x, workspace: ws)  // warm-up: sizes the workspace
                 var times: [Double] = []
                 Profile.reset()
                 Profile.enabled = true
                 for _ in 0..<runs {
-                    let t0 = Date()
+                    let t0 = Profile.now()
                     _ = net.forward(x, workspace: ws)
-                    times.append(Date().timeIntervalSince(t0))
+                    times.append(Profile.now() - t0)
                 }
                 Profile.enabled = false
+                let flops = Profile.flops / Double(runs)
                 let stages = Profile.snapshot.map { ($0.0, $0.1 / Double(runs)) }
-                let best = times.min()!, median = times.sorted()[times.count / 2]
-                results.append(["size": s, "best_s": best, "median_s": median, "runs": runs])
+                let sorted = times.sorted()
+                let best = sorted[0], median = sorted[sorted.count / 2]
+                let gflops = flops / median / 1e9
+                var r: [String: Any] = [
+                    "size": s, "runs": runs, "best_s": best, "median_s": median, "gflop": flops / 1e9,
+                    "gflops": gflops, "ms_per_megapixel": median * 1000 / (Double(s * s) / 1e6),
+                    "peak_rss_mb": peakRSSMegabytes(), "stages_ms": Dictionary(uniqueKeysWithValues: stages.map { ($0.0.rawValue, $0.1 * 1000) }),
+                    "blas_threads": Gemm.threads, "kernel_threads": Parallel.threads,
+                ]
+                if sgemm > 0 { r["sgemm_gflops"] = sgemm; r["fraction_of_sgemm"] = gflops / sgemm }
+                results.append(r)
                 if !json {
-                    print(String(format: "%dx%d: %.3f s best, %.3f s median over %d runs (%@)", s, s, best, median, runs, "\(w.configuration)"))
-                    for (stage, t) in stages { print(String(format: "    %-48@ %7.1f ms/run", stage.rawValue, t * 1000)) }
+                    print(String(format: "%dx%d: %.3f s median, %.3f s best of %d; %.1f GFLOP → %.1f GFLOP/s%@; %.0f ms/MP; peak RSS %.0f MB",
+                                 s, s, median, best, runs, flops / 1e9, gflops,
+                                 sgemm > 0 ? String(format: " (%.0f%% of sgemm)", 100 * gflops / sgemm) : "",
+                                 median * 1000 / (Double(s * s) / 1e6), peakRSSMegabytes()))
+                    for (stage, t) in stages { print(String(format: "    %-48@ %8.1f ms  %4.1f%%", stage.rawValue, t * 1000, 100 * t / median)) }
                 }
             }
-            if json { print(String(decoding: try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys]), as: UTF8.self)) }
+            if json {
+                print(String(decoding: try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys]), as: UTF8.self))
+            }
         }
     }
+}
+
+/// Peak resident set size of this process (getrusage), in MB.
+func peakRSSMegabytes() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_maxrss) / 1024
 }

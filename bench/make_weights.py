@@ -1,0 +1,16 @@
+"""Writes random paper-configuration weights (seeded) for `make bench`, so Swift and PyTorch time the same file."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "training"))
+import torch  # noqa: E402
+
+from ram import RAM, RAMConfig  # noqa: E402
+from safetensors_util import save_ram  # noqa: E402
+
+out = sys.argv[1]
+torch.manual_seed(0)
+cfg = RAMConfig(dim=28, num_blocks=[3, 5, 5, 7], num_refinement=4, heads=[1, 2, 4, 8], ffn_factor=2.0)
+model = RAM(cfg).eval()
+save_ram(out, model.state_dict(), cfg, card={"note": "random paper-configuration weights for make bench"}, dtype="fp32")
+print(out)

@@ -1,0 +1,115 @@
+import Imaging
+
+/// A rectangle of an image in image pixel coordinates (fractional, so zoom and pan are
+/// smooth). It may extend past the image: the part outside is drawn transparent.
+public struct PixelRect: Hashable, Sendable, CustomStringConvertible {
+    public var x: Double
+    public var y: Double
+    public var width: Double
+    public var height: Double
+
+    public init(x: Double, y: Double, width: Double, height: Double) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+
+    /// The whole image, anchored top-left, at the largest uniform scale that fits in
+    /// cols × 2·rows half-cell pixels; the rectangle is widened or heightened past the image so
+    /// it covers the whole box, and the extra is transparent. With (cols, rows) from
+    /// `HalfBlockEncoder.fitSize` that extra is at most the half row below an image whose
+    /// scaled height is odd.
+    public static func fitting(imageWidth w: Int, imageHeight h: Int, cols: Int, rows: Int) -> PixelRect {
+        let scale = min(Double(cols) / Double(w), Double(2 * rows) / Double(h))
+        return PixelRect(x: 0, y: 0, width: Double(cols) / scale, height: Double(2 * rows) / scale)
+    }
+
+    public var description: String { "PixelRect(x: \(x), y: \(y), \(width)x\(height))" }
+}
+
+/// An image already turned into cells: the expensive product of encoding, cheap to blit.
+public struct EncodedImage: Equatable, Sendable {
+    public let cols: Int
+    public let rows: Int
+    /// rows × cols cells, row-major.
+    public let cells: [Cell]
+
+    public init(cols: Int, rows: Int, cells: [Cell]) {
+        precondition(cells.count == cols * rows, "\(cells.count) cells for \(cols)x\(rows)")
+        self.cols = cols
+        self.rows = rows
+        self.cells = cells
+    }
+
+    public subscript(col: Int, row: Int) -> Cell { cells[row * cols + col] }
+}
+
+extension CellBuffer {
+    /// Draws an encoded image with its top-left cell at (x, y), clipped.
+    public mutating func blit(_ image: EncodedImage, at x: Int, _ y: Int, clip: Rect? = nil) {
+        blit(cells: image.cells, width: image.cols, at: x, y, clip: clip)
+    }
+}
+
+/// Image → half-block cells (the "encode" half of ratatui-image's encode/render split).
+///
+/// A terminal cell is about twice as tall as it is wide, so splitting it into an upper and a
+/// lower pixel gives square pixels: a region of cols × rows cells shows cols × 2·rows
+/// pixels. Each cell is `▀` with fg = upper pixel and bg = lower pixel. Pixels outside the
+/// image are transparent (the terminal's default background): a cell whose lower pixel is
+/// outside keeps bg = nil, one whose upper pixel is outside is drawn as `▄` with fg = the
+/// lower pixel, and one with neither is a default-coloured space.
+public enum HalfBlockEncoder {
+    /// The largest (cols, rows) box that shows the whole image at a uniform scale within
+    /// maxCols × maxRows cells, where one image pixel is one half cell at scale 1.
+    /// rows = ceil(scaled height / 2). `allowUpscale: false` caps the scale at 1.
+    public static func fitSize(
+        imageWidth w: Int, imageHeight h: Int, maxCols: Int, maxRows: Int, allowUpscale: Bool = true
+    ) -> (cols: Int, rows: Int) {
+        guard w > 0, h > 0, maxCols > 0, maxRows > 0 else { return (0, 0) }
+        var scale = min(Double(maxCols) / Double(w), Double(2 * maxRows) / Double(h))
+        if !allowUpscale { scale = min(scale, 1) }
+        let cols = min(maxCols, max(1, Int((Double(w) * scale).rounded())))
+        let pixelRows = min(2 * maxRows, max(1, Int((Double(h) * scale).rounded())))
+        return (cols, (pixelRows + 1) / 2)
+    }
+
+    /// Encodes `source` of `image` (default: the whole image fitted, see
+    /// `PixelRect.fitting`) into cols × rows cells, area-resampled to cols × 2·rows pixels.
+    /// In 256-colour mode the colours are the palette colours the terminal will show.
+    public static func encode(
+        _ image: RGBImage, source: PixelRect? = nil, cols: Int, rows: Int, mode: ColorMode
+    ) -> EncodedImage {
+        guard cols > 0, rows > 0 else { return EncodedImage(cols: max(cols, 0), rows: max(rows, 0), cells: []) }
+        guard image.width > 0, image.height > 0 else {
+            return EncodedImage(cols: cols, rows: rows, cells: [Cell](repeating: .blank, count: cols * rows))
+        }
+        let rect = source ?? PixelRect.fitting(imageWidth: image.width, imageHeight: image.height, cols: cols, rows: rows)
+        let px = AreaResampler.resample(image, source: rect, width: cols, height: 2 * rows)
+        let plane = cols * 2 * rows
+        var cells = [Cell](repeating: .blank, count: cols * rows)
+        px.pixels.withUnsafeBufferPointer { p in
+            func color(_ x: Int, _ y: Int) -> RGB {
+                let i = y * cols + x
+                let c = RGB(red: p[i], green: p[plane + i], blue: p[2 * plane + i])
+                return mode == .trueColor ? c : XtermPalette.quantize(c)
+            }
+            for row in 0..<rows {
+                let upperIn = px.insideY[2 * row]
+                let lowerIn = px.insideY[2 * row + 1]
+                for col in 0..<cols where px.insideX[col] {
+                    let cell: Cell
+                    switch (upperIn, lowerIn) {
+                    case (true, true): cell = Cell(Cell.upperHalf, fg: color(col, 2 * row), bg: color(col, 2 * row + 1))
+                    case (true, false): cell = Cell(Cell.upperHalf, fg: color(col, 2 * row), bg: nil)
+                    case (false, true): cell = Cell(Cell.lowerHalf, fg: color(col, 2 * row + 1), bg: nil)
+                    case (false, false): continue
+                    }
+                    cells[row * cols + col] = cell
+                }
+            }
+        }
+        return EncodedImage(cols: cols, rows: rows, cells: cells)
+    }
+}

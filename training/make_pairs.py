@@ -97,6 +97,7 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="parallel ram processes (default 2)")
     ap.add_argument("--no-deadleaves", action="store_true")
     ap.add_argument("--limit", type=int, default=0, help="only the first N training crops (testing)")
+    ap.add_argument("--refresh", action="store_true", help="remake every degraded image (after a recipe change)")
     args = ap.parse_args(argv)
 
     if not os.path.exists(args.ram):
@@ -156,7 +157,23 @@ def main(argv=None) -> int:
                                  "box": [x0, y0, x0 + s, y0 + s]})
 
     # ---- degrade with the app's CLI
-    todo = [j for j in jobs if not os.path.exists(j[1])]
+    import hashlib
+    binary = {"path": args.ram, "sha256": hashlib.sha256(open(args.ram, "rb").read()).hexdigest(),
+              "mtime": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(os.path.getmtime(args.ram)))}
+    try:
+        binary["git_head"] = subprocess.run(["git", "rev-parse", "HEAD"], stdout=subprocess.PIPE, text=True,
+                                            cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    except OSError:
+        pass
+    index["binary"] = binary
+    old_index = os.path.join(root, "index.json")
+    if os.path.exists(old_index) and not args.refresh:
+        with open(old_index) as f:
+            old = json.load(f).get("binary", {})
+        if old.get("sha256") and old["sha256"] != binary["sha256"]:
+            print(f"note: {args.ram} changed since the cached pairs were made ({old.get('mtime')}); "
+                  "if the degradation recipe changed, rerun with --refresh", flush=True)
+    todo = [j for j in jobs if args.refresh or not os.path.exists(j[1])]
     print(f"pairs: {len(crops)} training crops, {len(split['val'])} validation photos, "
           f"{len(jobs)} degraded images, {len(jobs) - len(todo)} cached, {len(todo)} to make", flush=True)
     failures = []

@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""All-in-one RAM training on the pairs of training/make_pairs.py.
+
+    python3 training/train.py [--name ram-small] [--config small] [--minutes 60] [--resume]
+
+- Batches mix the five degradations (noise sigma 15/25/50, rain, haze, blur, low light): each
+  patch draws its task uniformly (--task-weights), then a pair of that task (a dead-leaves
+  pair with probability --deadleaves, else a photo pair), then a random crop of --patch
+  pixels, a random horizontal flip, and for noise/blur/low light (whose recipe has no
+  preferred direction) a random vertical flip and transpose. Rain streaks fall within 25 deg
+  of vertical and haze depth grows toward the top, so those are only mirrored left-right.
+- Loss: L1 + --fft-weight * L1 of the 2-D FFT (real and imaginary parts).
+- AdamW (--lr, --wd, betas 0.9/0.999), linear warm-up then cosine to --lr-min at --steps.
+- EMA of the weights (--ema; float buffers averaged too, BatchNorm counters copied).
+  Validation and export use the EMA model in eval mode; BatchNorm inside GatedDA trains
+  normally (batch statistics) in the live model.
+- Checkpoints (model, EMA, optimizer, step, RNG states, wall time, log position) go to
+  training/checkpoints/<name>/last.pt every --ckpt-minutes, at the end, and on SIGTERM/SIGINT;
+  --resume continues from it (a missing checkpoint starts fresh).
+- Logs: training/runs/<name>/log.jsonl, JSON lines: {"event": "train", step, loss, lr,
+  patches_per_s, ...} every --log-every steps and {"event": "val", step, psnr: {kind: dB},
+  psnr_task: {task: dB}, ...} every --val-every steps, on data/pairs/val (EMA weights,
+  RGB PSNR in [0,1], outputs clamped).
+- CPU by default with --threads torch threads; CUDA (and bf16/fp16 autocast) when a GPU is
+  there and --device is auto or cuda.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import platform
+import random
+import signal
+import sys
+import time
+from collections import OrderedDict
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ram import RAM, RAMConfig, count_parameters  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+TASKS = ("noise", "rain", "haze", "blur", "lowlight")
+
+PRESETS = {
+    "tiny": dict(dim=16, num_blocks=(1, 1, 1, 2), num_refinement=1),
+    "small": dict(dim=16, num_blocks=(2, 2, 2, 2), num_refinement=1),
+    "medium": dict(dim=24, num_blocks=(1, 2, 2, 3), num_refinement=1),
+    "paper": dict(dim=28, num_blocks=(3, 5, 5, 7), num_refinement=4),
+}
+DEFAULT_PRESET = "small"
+DEFAULT_NAME = "ram-small"
+
+
+def parse_config(text: str) -> RAMConfig:
+    """A preset name, a JSON object, or 'dim=16,blocks=2-2-2-2,refinement=1[,heads=1-2-4-8]'."""
+    text = text.strip()
+    if text in PRESETS:
+        return RAMConfig(**PRESETS[text])
+    if text.startswith("{"):
+        return RAMConfig.from_dict(json.loads(text))
+    kw = {}
+    for part in text.split(","):
+        k, v = part.split("=", 1)
+        k = k.strip()
+        if k == "dim":
+            kw["dim"] = int(v)
+        elif k in ("blocks", "num_blocks"):
+            kw["num_blocks"] = tuple(int(x) for x in v.replace("x", "-").split("-"))
+        elif k in ("refinement", "num_refinement"):
+            kw["num_refinement"] = int(v)
+        elif k == "heads":
+            kw["heads"] = tuple(int(x) for x in v.split("-"))
+        elif k in ("ffn", "ffn_factor"):
+            kw["ffn_factor"] = float(v)
+        elif k in ("ff", "frequency_fusion"):
+            kw["frequency_fusion"] = v.lower() in ("1", "true", "yes")
+        else:
+            raise ValueError(f"unknown config key {k!r}")
+    return RAMConfig(**kw)
+
+
+# --------------------------------------------------------------------------- data
+
+class ImageCache:
+    """Decoded uint8 HxWx3 arrays, least recently used evicted past a byte budget."""
+
+    def __init__(self, root: str, budget_bytes: int):
+        self.root, self.budget, self.used = root, budget_bytes, 0
+        self.items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, rel: str) -> np.ndarray:
+        a = self.items.get(rel)
+        if a is not None:
+            self.items.move_to_end(rel)
+            self.hits += 1
+            return a
+        self.misses += 1
+        a = np.asarray(Image.open(os.path.join(self.root, rel)).convert("RGB"))
+        self.items[rel] = a
+        self.used += a.nbytes
+        while self.used > self.budget and len(self.items) > 1:
+            _, old = self.items.popitem(last=False)
+            self.used -= old.nbytes
+        return a
+
+
+class PairSampler:
+    def __init__(self, data: str, index: dict, patch: int, deadleaves: float, task_weights, cache_mb: int):
+        self.data, self.patch, self.deadleaves = data, patch, deadleaves
+        self.by_task = {t: {"photo": [], "deadleaves": []} for t in TASKS}
+        for e in index["train"]:
+            w, h = e["box"][2] - e["box"][0], e["box"][3] - e["box"][1]
+            if min(w, h) < patch:
+                continue
+            self.by_task[e["task"]]["deadleaves" if e.get("source") == "deadleaves" else "photo"].append(e)
+        self.tasks = [t for t in TASKS if self.by_task[t]["photo"] or self.by_task[t]["deadleaves"]]
+        if not self.tasks:
+            raise SystemExit("no training pairs (run make train-data)")
+        tw = dict(zip(TASKS, task_weights))
+        self.task_p = np.array([tw[t] for t in self.tasks], float)
+        self.task_p /= self.task_p.sum()
+        self.cache = ImageCache(data, cache_mb << 20)
+
+    def counts(self):
+        return {t: {k: len(v) for k, v in d.items()} for t, d in self.by_task.items()}
+
+    def sample(self, rng: np.random.Generator, batch: int):
+        p = self.patch
+        xs, ys, tasks = np.empty((batch, p, p, 3), np.uint8), np.empty((batch, p, p, 3), np.uint8), []
+        for b in range(batch):
+            task = self.tasks[rng.choice(len(self.tasks), p=self.task_p)]
+            pools = self.by_task[task]
+            pool = pools["deadleaves"] if (pools["deadleaves"] and (rng.random() < self.deadleaves or not pools["photo"])) else pools["photo"]
+            e = pool[rng.integers(len(pool))]
+            clean, deg = self.cache.get(e["clean"]), self.cache.get(e["degraded"])
+            h, w = clean.shape[:2]
+            y0, x0 = rng.integers(0, h - p + 1), rng.integers(0, w - p + 1)
+            c, d = clean[y0:y0 + p, x0:x0 + p], deg[y0:y0 + p, x0:x0 + p]
+            if rng.random() < 0.5:
+                c, d = c[:, ::-1], d[:, ::-1]
+            if task in ("noise", "blur", "lowlight"):
+                if rng.random() < 0.5:
+                    c, d = c[::-1], d[::-1]
+                if rng.random() < 0.5:
+                    c, d = c.transpose(1, 0, 2), d.transpose(1, 0, 2)
+            xs[b], ys[b] = d, c
+            tasks.append(task)
+        to_t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float().div_(255)  # noqa: E731
+        return to_t(xs), to_t(ys), tasks
+
+
+def load_val(data: str, index: dict, limit_per_kind: int = 0):
+    """{kind: (degraded (N,3,H,W), clean (N,3,H,W))} in [0,1]."""
+    out = {}
+    for e in index["val"]:
+        out.setdefault(e["kind"], []).append(e)
+    res = {}
+    for kind, es in out.items():
+        es = sorted(es, key=lambda e: e["clean"])
+        if limit_per_kind:
+            es = es[:limit_per_kind]
+        load = lambda rel: torch.from_numpy(np.asarray(Image.open(os.path.join(data, rel)).convert("RGB")).copy()).permute(2, 0, 1).float() / 255  # noqa: E731
+        res[kind] = (torch.stack([load(e["degraded"]) for e in es]), torch.stack([load(e["clean"]) for e in es]))
+    return res
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-image RGB PSNR in dB, images in [0,1], shape (N,3,H,W)."""
+    mse = ((a - b) ** 2).flatten(1).mean(1).clamp_min(1e-12)
+    return 10 * torch.log10(1 / mse)
+
+
+@torch.no_grad()
+def validate(model, val, device, batch: int = 8, amp_dtype=None):
+    model.eval()
+    per_kind, per_kind_in = {}, {}
+    for kind, (deg, clean) in val.items():
+        outs = []
+        for i in range(0, len(deg), batch):
+            x = deg[i:i + batch].to(device)
+            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                y = model(x)
+            outs.append(y.float().clamp(0, 1).cpu())
+        out = torch.cat(outs)
+        per_kind[kind] = float(psnr(out, clean).mean())
+        per_kind_in[kind] = float(psnr(deg, clean).mean())
+    per_task = {}
+    for kind, v in per_kind.items():
+        per_task.setdefault(kind.split(":")[0], []).append(v)
+    return per_kind, {t: sum(v) / len(v) for t, v in per_task.items()}, per_kind_in
+
+
+# --------------------------------------------------------------------------- model bits
+
+class EMA:
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.module = copy.deepcopy(model).eval()
+        for p in self.module.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module, step: int):
+        # Warm-up (as timm/Restormer-style EMAs): early on the average follows the model faster.
+        d = min(self.decay, (1 + step) / (10 + step))
+        msd = model.state_dict()
+        for k, v in self.module.state_dict().items():
+            src = msd[k]
+            if v.dtype.is_floating_point:
+                v.mul_(d).add_(src.detach(), alpha=1 - d)
+            else:
+                v.copy_(src)
+
+
+def fft_l1(a, b):
+    # Orthonormal FFT: a coefficient of white noise has the same size as a pixel of it, so the
+    # weight is comparable with the L1 term. |complex difference| averaged over coefficients.
+    fa, fb = torch.fft.rfft2(a.float(), norm="ortho"), torch.fft.rfft2(b.float(), norm="ortho")
+    return (fa - fb).abs().mean()
+
+
+def lr_at(step: int, args) -> float:
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    t = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
+    return args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + math.cos(math.pi * t))
+
+
+def rng_state():
+    st = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        st["cuda"] = torch.cuda.get_rng_state_all()
+    return st
+
+
+def set_rng_state(st):
+    random.setstate(st["python"])
+    np.random.set_state(st["numpy"])
+    torch.set_rng_state(st["torch"])
+    if "cuda" in st and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(st["cuda"])
+
+
+def hardware(device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA)"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {torch.get_num_threads()} torch thread(s)"
+
+
+# --------------------------------------------------------------------------- main
+
+def build_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    ap.add_argument("--name", default=DEFAULT_NAME, help=f"run name (default {DEFAULT_NAME})")
+    ap.add_argument("--config", default=None,
+                    help=f"preset ({', '.join(PRESETS)}; default {DEFAULT_PRESET}), JSON, or dim=16,blocks=2-2-2-2,refinement=1")
+    ap.add_argument("--data", default=os.path.join(REPO, "data"))
+    ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
+    ap.add_argument("--checkpoints", default=os.path.join(HERE, "checkpoints"))
+    ap.add_argument("--resume", action="store_true", help="continue from checkpoints/<name>/last.pt if it exists")
+    ap.add_argument("--minutes", type=float, default=0, help="stop after this much wall time in this process (0 = until --steps)")
+    ap.add_argument("--steps", type=int, default=300_000, help="total steps; the cosine schedule ends here")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--patch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--lr-min", type=float, default=1e-6)
+    ap.add_argument("--wd", type=float, default=1e-4)
+    ap.add_argument("--warmup", type=int, default=1000)
+    ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0 = off)")
+    ap.add_argument("--fft-weight", type=float, default=0.1)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--deadleaves", type=float, default=0.2, help="probability that a patch comes from dead leaves")
+    ap.add_argument("--task-weights", default="1,1,1,1,1", help="noise,rain,haze,blur,lowlight")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--amp", default="auto", choices=["auto", "off", "bf16", "fp16"], help="autocast on CUDA")
+    ap.add_argument("--workers", type=int, default=0, help="(reserved) data is sampled in-process")
+    ap.add_argument("--cache-mb", type=int, default=1024, help="decoded-image cache budget")
+    ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--val-every", type=int, default=2000)
+    ap.add_argument("--val-limit", type=int, default=0, help="validate on the first N photos per kind (0 = all)")
+    ap.add_argument("--ckpt-minutes", type=float, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init-identity", type=int, default=1, help="zero-initialise the output conv (default 1)")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = build_args(argv)
+    torch.set_num_threads(max(1, args.threads))
+    device = torch.device("cuda" if (args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())) else "cpu")
+    amp_dtype = None
+    if device.type == "cuda" and args.amp != "off":
+        amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.amp) or (
+            torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+    task_weights = [float(x) for x in args.task_weights.split(",")]
+
+    ckpt_dir = os.path.join(args.checkpoints, args.name)
+    run_dir = os.path.join(args.runs, args.name)
+    os.makedirs(ckpt_dir, exist_ok=True)
+    os.makedirs(run_dir, exist_ok=True)
+    ckpt_path = os.path.join(ckpt_dir, "last.pt")
+
+    ckpt = None
+    if args.resume and os.path.exists(ckpt_path):
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        config = RAMConfig.from_dict(ckpt["config"])
+        if args.config and parse_config(args.config).to_dict() != config.to_dict():
+            raise SystemExit(f"--config {args.config} differs from the checkpoint's {config.to_dict()}; use another --name")
+    else:
+        config = parse_config(args.config or DEFAULT_PRESET)
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    model = RAM(config)
+    if args.init_identity:
+        # Start as the identity map (output = input): the last conv's weights are zero, so the
+        # first steps refine the input instead of undoing a random residual. Initialisation only;
+        # the network is unchanged.
+        torch.nn.init.zeros_(model.output.weight)
+    model = model.to(device)
+    ema = EMA(model, args.ema)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), weight_decay=args.wd)
+    scaler = torch.amp.GradScaler("cuda", enabled=(amp_dtype == torch.float16))
+    step, wall, patches_total = 0, 0.0, 0
+    data_rng = np.random.default_rng(args.seed)
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        ema.module.load_state_dict(ckpt["ema"])
+        opt.load_state_dict(ckpt["optimizer"])
+        if "scaler" in ckpt and scaler.is_enabled():
+            scaler.load_state_dict(ckpt["scaler"])
+        step, wall, patches_total = ckpt["step"], ckpt["wall"], ckpt.get("patches", 0)
+        set_rng_state(ckpt["rng"])
+        data_rng.bit_generator.state = ckpt["data_rng"]
+        ema.module.to(device)
+
+    with open(os.path.join(args.data, "pairs", "index.json")) as f:
+        index = json.load(f)
+    sampler = PairSampler(args.data, index, args.patch, args.deadleaves, task_weights, args.cache_mb)
+    val = load_val(args.data, index, args.val_limit)
+
+    log_path = os.path.join(run_dir, "log.jsonl")
+    logf = open(log_path, "a")
+
+    def log(rec):
+        rec = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), **rec}
+        logf.write(json.dumps(rec) + "\n")
+        logf.flush()
+        print(json.dumps(rec), flush=True)
+
+    cmd = "python3 training/train.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    log({"event": "start", "step": step, "resumed": ckpt is not None, "config": config.to_dict(),
+         "parameters": count_parameters(model), "device": str(device), "amp": str(amp_dtype),
+         "hardware": hardware(device), "args": vars(args), "command": cmd, "pid": os.getpid(),
+         "train_pairs": sampler.counts(), "val_kinds": {k: len(v[0]) for k, v in val.items()}})
+
+    stop = {"flag": False}
+
+    def on_signal(signum, frame):
+        stop["flag"] = True
+        print(f"signal {signum}: checkpointing after this step", flush=True)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    def save_ckpt(reason):
+        state = {"config": config.to_dict(), "model": model.state_dict(), "ema": ema.module.state_dict(),
+                 "optimizer": opt.state_dict(), "step": step, "wall": wall, "patches": patches_total,
+                 "rng": rng_state(), "data_rng": data_rng.bit_generator.state, "args": vars(args),
+                 "hardware": hardware(device), "saved": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if scaler.is_enabled():
+            state["scaler"] = scaler.state_dict()
+        tmp = ckpt_path + ".tmp"
+        torch.save(state, tmp)
+        os.replace(tmp, ckpt_path)
+        log({"event": "checkpoint", "step": step, "reason": reason, "path": os.path.relpath(ckpt_path, REPO)})
+
+    def run_val():
+        t = time.time()
+        per_kind, per_task, per_kind_in = validate(ema.module, val, device, amp_dtype=amp_dtype)
+        rec = {"event": "val", "step": step, "wall": round(wall, 1), "psnr_task": {k: round(v, 3) for k, v in per_task.items()},
+               "psnr": {k: round(v, 3) for k, v in per_kind.items()},
+               "input_psnr": {k: round(v, 3) for k, v in per_kind_in.items()}, "seconds": round(time.time() - t, 1)}
+        log(rec)
+        with open(os.path.join(run_dir, "last_val.json"), "w") as f:
+            json.dump(rec, f, indent=1)
+
+    t_start = time.time()
+    t_ckpt = time.time()
+    t_win, n_win, loss_win, l1_win = time.time(), 0, 0.0, 0.0
+    model.train()
+    while step < args.steps and not stop["flag"]:
+        if args.minutes and time.time() - t_start > args.minutes * 60:
+            break
+        t0 = time.time()
+        x, y, _ = sampler.sample(data_rng, args.batch)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        lr = lr_at(step, args)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            out = model(x)
+        out = out.float()
+        l1 = (out - y).abs().mean()
+        loss = l1 + args.fft_weight * fft_l1(out, y) if args.fft_weight else l1
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if args.clip:
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+        scaler.step(opt)
+        scaler.update()
+        ema.update(model, step)
+        step += 1
+        patches_total += args.batch
+        wall += time.time() - t0
+        n_win += 1
+        loss_v = loss.item()
+        loss_win += loss_v
+        l1_win += l1.item()
+        if not math.isfinite(loss_v):
+            log({"event": "error", "step": step, "message": "non-finite loss; stopping without checkpoint"})
+            return 1
+        if step % args.log_every == 0:
+            dt = time.time() - t_win
+            log({"event": "train", "step": step, "loss": round(loss_win / n_win, 5), "l1": round(l1_win / n_win, 5),
+                 "lr": lr, "patches_per_s": round(n_win * args.batch / dt, 2), "wall": round(wall, 1),
+                 "cache_hit": round(sampler.cache.hits / max(1, sampler.cache.hits + sampler.cache.misses), 3)})
+            t_win, n_win, loss_win, l1_win = time.time(), 0, 0.0, 0.0
+        if step % args.val_every == 0:
+            run_val()
+            t_win = time.time()  # throughput windows exclude validation
+        if time.time() - t_ckpt > args.ckpt_minutes * 60:
+            save_ckpt("periodic")
+            t_ckpt = time.time()
+    save_ckpt("signal" if stop["flag"] else ("done" if step >= args.steps else "budget"))
+    if not stop["flag"] and step % args.val_every != 0:
+        run_val()
+    log({"event": "stop", "step": step, "wall": round(wall, 1)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -82,8 +82,10 @@ public enum Conv {
     }
 
     /// Depthwise k×k convolution (k odd), padding k/2: out[c] = x[c] ⋆ W[c].
-    /// Each channel is zero-padded into a per-thread strip, then every output row is a sum
-    /// of k·k shifted, scaled input rows (a vectorisable inner loop over x).
+    /// Each thread copies its channels' rows into a horizontally zero-padded strip (rows above
+    /// and below the image read a shared zero row); a 3×3 output row is then one fused pass
+    /// of nine shifted, scaled input rows, larger kernels accumulate one kernel row at a time.
+    /// The inner loops run over contiguous x and vectorise.
     public static func depthwise(_ x: Tensor, weight: [Float], kernel k: Int, into out: inout Tensor) {
         Profile.measure(.depthwise) {
             let c = x.channels, h = x.height, w = x.width
@@ -92,27 +94,43 @@ public enum Conv {
             out.reshape(channels: c, height: h, width: w)
             let r = k / 2
             let wp = w + 2 * r
+            let threads = max(1, min(Parallel.threads, c))
             x.data.withUnsafeBufferPointer { xb in
                 weight.withUnsafeBufferPointer { wb in
                     out.data.withUnsafeMutableBufferPointer { ob in
-                        let xp = xb.baseAddress!, wpT = wb.baseAddress!, op = ob.baseAddress!
-                        Parallel.forEach(c, minPerThread: 2) { ch in
-                            let padded = UnsafeMutablePointer<Float>.allocate(capacity: (h + 2 * r) * wp)
-                            defer { padded.deallocate() }
-                            padded.update(repeating: 0, count: (h + 2 * r) * wp)
-                            let src = xp + ch * h * w
-                            for y in 0..<h { (padded + (y + r) * wp + r).update(from: src + y * w, count: w) }
-                            let kw = wpT + ch * k * k
-                            let dst = op + ch * h * w
-                            for y in 0..<h {
-                                let orow = dst + y * w
-                                orow.update(repeating: 0, count: w)
-                                for ky in 0..<k {
-                                    let irow = padded + (y + ky) * wp
-                                    for kx in 0..<k {
-                                        let wv = kw[ky * k + kx]
-                                        let s = irow + kx
-                                        for xx in 0..<w { orow[xx] += wv * s[xx] }
+                        let xp = xb.baseAddress!, wt = wb.baseAddress!, op = ob.baseAddress!
+                        Parallel.forEach(threads) { part in
+                            let strip = UnsafeMutablePointer<Float>.allocate(capacity: h * wp + wp)
+                            defer { strip.deallocate() }
+                            strip.update(repeating: 0, count: h * wp + wp)
+                            let zero = UnsafePointer(strip + h * wp)
+                            for ch in (c * part / threads)..<(c * (part + 1) / threads) {
+                                let src = xp + ch * h * w
+                                for y in 0..<h { (strip + y * wp + r).update(from: src + y * w, count: w) }
+                                let kw = wt + ch * k * k
+                                let dst = op + ch * h * w
+                                func row(_ y: Int) -> UnsafePointer<Float> { y < 0 || y >= h ? zero : UnsafePointer(strip + y * wp) }
+                                if k == 3 {
+                                    let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (kw[0], kw[1], kw[2], kw[3], kw[4], kw[5], kw[6], kw[7], kw[8])
+                                    for y in 0..<h {
+                                        let a = row(y - 1), b = row(y), d = row(y + 1), o = dst + y * w
+                                        for i in 0..<w {
+                                            o[i] = w0 * a[i] + w1 * a[i + 1] + w2 * a[i + 2] + w3 * b[i] + w4 * b[i + 1] + w5 * b[i + 2]
+                                                + w6 * d[i] + w7 * d[i + 1] + w8 * d[i + 2]
+                                        }
+                                    }
+                                } else {
+                                    for y in 0..<h {
+                                        let o = dst + y * w
+                                        o.update(repeating: 0, count: w)
+                                        for ky in 0..<k where y + ky - r >= 0 && y + ky - r < h {
+                                            let irow = row(y + ky - r)
+                                            for kx in 0..<k {
+                                                let wv = kw[ky * k + kx]
+                                                let s = irow + kx
+                                                for i in 0..<w { o[i] += wv * s[i] }
+                                            }
+                                        }
                                     }
                                 }
                             }

@@ -1,20 +1,112 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import RAMModel
+import TerminalUI
+import Viewer
 
 struct View: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Open the terminal viewer (default: a demo on the bundled sample).")
+    static let configuration = CommandConfiguration(
+        abstract: "Open the terminal viewer (default: a demo on the bundled sample).",
+        discussion: """
+            With no IMAGE, opens the bundled sample (Assets/samples/astronaut.png) degraded with --degrade \
+            (default noise:25), restores it live and uses the clean photo as the reference. With IMAGE and \
+            --degrade, the same happens to IMAGE (the original becomes the reference unless --reference is given). \
+            Press ? in the viewer for the keys. RAM_VIEW_LATENCY_LOG=FILE logs key-to-frame latencies.
+            """)
 
     @Argument(help: "Image to restore and inspect (default: the bundled sample, degraded on the fly).") var image: String?
     @Option(help: "Clean reference image, for error maps and PSNR/SSIM.") var reference: String?
-    @Option(help: "Degradation applied to the demo sample.") var degrade: String = "noise:25"
-    @Option(help: "Colour mode: truecolor or 256 (default: detected).") var color: String?
+    @Option(help: "Degradation applied on the fly (demo default: noise:25), e.g. rain:heavy, haze:1.2, blur:15,30, lowlight:0.5.")
+    var degrade: String?
+    @Option(help: "Seed of the on-the-fly degradation.") var seed: UInt64 = 0
+    @Option(help: "Colour mode: truecolor or 256 (default: detected from COLORTERM and terminfo).") var color: String?
     @OptionGroup var weights: WeightsOptions
     @OptionGroup var tiles: TileOptions
+    @OptionGroup var inputOptions: InputOptions
+
+    static let demoSample = "astronaut.png"
+    static let demoDegradation = "noise:25"
+
+    func validate() throws {
+        if let color, ColorMode(name: color) == nil { throw ValidationError("--color must be truecolor or 256 (got \(color))") }
+    }
 
     func run() throws {
         try runMain {
-            throw UsageError(message: "the viewer is not built yet")
+            let colorOverride = color.flatMap(ColorMode.init(name:))
+            let model = try weights.load()
+            var input: RGBImage
+            var name: String
+            var referenceImage: RGBImage?
+            var referenceName: String?
+            var degradation = try degrade.map { try Degradation(parsing: $0) }
+            if let image {
+                input = try inputOptions.read(image)
+                name = URL(fileURLWithPath: image).lastPathComponent
+            } else {
+                guard let dir = View.findSamples() else {
+                    throw UsageError(
+                        message: "no IMAGE given and the bundled sample (Assets/samples/\(View.demoSample)) was not found")
+                }
+                input = try inputOptions.read(dir + "/" + View.demoSample)
+                name = View.demoSample
+                if degradation == nil { degradation = try Degradation(parsing: View.demoDegradation) }
+            }
+            if let reference {
+                let r = try inputOptions.read(reference)
+                try checkSameSize(input, r, image ?? name, reference)
+                referenceImage = r
+                referenceName = URL(fileURLWithPath: reference).lastPathComponent
+            }
+            if let degradation {
+                if referenceImage == nil {
+                    referenceImage = input
+                    referenceName = name + " (clean)"
+                }
+                input = degradation.apply(to: input, seed: seed)
+                name += " + \(degradation)"
+            }
+            let cfg = model.configuration
+            let summary = String(
+                format: "dim %d · %@ · %.2f M params", cfg.dim,
+                "blocks \(cfg.numBlocks.map(String.init).joined(separator: ","))",
+                Double(model.weights.parameterCount) / 1e6)
+            let info = SessionInfo(
+                inputName: name, referenceName: referenceName,
+                modelName: URL(fileURLWithPath: model.path).lastPathComponent, modelSummary: summary,
+                tileSize: tiles.tile, overlap: tiles.overlap)
+            let config = ViewerConfiguration(
+                input: input, reference: referenceImage, info: info, blocks: BlockInfo.list(model.weights),
+                restorer: tiles.restorer(model), colorOverride: colorOverride,
+                latencyLog: ProcessInfo.processInfo.environment["RAM_VIEW_LATENCY_LOG"])
+            do {
+                try ViewerApp.run(config)
+            } catch let e as TerminalError {
+                throw UsageError(message: e.description)
+            }
+            // The terminal is back. Leave without running exit handlers: a restoration or a
+            // feature pass may still be inside OpenBLAS on another thread, and OpenBLAS's exit
+            // handler (gotoblas_quit → blas_thread_shutdown_) then waits on its worker threads,
+            // measured here to hang the exit for as long as the pass runs.
+            fflush(nil)
+            _exit(0)
         }
+    }
+
+    /// The directory holding the bundled sample: $RAM_ASSETS/samples, `Assets/samples` above
+    /// the executable (it lives in .build/<config>/), next to the shipped weights, or under the
+    /// current directory.
+    static func findSamples() -> String? {
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["RAM_ASSETS"] { candidates.append(env + "/samples") }
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir.appendingPathComponent("Assets/samples").path)
+            dir.deleteLastPathComponent()
+        }
+        if let shipped = ShippedWeights.samplesDirectory() { candidates.append(shipped) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/Assets/samples")
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/" + demoSample) }
     }
 }

@@ -1,0 +1,19 @@
+import Imaging
+
+/// What `update` asks the outside world to do. The loop hands these to the `EffectRunner`
+/// (background jobs) or acts on them itself (quit, redraw); `update` never does I/O.
+public enum Effect: Equatable, Sendable {
+    /// Restore `image` tile by tile, posting each tile; score against `reference` at the end.
+    case restore(JobID, image: RGBImage, reference: RGBImage?)
+    /// Score the input against the reference (posts `inputScored`).
+    case scoreInput(image: RGBImage, reference: RGBImage)
+    /// Run the network on `image` capturing every branch of `block`.
+    case computeFeatures(JobID, image: RGBImage, block: String)
+    /// Degrade `clean` five ways (`Degradation.standardFive`), restore and score each.
+    case computeGrid(JobID, clean: RGBImage)
+    /// Stop a job (between tiles); its late results are dropped anyway.
+    case cancel(JobID)
+    /// Repaint the whole screen (Ctrl-L).
+    case redraw
+    case quit
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Imaging
+import RAMModel
+import TensorCore
+
+/// Runs the effects that are background jobs, each on its own thread, and posts their
+/// results (tagged with the job's id) to the loop. Cancellation is a flag per job, checked
+/// by the restorer between tiles and by the grid between cells; a feature pass cannot be
+/// interrupted, so a superseded one simply finishes and its result is dropped by `update`.
+public final class EffectRunner: @unchecked Sendable {
+    public let restorer: Restorer
+    private let post: @Sendable (Message) -> Void
+    private let lock = NSLock()
+    private var flags: [JobID: CancellationFlag] = [:]
+    /// Feature requests: only the newest waiting one runs (scrolling through blocks must not
+    /// queue a forward pass per key press).
+    private let featureWorker: LatestOnlyWorker
+
+    /// Above this many pixels on the longer side, feature taps are computed on a downscaled
+    /// copy (one forward pass over the whole image; a 4K photo would not fit in time or memory).
+    public static let featureMaxSide = 768
+    /// The grid works on the clean image downscaled to this longer side (its cells are small).
+    public static let gridMaxSide = 256
+
+    public init(restorer: Restorer, post: @escaping @Sendable (Message) -> Void) {
+        self.restorer = restorer
+        self.post = post
+        self.featureWorker = LatestOnlyWorker(name: "ram.features")
+    }
+
+    /// Starts the job an effect asks for; returns false for effects that are not jobs
+    /// (`quit`, `redraw`), which the loop handles.
+    @discardableResult
+    public func run(_ effect: Effect) -> Bool {
+        switch effect {
+        case .scoreInput(let image, let reference):
+            let post = self.post
+            spawn("ram.scores") {
+                post(.inputScored(Scores(psnr: psnr(image, reference), ssim: ssim(image, reference))))
+            }
+        case .restore(let id, let image, let reference):
+            let flag = register(id)
+            let restorer = self.restorer, post = self.post
+            spawn("ram.restore") { [weak self] in
+                let start = Date()
+                do {
+                    let out = try restorer.restore(image, cancel: flag) { post(.restoreProgress(id, $0)) }
+                    if let out {
+                        let scores = reference.map { Scores(psnr: psnr(out, $0), ssim: ssim(out, $0)) }
+                        post(.restoreFinished(id, out, scores, seconds: Date().timeIntervalSince(start)))
+                    } else {
+                        post(.jobCancelled(id))
+                    }
+                } catch {
+                    post(.jobFailed(id, "\(error)"))
+                }
+                self?.unregister(id)
+            }
+        case .computeFeatures(let id, let image, let block):
+            let network = restorer.network, post = self.post
+            featureWorker.submit {
+                let (small, scale) = EffectRunner.limited(image, maxSide: EffectRunner.featureMaxSide)
+                let names = Set(TapBranch.allCases.map { "\(block).\($0.rawValue)" })
+                let (_, taps) = network.forward(small.tensor, taps: TapRequest(names))
+                var byBranch: [TapBranch: Tensor] = [:]
+                for branch in TapBranch.allCases {
+                    let name = "\(block).\(branch.rawValue)"
+                    guard let t = taps[name] else { continue }
+                    byBranch[branch] = FeatureMaps.cropToImage(t, tap: name, imageWidth: small.width, imageHeight: small.height)
+                }
+                post(.featuresReady(id, FeatureData(block: block, taps: byBranch, imageScale: scale)))
+            }
+        case .computeGrid(let id, let clean):
+            let flag = register(id)
+            let restorer = self.restorer, post = self.post
+            spawn("ram.grid") { [weak self] in
+                let start = Date()
+                let (small, _) = EffectRunner.limited(clean, maxSide: EffectRunner.gridMaxSide)
+                do {
+                    for (i, degradation) in Degradation.standardFive.enumerated() {
+                        if flag.isCancelled { break }
+                        let degraded = degradation.apply(to: small, seed: UInt64(i + 1))
+                        var cell = GridCell(
+                            degradation: degradation, degraded: degraded, degradedPSNR: psnr(degraded, small),
+                            degradedSSIM: ssim(degraded, small))
+                        post(.gridCellReady(id, index: i, cell))
+                        guard let restored = try restorer.restore(degraded, cancel: flag) else { break }
+                        cell.restored = restored
+                        cell.restoredPSNR = psnr(restored, small)
+                        cell.restoredSSIM = ssim(restored, small)
+                        post(.gridCellReady(id, index: i, cell))
+                    }
+                    post(flag.isCancelled ? .jobCancelled(id) : .gridFinished(id, seconds: Date().timeIntervalSince(start)))
+                } catch {
+                    post(.jobFailed(id, "\(error)"))
+                }
+                self?.unregister(id)
+            }
+        case .cancel(let id):
+            lock.lock()
+            let flag = flags[id]
+            lock.unlock()
+            flag?.cancel()
+        case .redraw, .quit:
+            return false
+        }
+        return true
+    }
+
+    /// Cancels every job (on quit).
+    public func cancelAll() {
+        lock.lock()
+        let all = Array(flags.values)
+        lock.unlock()
+        all.forEach { $0.cancel() }
+    }
+
+    private func register(_ id: JobID) -> CancellationFlag {
+        let flag = CancellationFlag()
+        lock.lock()
+        flags[id] = flag
+        lock.unlock()
+        return flag
+    }
+
+    private func unregister(_ id: JobID) {
+        lock.lock()
+        flags[id] = nil
+        lock.unlock()
+    }
+
+    private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let t = Thread(block: body)
+        t.name = name
+        t.stackSize = 8 << 20
+        t.start()
+    }
+
+    /// The image, or a copy downscaled so its longer side is at most `maxSide`, and the
+    /// factor (original pixels per copy pixel).
+    static func limited(_ image: RGBImage, maxSide: Int) -> (RGBImage, Double) {
+        let side = max(image.width, image.height)
+        guard side > maxSide else { return (image, 1) }
+        let f = Double(side) / Double(maxSide)
+        let w = max(1, Int((Double(image.width) / f).rounded())), h = max(1, Int((Double(image.height) / f).rounded()))
+        return (image.resized(width: w, height: h), Double(image.width) / Double(w))
+    }
+}
+
+/// One background thread that runs submitted work, keeping only the newest waiting item.
+final class LatestOnlyWorker: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: (@Sendable () -> Void)?
+
+    init(name: String) {
+        let t = Thread { self.loop() }  // the thread keeps the worker alive; it parks when idle
+        t.name = name
+        t.stackSize = 8 << 20
+        t.start()
+    }
+
+    func submit(_ work: @escaping @Sendable () -> Void) {
+        condition.lock()
+        pending = work
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while pending == nil { condition.wait() }
+            let work = pending!
+            pending = nil
+            condition.unlock()
+            work()
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Imaging
+import TerminalUI
+
+/// The degradation grid: the clean image degraded five ways, each restored, with scores.
+enum GridView {
+    static let scoreStyle = Style(fg: RGB(170, 220, 170))
+
+    static func draw(_ state: ViewerState, _ layout: ScreenLayout, into buffer: inout CellBuffer, cache: RenderCache) {
+        let input = state.input.value
+        let grid = GridLayout(
+            content: layout.content, count: Degradation.standardFive.count,
+            imageAspect: Double(input.height) / Double(max(input.width, 1)))
+        let jobID = state.jobs.grid?.id ?? 0
+        let running = state.jobs.grid?.isRunning == true
+        for (i, column) in grid.columns.enumerated() {
+            let degradation = Degradation.standardFive[i]
+            ImagePane.centered(degradation.description, in: column.title, into: &buffer, style: Style(fg: .white, bold: true))
+            guard let cell = state.grid[i]?.value else {
+                ImagePane.message(running ? "degrading…" : "—", in: column.degraded, into: &buffer)
+                continue
+            }
+            let w = cell.degraded.width, h = cell.degraded.height
+            let pd = ImagePane.placement(state, in: column.degraded, imageWidth: w, imageHeight: h)
+            ImagePane.draw(Picture(cell.degraded, id: AnyHashable("grid\(jobID)-\(i)-degraded")), pd, into: &buffer, cache: cache)
+            ImagePane.drawCursor(state, pd, into: &buffer, imageWidth: w, imageHeight: h)
+            ImagePane.centered(
+                scores("in", cell.degradedPSNR, cell.degradedSSIM, width: column.degradedScores.width),
+                in: column.degradedScores, into: &buffer, style: CompareView.captionStyle)
+            if let restored = cell.restored, let psnr = cell.restoredPSNR, let ssim = cell.restoredSSIM {
+                let pr = ImagePane.placement(state, in: column.restored, imageWidth: w, imageHeight: h)
+                ImagePane.draw(Picture(restored, id: AnyHashable("grid\(jobID)-\(i)-restored")), pr, into: &buffer, cache: cache)
+                ImagePane.drawCursor(state, pr, into: &buffer, imageWidth: w, imageHeight: h)
+                ImagePane.centered(
+                    scores("out", psnr, ssim, width: column.restoredScores.width), in: column.restoredScores,
+                    into: &buffer, style: scoreStyle)
+            } else {
+                ImagePane.message(running ? "restoring…" : "cancelled", in: column.restored, into: &buffer)
+            }
+        }
+    }
+
+    /// "in 20.79 dB 0.7357", shortened until it fits the column.
+    static func scores(_ label: String, _ psnr: Double, _ ssim: Double, width: Int) -> String {
+        let candidates = [
+            "\(label) \(Format.psnr(psnr)) \(Format.ssim(ssim))",
+            String(format: "%@ %.2f dB %.3f", label, psnr, ssim),
+            String(format: "%.2f dB %.3f", psnr, ssim),
+            String(format: "%.1f %.2f", psnr, ssim),
+        ]
+        return candidates.first { $0.count <= width } ?? candidates.last!
+    }
+}

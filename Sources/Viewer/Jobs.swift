@@ -1,0 +1,72 @@
+/// Every background job gets a fresh id; results carry it, and `update` drops any result
+/// whose id is not the current job of its kind (cancelled or superseded).
+public typealias JobID = Int
+
+public enum JobKind: String, Hashable, Sendable {
+    case restore, features, grid
+}
+
+/// One background job as the UI sees it.
+public struct JobStatus: Hashable, Sendable {
+    public enum Phase: Hashable, Sendable {
+        case running
+        case finished(seconds: Double)
+        case cancelled
+        case failed(String)
+    }
+
+    public var id: JobID
+    public var kind: JobKind
+    public var done: Int
+    public var total: Int
+    public var phase: Phase
+    /// What it works on, for the status line ("encoder_level2.3", "noise:25").
+    public var detail: String
+
+    public init(id: JobID, kind: JobKind, done: Int = 0, total: Int = 0, phase: Phase = .running, detail: String = "") {
+        self.id = id
+        self.kind = kind
+        self.done = done
+        self.total = total
+        self.phase = phase
+        self.detail = detail
+    }
+
+    public var isRunning: Bool { phase == .running }
+    public var fraction: Double { total > 0 ? Double(done) / Double(total) : 0 }
+}
+
+/// The current job of each kind (at most one each; a new request replaces the old one).
+public struct Jobs: Hashable, Sendable {
+    public var restore: JobStatus?
+    public var features: JobStatus?
+    public var grid: JobStatus?
+
+    public init() {}
+
+    public var all: [JobStatus] { [restore, features, grid].compactMap { $0 } }
+    public var running: [JobStatus] { all.filter(\.isRunning) }
+
+    public subscript(kind: JobKind) -> JobStatus? {
+        get {
+            switch kind {
+            case .restore: return restore
+            case .features: return features
+            case .grid: return grid
+            }
+        }
+        set {
+            switch kind {
+            case .restore: restore = newValue
+            case .features: features = newValue
+            case .grid: grid = newValue
+            }
+        }
+    }
+
+    /// Whether `id` is the running job of `kind` (results of anything else are stale).
+    public func isCurrent(_ id: JobID, _ kind: JobKind) -> Bool {
+        guard let j = self[kind] else { return false }
+        return j.id == id && j.isRunning
+    }
+}

@@ -1,0 +1,173 @@
+import Imaging
+import RAMModel
+import TensorCore
+import TerminalUI
+
+/// What the views compute from the state and keep between frames, so that a frame that only
+/// moves the cursor or the divider copies cells: encoded images (TerminalUI's cache), error
+/// maps and coloured feature maps. Owned by the loop (not thread-safe). Every entry is keyed
+/// by the versions of its inputs, so a cached value is never stale.
+public final class RenderCache {
+    public var colorMode: ColorMode
+    let encoded: EncodedImageCache
+    private var derived: [DerivedKey: DerivedMap] = [:]
+    private var derivedOrder: [DerivedKey] = []
+    private var blends: [BlendKey: EncodedImage] = [:]
+    private var blendOrder: [BlendKey] = []
+
+    public init(colorMode: ColorMode, capacity: Int = 64) {
+        self.colorMode = colorMode
+        self.encoded = EncodedImageCache(capacity: capacity)
+    }
+
+    /// Encode hits and misses so far (for tests and the latency log).
+    public var encodeStats: (hits: Int, misses: Int) { (encoded.hits, encoded.misses) }
+
+    /// The cells for `image` placed by `placement`; `pixelScale` is how many pixels of the
+    /// placement's image one pixel of `image` covers (a feature map at 1/4: 4).
+    func encode(_ image: RGBImage, id: AnyHashable, placement: ImagePlacement, pixelScale: Double = 1) -> EncodedImage {
+        let source = pixelScale == 1 ? placement.source : placement.scaledSource(by: pixelScale)
+        return encoded.encoded(
+            image, id: id, source: source, cols: placement.dest.width, rows: placement.dest.height,
+            mode: colorMode)
+    }
+
+    /// A map laid over a base, cell by cell: each colour is (1 − opacity)·base + opacity·map.
+    /// Blending after the area resample equals resampling the blend (the filter is linear).
+    func blend(
+        base: EncodedImage, baseID: AnyHashable, map: EncodedImage, mapID: AnyHashable, opacity: Float,
+        placement: ImagePlacement
+    ) -> EncodedImage {
+        if opacity >= 1 { return map }
+        let key = BlendKey(base: baseID, map: mapID, opacity: opacity, placement: placement, mode: colorMode)
+        if let hit = blends[key] { return hit }
+        var cells = map.cells
+        for i in cells.indices where i < base.cells.count {
+            let b = base.cells[i]
+            var m = cells[i]
+            guard b.glyph == m.glyph, m.glyph != " " else { continue }
+            m.fg = mix(b.fg, m.fg, opacity)
+            m.bg = mix(b.bg, m.bg, opacity)
+            cells[i] = m
+        }
+        let out = EncodedImage(cols: map.cols, rows: map.rows, cells: cells)
+        blends[key] = out
+        blendOrder.append(key)
+        if blendOrder.count > 8 { blends[blendOrder.removeFirst()] = nil }
+        return out
+    }
+
+    private func mix(_ a: RGB?, _ b: RGB?, _ t: Float) -> RGB? {
+        guard let a, let b else { return b }
+        let c = a.mix(b, t)
+        return colorMode.displayed(c)
+    }
+
+    // MARK: Derived maps
+
+    /// A coloured scalar map and the value range its colours span.
+    struct DerivedMap {
+        var image: RGBImage
+        var range: ClosedRange<Float>
+        var id: AnyHashable
+    }
+
+    enum DerivedKey: Hashable {
+        case error(kind: ErrorSettings.Kind, restored: Int, other: Int, amplification: Float, colormap: Colormap)
+        case feature(
+            data: Int, branch: TapBranch, selection: FeatureSelection, normalization: MapNormalization,
+            colormap: Colormap)
+    }
+
+    private func derivedMap(_ key: DerivedKey, _ make: () -> (RGBImage, ClosedRange<Float>)) -> DerivedMap {
+        if let hit = derived[key] { return hit }
+        let (image, range) = make()
+        let map = DerivedMap(image: image, range: range, id: AnyHashable(key))
+        derived[key] = map
+        derivedOrder.append(key)
+        if derivedOrder.count > 12 { derived[derivedOrder.removeFirst()] = nil }
+        return map
+    }
+
+    /// The error map of the current settings; nil until there is a restored image (and a
+    /// reference, for |restored − reference|).
+    func errorMap(_ state: ViewerState) -> DerivedMap? {
+        guard let restored = state.restored else { return nil }
+        let settings = state.errorMap
+        let other: Versioned<RGBImage>
+        switch settings.kind {
+        case .restoredVsReference:
+            guard let r = state.reference else { return nil }
+            other = r
+        case .restoredVsInput: other = state.input
+        case .signed: other = state.reference ?? state.input
+        }
+        let signed = settings.kind == .signed
+        let cmap: Colormap = signed ? .blueRed : settings.colormap
+        let key = DerivedKey.error(
+            kind: settings.kind, restored: restored.version, other: other.version,
+            amplification: settings.amplification, colormap: cmap)
+        return derivedMap(key) {
+            let style = ErrorMapStyle(
+                kind: signed ? .signed : .absolute(.mean),
+                normalization: .fixed(signed ? -1...1 : 0...1),
+                amplification: settings.amplification, colormap: cmap)
+            let r = ErrorMap.render(restored.value, other.value, style: style)
+            return (r.image, r.range)
+        }
+    }
+
+    /// The coloured feature map of the current settings; nil until the block's taps exist.
+    func featureMap(_ state: ViewerState) -> (map: DerivedMap, tap: Tensor, pixelScale: Double)? {
+        guard let data = state.currentFeatures, let tap = data.value.taps[state.features.branch], tap.channels > 0 else {
+            return nil
+        }
+        let s = state.features
+        let key = DerivedKey.feature(
+            data: data.version, branch: s.branch, selection: s.selection,
+            normalization: s.normalization, colormap: s.colormap)
+        let map = derivedMap(key) {
+            let values = FeatureRendering.values(tap, s.selection)
+            let range = valueRange(values, robust: s.normalization == .robust)
+            return (colorize(values, width: tap.width, height: tap.height, colormap: s.colormap, range: range), range)
+        }
+        let pixelScale = Double(FeatureMaps.scale(ofTap: data.value.block)) * data.value.imageScale
+        return (map, tap, pixelScale)
+    }
+}
+
+private struct BlendKey: Hashable {
+    var base: AnyHashable
+    var map: AnyHashable
+    var opacity: Float
+    var placement: ImagePlacement
+    var mode: ColorMode
+}
+
+/// Feature-map values: one channel or an aggregate over channels, per pixel.
+enum FeatureRendering {
+    static func values(_ tap: Tensor, _ selection: FeatureSelection) -> [Float] {
+        switch selection {
+        case .channel(let c): return FeatureMaps.channel(tap, min(max(c, 0), tap.channels - 1))
+        case .meanAbs: return FeatureMaps.aggregate(tap, .meanAbs)
+        case .max: return FeatureMaps.aggregate(tap, .max)
+        }
+    }
+
+    /// The value at map pixel (x, y).
+    static func value(_ tap: Tensor, _ selection: FeatureSelection, x: Int, y: Int) -> Float? {
+        guard x >= 0, y >= 0, x < tap.width, y < tap.height else { return nil }
+        let i = y * tap.width + x
+        switch selection {
+        case .channel(let c): return tap.data[min(max(c, 0), tap.channels - 1) * tap.plane + i]
+        case .meanAbs:
+            var s: Float = 0
+            for c in 0..<tap.channels { s += abs(tap.data[c * tap.plane + i]) }
+            return s / Float(max(1, tap.channels))
+        case .max:
+            var m = -Float.infinity
+            for c in 0..<tap.channels { m = max(m, tap.data[c * tap.plane + i]) }
+            return m
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import TerminalUI
+
+/// The screen's regions:
+///
+///     ┌ header: view tabs ───────────────────────────────┬───────────────┐
+///     │ content (the view: captions, images, legends)     │ panel (when   │
+///     │                                                   │ wide enough)  │
+///     └ status line: what happened, job progress, "? help" ┴───────────────┘
+public struct ScreenLayout: Hashable, Sendable {
+    public var header: Rect
+    public var content: Rect
+    public var panel: Rect?
+    public var status: Rect
+
+    /// Below this the view is replaced by TerminalUI's "too small" message.
+    public static let minimum = TerminalSize(cols: 40, rows: 12)
+    public static let panelWidth = 34
+    /// The side panel appears from this many columns on (the image keeps at least 2/3).
+    public static let panelFromCols = 100
+
+    /// nil when the terminal is smaller than `minimum`.
+    public static func compute(_ size: TerminalSize) -> ScreenLayout? {
+        guard size.cols >= minimum.cols, size.rows >= minimum.rows else { return nil }
+        let all = Rect(x: 0, y: 0, width: size.cols, height: size.rows)
+        let (header, rest) = all.splitTop(1)
+        let (body, status) = rest.splitBottom(1)
+        if size.cols >= panelFromCols {
+            let (content, panel) = (
+                Rect(x: body.x, y: body.y, width: body.width - panelWidth, height: body.height),
+                Rect(x: body.maxX - panelWidth, y: body.y, width: panelWidth, height: body.height)
+            )
+            return ScreenLayout(header: header, content: content, panel: panel, status: status)
+        }
+        return ScreenLayout(header: header, content: body, panel: nil, status: status)
+    }
+
+    /// Rows reserved under the image for a colormap legend (features, error maps).
+    public static let legendRows = 2
+
+    /// The caption row above the images and the area for them, for views with one image
+    /// area (compare split/flicker, features, error); the legend, when asked, goes below.
+    public func imageArea(legend: Bool) -> (caption: Rect, image: Rect, legend: Rect?) {
+        let (caption, rest) = content.splitTop(1)
+        guard legend else { return (caption, rest, nil) }
+        let (image, bottom) = rest.splitBottom(ScreenLayout.legendRows)
+        return (caption, image, bottom)
+    }
+
+    /// The image area of a view, for the geometry `update` needs (fit scale, pan steps).
+    public func primaryImageArea(_ mode: ViewMode, compare: CompareSettings, imageAspect: Double = 1) -> Rect {
+        switch mode {
+        case .compare:
+            let a = imageArea(legend: false).image
+            return compare.style == .sideBySide ? ScreenLayout.sideBySide(a).left : a
+        case .features, .error: return imageArea(legend: true).image
+        case .grid: return GridLayout(content: content, count: 5, imageAspect: imageAspect).columns.first?.degraded ?? content
+        }
+    }
+
+    /// Two halves with a one-column gutter.
+    public static func sideBySide(_ area: Rect) -> (left: Rect, right: Rect) {
+        let w = (area.width - 1) / 2
+        return (
+            Rect(x: area.x, y: area.y, width: w, height: area.height),
+            Rect(x: area.maxX - w, y: area.y, width: w, height: area.height)
+        )
+    }
+}
+
+/// The degradation grid: one column per degradation, each a caption, the degraded image,
+/// its scores, the restored image and its scores. Image rows are sized to the image's
+/// aspect (height / width) so the column has no gaps, and the block is centred vertically.
+public struct GridLayout: Hashable, Sendable {
+    public struct Column: Hashable, Sendable {
+        public var title: Rect
+        public var degraded: Rect
+        public var degradedScores: Rect
+        public var restored: Rect
+        public var restoredScores: Rect
+    }
+
+    public var columns: [Column]
+
+    public init(content: Rect, count: Int, imageAspect: Double = 1) {
+        let gap = 1
+        let colWidth = max(1, (content.width - gap * (count - 1)) / count)
+        let fitted = Int((Double(colWidth) * imageAspect / 2).rounded(.up))
+        let imageRows = max(1, min((content.height - 3) / 2, fitted))
+        let top = content.y + max(0, (content.height - 3 - 2 * imageRows) / 2)
+        columns = (0..<count).map { i in
+            let x = content.x + i * (colWidth + gap)
+            var y = top
+            func take(_ h: Int) -> Rect {
+                defer { y += h }
+                return Rect(x: x, y: y, width: colWidth, height: h)
+            }
+            let title = take(1)
+            let degraded = take(imageRows)
+            let degradedScores = take(1)
+            let restored = take(imageRows)
+            let restoredScores = take(1)
+            return Column(
+                title: title, degraded: degraded, degradedScores: degradedScores, restored: restored,
+                restoredScores: restoredScores)
+        }
+    }
+}

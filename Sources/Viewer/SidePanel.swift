@@ -1,0 +1,125 @@
+import Imaging
+import RAMModel
+import TerminalUI
+
+/// The side panel: image and model, zoom, the values under the cursor, PSNR/SSIM against
+/// the reference, and the background jobs.
+enum SidePanel {
+    static let labelStyle = Style(fg: RGB(140, 170, 255), bold: true)
+    static let textStyle = Style.plain
+    static let dimStyle = Style(fg: RGB(150, 150, 150))
+
+    static func draw(_ state: ViewerState, in area: Rect, into buffer: inout CellBuffer, cache: RenderCache) {
+        Panel(title: "ram", style: Style(fg: RGB(90, 90, 110))).draw(in: area, buffer: &buffer)
+        let inner = Panel.inner(area).inset(dx: 1, dy: 0)
+        var y = inner.y
+        func line(_ text: String, _ style: Style = textStyle, indent: Int = 0) {
+            guard y < inner.maxY else { return }
+            buffer.drawText(x: inner.x + indent, y: y, text.truncated(toColumns: inner.width - indent), style: style)
+            y += 1
+        }
+        func pair(_ label: String, _ value: String) {
+            guard y < inner.maxY else { return }
+            buffer.drawText(x: inner.x, y: y, label, style: labelStyle)
+            buffer.drawText(x: inner.x + 9, y: y, value.truncated(toColumns: inner.width - 9), style: textStyle)
+            y += 1
+        }
+        let input = state.input.value
+        pair("Image", "\(input.width)×\(input.height)")
+        line(state.info.inputName, dimStyle, indent: 9)
+        if let ref = state.info.referenceName { line("ref: " + ref, dimStyle, indent: 9) }
+        pair("Model", state.info.modelName)
+        line(state.info.modelSummary, dimStyle, indent: 9)
+        pair("View", viewDescription(state))
+        let fit = primaryPlacement(state, zoom: .fit)?.scale
+        pair("Zoom", Format.zoom(state.viewport.zoom, fitScale: fit))
+        y += 1
+
+        let cx = state.viewport.cursorX, cy = state.viewport.cursorY
+        pair("Cursor", "x \(cx)  y \(cy)")
+        for role in ImageRole.allCases {
+            guard let img = state.image(role)?.value else { continue }
+            let name = role == .restored && !state.restoredComplete ? "restoring" : role.name
+            let rgb = Format.rgb(img[0, cy, cx], img[1, cy, cx], img[2, cy, cx])
+            line(name.padding(toLength: 10, withPad: " ", startingAt: 0) + rgb, indent: 1)
+        }
+        if let v = modeValue(state, cache: cache) { line(v, Style(fg: .yellow), indent: 1) }
+        y += 1
+
+        pair("Scores", state.hasReference ? "vs reference" : "(no reference)")
+        if state.hasReference {
+            line("PSNR      SSIM", dimStyle, indent: 11)
+            line("input     " + scoreColumns(state.inputScores), indent: 1)
+            let restoredScores = state.restoredComplete ? scoreColumns(state.restoredScores) : "(when restored)"
+            line("restored  " + restoredScores, indent: 1)
+        }
+        y += 1
+
+        pair("Jobs", state.jobs.running.isEmpty ? "idle" : "\(state.jobs.running.count) running")
+        for job in state.jobs.all {
+            guard y < inner.maxY else { break }
+            let name = job.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+            switch job.phase {
+            case .running where job.total > 1:
+                buffer.drawText(x: inner.x + 1, y: y, name, style: textStyle)
+                ProgressBar(fraction: job.fraction).draw(
+                    in: Rect(x: inner.x + 10, y: y, width: inner.width - 10, height: 1), buffer: &buffer)
+                y += 1
+                if job.kind == .restore { line("tile \(job.done)/\(job.total)", dimStyle, indent: 10) }
+            case .running:
+                line(name + "… " + job.detail, indent: 1)
+            case .finished(let s):
+                line(name + (job.kind == .features ? "done " + job.detail : "done \(Format.seconds(s))"), dimStyle, indent: 1)
+            case .cancelled:
+                line(name + "cancelled \(job.done)/\(job.total)", Style(fg: .yellow), indent: 1)
+            case .failed(let why):
+                line(name + "failed: " + why, Style(fg: .red), indent: 1)
+            }
+        }
+    }
+
+    static func scoreColumns(_ s: Scores?) -> String {
+        guard let s else { return "—" }
+        return Format.psnr(s.psnr).padding(toLength: 10, withPad: " ", startingAt: 0) + Format.ssim(s.ssim)
+    }
+
+    static func viewDescription(_ state: ViewerState) -> String {
+        switch state.mode {
+        case .compare: return "compare · \(state.compare.style.name)"
+        case .features: return "features · \(state.features.branch.symbol)"
+        case .error: return "error map"
+        case .grid: return "degradation grid"
+        }
+    }
+
+    /// The value the current map has under the cursor (error or feature).
+    static func modeValue(_ state: ViewerState, cache: RenderCache) -> String? {
+        let cx = state.viewport.cursorX, cy = state.viewport.cursorY
+        switch state.mode {
+        case .error:
+            guard let restored = state.restored?.value else { return nil }
+            let other: RGBImage
+            switch state.errorMap.kind {
+            case .restoredVsReference:
+                guard let r = state.reference?.value else { return nil }
+                other = r
+            case .restoredVsInput: other = state.input.value
+            case .signed: other = state.reference?.value ?? state.input.value
+            }
+            var d: Float = 0
+            for c in 0..<3 {
+                let v = restored[c, cy, cx] - other[c, cy, cx]
+                d += state.errorMap.kind == .signed ? v : abs(v)
+            }
+            return (state.errorMap.kind == .signed ? "Δ         " : "|Δ|       ") + Format.value(d / 3)
+        case .features:
+            guard let (_, tap, scale) = cache.featureMap(state) else { return nil }
+            let mx = Int(Double(cx) / scale), my = Int(Double(cy) / scale)
+            guard let v = FeatureRendering.value(tap, state.features.selection, x: mx, y: my) else { return nil }
+            return "\(state.features.branch.symbol) map".padding(toLength: 10, withPad: " ", startingAt: 0) + Format.value(v)
+                + "  @(\(mx),\(my))"
+        case .compare, .grid:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,411 @@
+import Imaging
+import RAMModel
+import TensorCore
+import TerminalUI
+
+/// The viewer's one state transition (bubbletea's Update): applies `message` to `state` and
+/// returns what should happen outside. Pure: no I/O, no clock, no threads; results of jobs
+/// that are no longer current are dropped here.
+public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
+    switch message {
+    case .start:
+        var effects: [Effect] = []
+        if let reference = state.reference, state.inputScores == nil {
+            effects.append(.scoreInput(image: state.input.value, reference: reference.value))
+        }
+        return effects + startRestore(&state)
+
+    case .inputScored(let scores):
+        state.inputScores = scores
+        return []
+
+    case .key(let key):
+        return handleKey(&state, key)
+
+    case .resize(let size):
+        state.size = size
+        return []
+
+    case .tick(let now):
+        guard state.mode == .compare, state.compare.style == .flicker, !state.compare.flickerPaused else { return [] }
+        if let last = state.compare.lastFlip {
+            if now - last >= CompareSettings.flickerPeriod {
+                state.compare.showingB.toggle()
+                state.compare.lastFlip = now
+            }
+        } else {
+            state.compare.lastFlip = now
+        }
+        return []
+
+    case .restoreProgress(let id, let tile):
+        guard state.jobs.isCurrent(id, .restore), var preview = state.restored?.value else { return [] }
+        paste(tile.restored, at: tile.rect, into: &preview)
+        state.restored = Versioned(preview, version: state.nextVersion())
+        state.jobs.restore?.done = tile.done
+        state.jobs.restore?.total = tile.total
+        return []
+
+    case .restoreFinished(let id, let image, let scores, let seconds):
+        guard state.jobs.isCurrent(id, .restore) else { return [] }
+        state.restored = Versioned(image, version: state.nextVersion())
+        state.restoredComplete = true
+        state.restoredScores = scores
+        let total = state.jobs.restore?.total ?? 0
+        state.jobs.restore?.done = total
+        state.jobs.restore?.phase = .finished(seconds: seconds)
+        state.status = "restored in \(Format.seconds(seconds))"
+        return []
+
+    case .featuresReady(let id, let data):
+        guard state.jobs.isCurrent(id, .features) else { return [] }
+        state.featureData.removeAll { $0.value.block == data.block }
+        state.featureData.append(Versioned(data, version: state.nextVersion()))
+        if state.featureData.count > ViewerState.featureCacheSize { state.featureData.removeFirst() }
+        state.jobs.features?.done = 1
+        state.jobs.features?.phase = .finished(seconds: 0)
+        return []
+
+    case .gridCellReady(let id, let index, let cell):
+        guard state.jobs.isCurrent(id, .grid), state.grid.indices.contains(index) else { return [] }
+        state.grid[index] = Versioned(cell, version: state.nextVersion())
+        state.jobs.grid?.done = state.grid.filter { $0?.value.restored != nil }.count
+        return []
+
+    case .gridFinished(let id, let seconds):
+        guard state.jobs.isCurrent(id, .grid) else { return [] }
+        state.jobs.grid?.phase = .finished(seconds: seconds)
+        state.status = "degradation grid done in \(Format.seconds(seconds))"
+        return []
+
+    case .jobCancelled(let id):
+        for kind in [JobKind.restore, .features, .grid] where state.jobs[kind]?.id == id && state.jobs[kind]?.isRunning == true {
+            state.jobs[kind]?.phase = .cancelled
+        }
+        return []
+
+    case .jobFailed(let id, let reason):
+        for kind in [JobKind.restore, .features, .grid] where state.jobs[kind]?.id == id {
+            state.jobs[kind]?.phase = .failed(reason)
+            state.status = "\(kind.rawValue) failed: \(reason)"
+        }
+        return []
+    }
+}
+
+// MARK: - Keys
+
+private func handleKey(_ state: inout ViewerState, _ key: Key) -> [Effect] {
+    let action = KeyBindings.action(for: key, in: state.mode)
+    if state.showHelp {
+        // Any key closes the help; quitting still quits.
+        state.showHelp = false
+        if action == .quit { return apply(&state, .quit) }
+        return []
+    }
+    guard let action else {
+        state.status = "no binding for \(Format.key(key)) — ? shows the keys"
+        return []
+    }
+    return apply(&state, action)
+}
+
+/// Applies one action (exposed for tests that do not care which key it was).
+public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
+    switch action {
+    case .quit:
+        state.quitRequested = true
+        return cancelAll(&state) + [.quit]
+    case .toggleHelp:
+        state.showHelp.toggle()
+        return []
+    case .cancelJobs:
+        let running = state.jobs.running
+        guard !running.isEmpty else {
+            state.status = "nothing to cancel"
+            return []
+        }
+        state.status =
+            "cancelled "
+            + running.map { job in
+                job.kind == .restore ? "restore (\(job.done)/\(job.total) tiles)" : job.kind.rawValue
+            }.joined(separator: ", ")
+        return cancelAll(&state)
+    case .restoreAgain:
+        if state.mode == .grid { return startGrid(&state) }
+        return startRestore(&state)
+    case .redraw:
+        return [.redraw]
+    case .show(let mode):
+        return show(&state, mode)
+    case .nextView(let d):
+        let all = ViewMode.allCases
+        return show(&state, all[(state.mode.rawValue + d + all.count) % all.count])
+    case .pan(let dx, let dy, let fast):
+        pan(&state, dx: dx, dy: dy, fast: fast)
+        return []
+    case .zoomIn, .zoomOut, .zoomFit, .zoomCycle:
+        zoom(&state, action)
+        return []
+
+    case .cycleCompareStyle:
+        let all = CompareSettings.Style.allCases
+        state.compare.style = all[(state.compare.style.rawValue + 1) % all.count]
+        state.compare.lastFlip = nil
+        state.compare.flickerPaused = false
+        state.status = "compare: \(state.compare.style.name)"
+        return []
+    case .cycleA:
+        state.compare.a = nextRole(after: state.compare.a, state)
+        return []
+    case .cycleB:
+        state.compare.b = nextRole(after: state.compare.b, state)
+        return []
+    case .swapAB:
+        swap(&state.compare.a, &state.compare.b)
+        return []
+    case .moveDivider(let d):
+        state.compare.divider = min(max(state.compare.divider + d, 0.05), 0.95)
+        return []
+    case .flipNow:
+        guard state.compare.style == .flicker else {
+            state.status = "Space flips A/B in flicker mode (s cycles the compare style)"
+            return []
+        }
+        state.compare.showingB.toggle()
+        state.compare.flickerPaused = true
+        state.status = "flicker paused: Space flips, s restarts"
+        return []
+
+    case .nextBlock(let d):
+        guard !state.blocks.isEmpty else { return [] }
+        state.features.blockIndex = (state.features.blockIndex + d + state.blocks.count) % state.blocks.count
+        clampChannel(&state)
+        return ensureFeatures(&state)
+    case .nextBranch(let d):
+        let all = TapBranch.allCases
+        let i = all.firstIndex(of: state.features.branch) ?? 0
+        state.features.branch = all[(i + d + all.count) % all.count]
+        clampChannel(&state)
+        return []
+    case .nextChannel(let d):
+        let count = state.currentBlock?.channels(state.features.branch) ?? 1
+        if case .channel(let c) = state.features.selection {
+            state.features.selection = .channel((c + d + count) % count)
+        } else {
+            state.features.selection = .channel(d >= 0 ? 0 : count - 1)
+        }
+        return []
+    case .cycleSelection:
+        switch state.features.selection {
+        case .meanAbs: state.features.selection = .max
+        case .max: state.features.selection = .channel(0)
+        case .channel: state.features.selection = .meanAbs
+        }
+        return []
+    case .cycleNormalization:
+        state.features.normalization = state.features.normalization == .minMax ? .robust : .minMax
+        return []
+    case .cycleColormap:
+        if state.mode == .error {
+            state.errorMap.colormap = next(state.errorMap.colormap, in: [.magma, .viridis, .turbo])
+        } else {
+            state.features.colormap = next(state.features.colormap, in: FeatureSettings.colormaps)
+        }
+        return []
+    case .toggleBlend:
+        state.features.blend.toggle()
+        return []
+    case .blendOpacity(let d):
+        state.features.blendOpacity = ((state.features.blendOpacity + d) * 10).rounded() / 10
+        state.features.blendOpacity = min(max(state.features.blendOpacity, 0.1), 0.9)
+        if !state.features.blend { state.features.blend = true }
+        return []
+
+    case .cycleErrorKind:
+        let all = ErrorSettings.Kind.allCases.filter { state.hasReference || !$0.needsReference }
+        let i = all.firstIndex(of: state.errorMap.kind) ?? 0
+        state.errorMap.kind = all[(i + 1) % all.count]
+        return []
+    case .amplify(let d):
+        let levels = ErrorSettings.amplifications
+        let i = levels.firstIndex(of: state.errorMap.amplification) ?? 0
+        state.errorMap.amplification = levels[min(max(i + d, 0), levels.count - 1)]
+        return []
+    case .errorOpacity(let d):
+        state.errorMap.opacity = min(max(state.errorMap.opacity + d, 0), 1)
+        return []
+    }
+}
+
+// MARK: - Views and jobs
+
+private func show(_ state: inout ViewerState, _ mode: ViewMode) -> [Effect] {
+    state.mode = mode
+    switch mode {
+    case .features: return ensureFeatures(&state)
+    case .grid: return state.jobs.grid == nil ? startGrid(&state) : []
+    case .compare, .error: return []
+    }
+}
+
+private func cancelAll(_ state: inout ViewerState) -> [Effect] {
+    var effects: [Effect] = []
+    for kind in [JobKind.restore, .features, .grid] {
+        guard let job = state.jobs[kind], job.isRunning else { continue }
+        state.jobs[kind]?.phase = .cancelled
+        effects.append(.cancel(job.id))
+    }
+    return effects
+}
+
+/// Starts (or restarts) the restoration of the input; the preview starts as the dimmed input
+/// and fills in tile by tile.
+func startRestore(_ state: inout ViewerState) -> [Effect] {
+    var effects: [Effect] = []
+    if let old = state.jobs.restore, old.isRunning { effects.append(.cancel(old.id)) }
+    let id = state.nextVersion()
+    let input = state.input.value
+    let tiles =
+        (try? TilePlan(
+            width: input.width, height: input.height, tileSize: state.info.tileSize,
+            overlap: state.info.overlap
+        ).tiles.count) ?? 0
+    state.jobs.restore = JobStatus(id: id, kind: .restore, total: tiles, detail: "\(input.width)×\(input.height)")
+    state.restored = Versioned(dimmed(input), version: state.nextVersion())
+    state.restoredComplete = false
+    state.restoredScores = nil
+    state.status = "restoring \(tiles) tile\(tiles == 1 ? "" : "s")…"
+    effects.append(.restore(id, image: input, reference: state.reference?.value))
+    return effects
+}
+
+/// Starts computing the taps of the block the feature view shows, unless they are known or
+/// being computed; supersedes a job for another block.
+func ensureFeatures(_ state: inout ViewerState) -> [Effect] {
+    guard state.mode == .features, let block = state.currentBlock, state.currentFeatures == nil else { return [] }
+    if let job = state.jobs.features, job.isRunning, job.detail == block.name { return [] }
+    var effects: [Effect] = []
+    if let old = state.jobs.features, old.isRunning { effects.append(.cancel(old.id)) }
+    let id = state.nextVersion()
+    state.jobs.features = JobStatus(id: id, kind: .features, total: 1, detail: block.name)
+    effects.append(.computeFeatures(id, image: state.input.value, block: block.name))
+    return effects
+}
+
+func startGrid(_ state: inout ViewerState) -> [Effect] {
+    var effects: [Effect] = []
+    if let old = state.jobs.grid, old.isRunning { effects.append(.cancel(old.id)) }
+    let id = state.nextVersion()
+    state.jobs.grid = JobStatus(id: id, kind: .grid, total: Degradation.standardFive.count, detail: "5 degradations")
+    state.grid = [Versioned<GridCell>?](repeating: nil, count: Degradation.standardFive.count)
+    state.status = state.hasReference ? "degrading the reference five ways…" : "no reference: degrading the input five ways…"
+    effects.append(.computeGrid(id, clean: state.gridSource))
+    return effects
+}
+
+// MARK: - Zoom and pan
+
+/// The placement of the input in the current view's main image area (the geometry behind
+/// zoom steps and pan distances).
+func primaryPlacement(_ state: ViewerState, zoom: Zoom? = nil) -> ImagePlacement? {
+    guard let layout = ScreenLayout.compute(state.size) else { return nil }
+    let w = state.input.value.width, h = state.input.value.height
+    let area = layout.primaryImageArea(state.mode, compare: state.compare, imageAspect: Double(h) / Double(max(w, 1)))
+    return ImagePlacement.place(
+        imageWidth: w, imageHeight: h, in: area,
+        zoom: zoom ?? state.viewport.zoom, focusX: Double(state.viewport.cursorX),
+        focusY: Double(state.viewport.cursorY))
+}
+
+private func pan(_ state: inout ViewerState, dx: Int, dy: Int, fast: Bool) {
+    let scale = primaryPlacement(state)?.scale ?? 1
+    // Two half-cell pixels per step: one row, or two columns.
+    let step = max(1, Int((2 / scale).rounded())) * (fast ? 8 : 1)
+    let w = state.input.value.width, h = state.input.value.height
+    state.viewport.cursorX = min(max(state.viewport.cursorX + dx * step, 0), w - 1)
+    state.viewport.cursorY = min(max(state.viewport.cursorY + dy * step, 0), h - 1)
+}
+
+private func zoom(_ state: inout ViewerState, _ action: Action) {
+    let fitScale = primaryPlacement(state, zoom: .fit)?.scale ?? 1
+    let levels = Zoom.levels
+    let current: Double
+    switch state.viewport.zoom {
+    case .fit: current = fitScale
+    case .scale(let s): current = s
+    }
+    switch action {
+    case .zoomIn:
+        if let s = levels.first(where: { $0 > current * 1.001 }) { state.viewport.zoom = .scale(s) }
+    case .zoomOut:
+        let lower = levels.last(where: { $0 < current / 1.001 })
+        if case .scale(let s) = state.viewport.zoom, s > fitScale * 1.001, (lower ?? 0) <= fitScale * 1.001 {
+            state.viewport.zoom = .fit  // stepping out past the fit scale lands on fit first
+        } else if let lower {
+            state.viewport.zoom = .scale(lower)
+        }
+    case .zoomFit:
+        state.viewport.zoom = .fit
+    case .zoomCycle:
+        switch state.viewport.zoom {
+        case .fit: state.viewport.zoom = .scale(1)
+        case .scale(let s) where s >= 1 && s < 4: state.viewport.zoom = .scale(s < 2 ? 2 : 4)
+        default: state.viewport.zoom = .fit
+        }
+    default:
+        break
+    }
+    state.status = "zoom \(Format.zoom(state.viewport.zoom, fitScale: fitScale))"
+}
+
+// MARK: - Helpers
+
+private func nextRole(after role: ImageRole, _ state: ViewerState) -> ImageRole {
+    let roles = state.availableRoles
+    guard let i = roles.firstIndex(of: role) else { return roles.first ?? role }
+    return roles[(i + 1) % roles.count]
+}
+
+private func next<T: Equatable>(_ value: T, in list: [T]) -> T {
+    guard let i = list.firstIndex(of: value) else { return list[0] }
+    return list[(i + 1) % list.count]
+}
+
+private func clampChannel(_ state: inout ViewerState) {
+    guard case .channel(let c) = state.features.selection, let block = state.currentBlock else { return }
+    let count = block.channels(state.features.branch)
+    if c >= count { state.features.selection = .channel(count - 1) }
+}
+
+/// The input in dark gray: the background restored tiles are painted onto.
+func dimmed(_ image: RGBImage) -> RGBImage {
+    var out = RGBImage(width: image.width, height: image.height)
+    let n = image.plane
+    image.pixels.withUnsafeBufferPointer { p in
+        out.pixels.withUnsafeMutableBufferPointer { o in
+            for i in 0..<n {
+                let y = 0.299 * p[i] + 0.587 * p[n + i] + 0.114 * p[2 * n + i]
+                let v = 0.06 + 0.3 * y
+                o[i] = v
+                o[n + i] = v
+                o[2 * n + i] = v
+            }
+        }
+    }
+    return out
+}
+
+/// Copies a restored tile (3, h, w) into `image` at `rect` (clipped).
+func paste(_ tile: Tensor, at rect: RAMModel.PixelRect, into image: inout RGBImage) {
+    let w = min(tile.width, image.width - rect.x), h = min(tile.height, image.height - rect.y)
+    guard w > 0, h > 0, tile.channels >= 3 else { return }
+    let n = image.plane, tp = tile.plane
+    for c in 0..<3 {
+        for y in 0..<h {
+            let src = c * tp + y * tile.width
+            let dst = c * n + (rect.y + y) * image.width + rect.x
+            for x in 0..<w { image.pixels[dst + x] = tile.data[src + x] }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Imaging
+import RAMModel
+import TerminalUI
+
+/// What the session is about, for the panel and the status line.
+public struct SessionInfo: Hashable, Sendable {
+    /// e.g. "astronaut.png + noise:25".
+    public var inputName: String
+    public var referenceName: String?
+    /// The weights file's name and a one-line summary of its configuration.
+    public var modelName: String
+    public var modelSummary: String
+    /// The restorer's tiling, so the UI knows the tile count before the first tile is done.
+    public var tileSize: Int
+    public var overlap: Int
+
+    public init(
+        inputName: String, referenceName: String? = nil, modelName: String, modelSummary: String,
+        tileSize: Int = Restorer.defaultTileSize, overlap: Int = Restorer.defaultOverlap
+    ) {
+        self.inputName = inputName
+        self.referenceName = referenceName
+        self.modelName = modelName
+        self.modelSummary = modelSummary
+        self.tileSize = tileSize
+        self.overlap = overlap
+    }
+}
+
+/// PSNR (dB) and SSIM of an image against the reference.
+public struct Scores: Hashable, Sendable {
+    public var psnr: Double
+    public var ssim: Double
+
+    public init(psnr: Double, ssim: Double) {
+        self.psnr = psnr
+        self.ssim = ssim
+    }
+}
+
+/// Everything the viewer shows, owned by the loop and changed only by `update`
+/// (bubbletea's model). Equatable cheaply: images and tap tensors are `Versioned`.
+public struct ViewerState: Equatable {
+    // The images. `restored` is the preview while tiles arrive (the dimmed input with the
+    // finished tiles pasted in), then the blended result.
+    public var info: SessionInfo
+    public var input: Versioned<RGBImage>
+    public var reference: Versioned<RGBImage>?
+    public var restored: Versioned<RGBImage>?
+    public var restoredComplete = false
+    public var inputScores: Scores?
+    public var restoredScores: Scores?
+    /// The network's blocks, in forward order (the feature view's picker).
+    public var blocks: [BlockInfo]
+
+    // What is on screen.
+    public var mode: ViewMode = .compare
+    public var compare = CompareSettings()
+    public var features = FeatureSettings()
+    public var errorMap = ErrorSettings()
+    public var viewport: Viewport
+    public var size: TerminalSize
+    public var showHelp = false
+    /// One line of feedback for the last action or event ("cancelled", "no reference").
+    public var status = ""
+
+    // Results of background jobs.
+    /// Taps of the most recently computed blocks, newest last (revisiting one is instant).
+    public var featureData: [Versioned<FeatureData>] = []
+    public static let featureCacheSize = 4
+    /// One entry per degradation of `Degradation.standardFive`; nil until computed.
+    public var grid: [Versioned<GridCell>?]
+    public var jobs = Jobs()
+    public var nextID = 1
+    public var quitRequested = false
+
+    public init(
+        info: SessionInfo, input: RGBImage, reference: RGBImage? = nil, blocks: [BlockInfo],
+        size: TerminalSize = TerminalSize(cols: 120, rows: 40), inputScores: Scores? = nil
+    ) {
+        self.info = info
+        self.input = Versioned(input, version: 0)
+        self.blocks = blocks
+        self.size = size
+        self.inputScores = inputScores
+        self.viewport = Viewport(zoom: .fit, cursorX: input.width / 2, cursorY: input.height / 2)
+        self.grid = [Versioned<GridCell>?](repeating: nil, count: Degradation.standardFive.count)
+        if let reference { self.reference = Versioned(reference, version: 0) } else { errorMap.kind = .restoredVsInput }
+        self.restored = nil
+    }
+
+    /// A fresh id for a job or an image version.
+    public mutating func nextVersion() -> Int {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    public var hasReference: Bool { reference != nil }
+
+    /// The image in a role, when there is one (restored: the preview so far).
+    public func image(_ role: ImageRole) -> Versioned<RGBImage>? {
+        switch role {
+        case .input: return input
+        case .restored: return restored
+        case .reference: return reference
+        }
+    }
+
+    /// The roles that have an image to show.
+    public var availableRoles: [ImageRole] {
+        ImageRole.allCases.filter { image($0) != nil }
+    }
+
+    /// The taps of the block the feature view shows, when computed.
+    public var currentFeatures: Versioned<FeatureData>? {
+        guard let block = currentBlock else { return nil }
+        return featureData.last { $0.value.block == block.name }
+    }
+
+    public var currentBlock: BlockInfo? {
+        blocks.indices.contains(features.blockIndex) ? blocks[features.blockIndex] : nil
+    }
+
+    /// The clean image the grid degrades: the reference, else the input itself.
+    public var gridSource: RGBImage { reference?.value ?? input.value }
+}

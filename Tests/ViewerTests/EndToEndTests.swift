@@ -1,0 +1,327 @@
+import Foundation
+import Imaging
+import TerminalUI
+import Testing
+
+@testable import Viewer
+
+/// Where the binary and the fixture weights are; the end-to-end tests skip (with this
+/// message) when the debug binary has not been built.
+enum EndToEnd {
+    /// `.build/debug/ram`: next to the test bundle (.build/<triple>/debug/ramPackageTests.xctest),
+    /// else under the package root.
+    static let binary: String? = {
+        var candidates: [String] = []
+        let bundleDir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+        candidates.append(bundleDir.appendingPathComponent("ram").path)
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("ram").path)
+        candidates.append(Fixtures.packageRoot.appendingPathComponent(".build/debug/ram").path)
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    static var available: Bool { TmuxHarness.isAvailable && binary != nil }
+    static let skipReason: Comment = "end-to-end viewer tests skipped: needs tmux and .build/debug/ram (swift build)"
+
+    /// A scratch directory with a 48×32 test image: four colour quadrants over a gradient, so
+    /// a wrong placement or a wrong colour shows.
+    static func makeImage() throws -> (dir: URL, path: String, image: RGBImage) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ram-view-e2e-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var img = RGBImage(width: 48, height: 32)
+        for y in 0..<32 {
+            for x in 0..<48 {
+                let t = Float(x + y) / 80
+                let q: (Float, Float, Float) =
+                    x < 24 ? (y < 16 ? (0.9, 0.2, 0.1) : (0.1, 0.3, 0.9)) : (y < 16 ? (0.2, 0.8, 0.3) : (0.9, 0.9, 0.2))
+                img[0, y, x] = q.0 * (0.6 + 0.4 * t)
+                img[1, y, x] = q.1 * (0.6 + 0.4 * t)
+                img[2, y, x] = q.2 * (0.6 + 0.4 * t)
+            }
+        }
+        let path = dir.appendingPathComponent("quadrants.png").path
+        try PNGCodec.write(img, to: path)
+        // What the viewer will see: the PNG read back (8-bit quantised).
+        return (dir, path, try PNGCodec.read(path: path))
+    }
+
+    /// `ram view …` in a fresh tmux. The shell stays after the viewer exits and prints
+    /// EXITED=<status>, so the terminal modes the viewer left behind can be inspected in a
+    /// live pane; the viewer's pid is written to `pidFile` (sh execs it).
+    static func launch(_ args: String, cols: Int = 100, rows: Int = 30, env: [String: String] = [:]) throws -> ViewerProcess {
+        var environment = ["RAM_WEIGHTS": Fixtures.tinyWeights]
+        environment.merge(env) { $1 }
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("ram-view-\(UUID().uuidString.prefix(8)).pid")
+            .path
+        let cmd = "sh -c 'echo $$ > \(pidFile); exec \(binary!) view \(args)'; echo EXITED=$?; sleep 60"
+        return ViewerProcess(
+            tmux: try TmuxHarness(command: cmd, cols: cols, rows: rows, environment: environment), pidFile: pidFile)
+    }
+
+    struct ViewerProcess {
+        var tmux: TmuxHarness
+        var pidFile: String
+
+        var pid: Int32? {
+            (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap {
+                Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        }
+
+        /// Waits for the viewer to exit; true when it printed EXITED=`status` and left the
+        /// terminal in the normal screen with the cursor visible.
+        func exitedCleanly(status: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let exited = try tmux.waitFor("EXITED=\(status)")
+            let screen = try tmux.captureText().filter { !$0.isEmpty }.suffix(3)
+            #expect(exited, "no EXITED=\(status): \(screen)", sourceLocation: sourceLocation)
+            #expect(
+                try tmux.display("#{alternate_on} #{cursor_flag}") == "0 1", "alternate screen off, cursor visible",
+                sourceLocation: sourceLocation)
+        }
+
+        func kill() {
+            tmux.kill()
+            try? FileManager.default.removeItem(atPath: pidFile)
+        }
+    }
+}
+
+@Suite(.enabled(if: EndToEnd.available, EndToEnd.skipReason), .serialized)
+struct EndToEndTests {
+    /// The cells of the image as the viewer must draw them: the same placement and encoder.
+    static func expected(_ image: RGBImage, size: TerminalSize, mode: ColorMode, sideBySideLeft: Bool = false)
+        -> (placement: ImagePlacement, cells: EncodedImage)
+    {
+        let layout = ScreenLayout.compute(size)!
+        var area = layout.imageArea(legend: false).image
+        if sideBySideLeft { area = ScreenLayout.sideBySide(area).left }
+        let p = ImagePlacement.place(
+            imageWidth: image.width, imageHeight: image.height, in: area, zoom: .fit,
+            focusX: Double(image.width / 2), focusY: Double(image.height / 2))
+        return (p, HalfBlockEncoder.encode(image, source: p.source, cols: p.dest.width, rows: p.dest.height, mode: mode))
+    }
+
+    /// Counts image cells on screen that match the expected ones (glyph and both colours),
+    /// over the columns `cols` of the placement; the cursor cell is skipped.
+    static func compare(_ screen: CellBuffer, _ exp: (placement: ImagePlacement, cells: EncodedImage), columns: Range<Int>)
+        -> (matched: Int, total: Int, firstMismatch: String?)
+    {
+        var matched = 0, total = 0
+        var first: String?
+        for row in 0..<exp.cells.rows {
+            for col in columns {
+                let want = exp.cells[col, row]
+                let got = screen[exp.placement.dest.x + col, exp.placement.dest.y + row]
+                if got.glyph == "+" { continue }
+                total += 1
+                if got.glyph == want.glyph && got.fg == want.fg && got.bg == want.bg {
+                    matched += 1
+                } else if first == nil {
+                    first = "cell (\(col), \(row)): want \(want), got \(got)"
+                }
+            }
+        }
+        return (matched, total, first)
+    }
+
+    @Test func imageRegionHoldsHalfBlocksWithTheImagesColours() throws {
+        let (dir, path, image) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --color truecolor --tile 32 --overlap 8")
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("restored in", timeout: 30))
+        let size = TerminalSize(cols: 100, rows: 30)
+        // Split: input left of the divider.
+        let exp = Self.expected(image, size: size, mode: .trueColor)
+        let divider = Int((0.5 * Double(exp.placement.dest.width)).rounded())
+        var screen = try tmux.capture()
+        let left = Self.compare(screen, exp, columns: 0..<divider)
+        #expect(
+            left.total > 500 && left.matched == left.total, "\(left.matched)/\(left.total) cells; \(left.firstMismatch ?? "")")
+        #expect(screen[exp.placement.dest.x + divider, exp.placement.dest.y].glyph == "│")
+        // Side by side: the whole input on the left.
+        try tmux.sendKeys("s")
+        #expect(try tmux.waitFor("compare: side by side"))
+        let sbs = Self.expected(image, size: size, mode: .trueColor, sideBySideLeft: true)
+        screen = try tmux.capture()
+        let whole = Self.compare(screen, sbs, columns: 0..<sbs.cells.cols)
+        #expect(whole.matched == whole.total, "\(whole.matched)/\(whole.total) cells; \(whole.firstMismatch ?? "")")
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func in256ColourModeTheCellsUseThePalette() throws {
+        let (dir, path, image) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --color 256 --tile 32 --overlap 8")
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("? help"))
+        try tmux.sendKeys("s")
+        #expect(try tmux.waitFor("compare: side by side"))
+        let exp = Self.expected(image, size: TerminalSize(cols: 100, rows: 30), mode: .ansi256, sideBySideLeft: true)
+        let r = Self.compare(try tmux.capture(), exp, columns: 0..<exp.cells.cols)
+        #expect(r.total > 300 && r.matched == r.total, "\(r.matched)/\(r.total) cells; \(r.firstMismatch ?? "")")
+    }
+
+    @Test func everyViewIsReachableByKeys() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8", cols: 130, rows: 34)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("restored in", timeout: 30))
+        var before = try tmux.captureText()
+        #expect(before.contains { $0.contains("quadrants.png + noise:25") })
+        #expect(before.contains { $0.contains("PSNR") })
+
+        func step(_ keys: String..., expect marker: String, _ comment: String) throws {
+            for k in keys { try tmux.sendKeys(k) }
+            #expect(try tmux.waitFor(marker), "\(comment): no \(marker)")
+            let now = try tmux.captureText()
+            #expect(now != before, "\(comment): the screen did not change")
+            before = now
+        }
+        try step("2", expect: "encoder_level1.0 · γ gate σ(γ) · mean |x|", "features")
+        #expect(try tmux.waitFor("robust 1–99% · viridis"))
+        try step("g", expect: "encoder_level1.0 · β · mean |x|", "branch β")
+        try step("g", expect: "encoder_level1.0 · α′", "branch α′")
+        try step("b", expect: "encoder_level2.0 · α′", "next block")
+        #expect(try tmux.waitFor("robust 1–99% · viridis"))
+        try step("n", expect: "channel 0 of", "channel")
+        try step("v", expect: "robust 1–99% · magma", "colormap")
+        try step("o", expect: "min–max · magma", "normalisation")
+        try step("t", expect: "blended 60% over input", "blend")
+        try step("3", expect: "|restored − reference| · ×4", "error view")
+        #expect(try tmux.waitFor("mean |Δ| over RGB · magma"))
+        try step("e", expect: "|restored − input| · ×4", "error kind")
+        try step("e", expect: "restored − reference · ×4", "signed")
+        try step("a", expect: "restored − reference · ×8", "amplification")
+        try step("4", expect: "rain:medium", "grid")
+        #expect(try tmux.waitFor("lowlight:0.5"))
+        #expect(try tmux.waitFor("degradation grid done", timeout: 60))
+        #expect(try tmux.captureText().filter { $0.contains(" dB ") }.count >= 2)
+        try step("?", expect: "Keys — Grid view", "help")
+        try tmux.sendKeys("x")  // any key closes the help
+        #expect(try tmux.waitUntilText { !$0.contains { $0.contains("Keys — ") } && $0.contains { $0.contains("? help") } })
+        before = try tmux.captureText()
+        try step("1", expect: "◀ A: input", "compare")
+        try step("s", expect: "compare: side by side", "side by side")
+        try step("s", expect: "compare: flicker", "flicker")
+        #expect(try tmux.waitFor("⇄"))
+        try step("+", expect: "zoom 2×", "zoom (fit is 1.9×)")
+        try step("l", expect: "x 25", "cursor right")
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func resizeRedrawsAndQuitLeavesASaneTerminal() throws {
+        let (dir, path, image) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --color truecolor --tile 32 --overlap 8")
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("? help"))
+        #expect(try tmux.display("#{alternate_on} #{cursor_flag}") == "1 0")
+        try tmux.resize(cols: 70, rows: 20)
+        #expect(try tmux.waitUntilText { $0.count >= 20 && $0[19].contains("? help") })
+        // No side panel below 100 columns; the image is redrawn for the new size.
+        #expect(try !tmux.captureText().contains { $0.contains("┌ ram") })
+        try tmux.sendKeys("s")
+        #expect(try tmux.waitFor("compare: side by side"))
+        let exp = Self.expected(image, size: TerminalSize(cols: 70, rows: 20), mode: .trueColor, sideBySideLeft: true)
+        let r = Self.compare(try tmux.capture(), exp, columns: 0..<exp.cells.cols)
+        #expect(r.matched == r.total && r.total > 100, "\(r.matched)/\(r.total) after resize; \(r.firstMismatch ?? "")")
+        try tmux.resize(cols: 30, rows: 10)
+        #expect(try tmux.waitFor("Terminal too small"))
+        try tmux.resize(cols: 100, rows: 30)
+        #expect(try tmux.waitFor("┌ ram"))
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func ctrlCQuitsAndRestoresTheTerminal() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8")
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("? help"))
+        try tmux.sendKeys("C-c")
+        try app.exitedCleanly()
+    }
+
+    @Test func sigtermRestoresTheTerminal() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8")
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("? help"))
+        let pid = try #require(app.pid)
+        #expect(kill(pid, SIGTERM) == 0)
+        try app.exitedCleanly(status: 128 + SIGTERM)
+    }
+
+    @Test func demoOpensTheBundledSampleDegradedAndStartsRestoring() throws {
+        let app = try EndToEnd.launch("", cols: 120, rows: 36)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("astronaut.png + noise:25", timeout: 15))
+        // The status line is the last row written: once it is there the frame is complete.
+        #expect(try tmux.waitFor("? help"))
+        let text = try tmux.captureText().joined(separator: "\n")
+        #expect(text.contains("/4 tiles"))  // 384×384 in 256-pixel tiles
+        #expect(text.contains("Image    384×384"))
+        #expect(text.contains("ref: astronaut.png"))
+        #expect(try tmux.waitFor("input     ", timeout: 15))
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func keysStayResponsiveWhileRestoring() throws {
+        // The demo restores a 384×384 image: in a debug build with the tiny weights that takes
+        // tens of seconds, so every key below arrives while the model runs.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ram-view-latency-\(getpid()).log").path
+        try? FileManager.default.removeItem(atPath: log)
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let app = try EndToEnd.launch("", env: ["RAM_VIEW_LATENCY_LOG": log])
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("? help", timeout: 15))
+        var changes = 0
+        let start = Date()
+        for (i, key) in ["s", "s", "s", "2", "1", "l", "l", "3", "1", "z"].enumerated() {
+            let before = try tmux.captureText()
+            try tmux.sendKeys(key)
+            if try tmux.waitUntilText(timeout: 2, { $0 != before }) {
+                changes += 1
+            } else {
+                Issue.record("key \(i) \(key): no change")
+            }
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(changes == 10)
+        #expect(elapsed < 10, "10 keys took \(elapsed) s")
+        #expect(try tmux.captureText().contains { $0.contains("restoring") }, "the restoration finished before the keys")
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.contains("summary n="))
+    }
+}
+
+extension TmuxHarness {
+    /// Polls the plain capture until `done` holds.
+    @discardableResult
+    func waitUntilText(timeout: Double = 10, _ done: ([String]) -> Bool) throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if done(try captureText()) { return true }
+            usleep(20_000)
+        }
+        return done(try captureText())
+    }
+}

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import RAMModel
 import TensorCore
+import TerminalUI
+import Imaging
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,9 +16,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the sgemm throughput probe.") var noSgemm = false
     @OptionGroup var weights: WeightsOptions
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Measure the viewer's frame budget instead: encode time and bytes per frame for a 200x60 terminal.")
+    var render = false
 
     func run() throws {
         try runMain {
+            if render { return try renderBudget() }
             if let threads {
                 Gemm.threads = threads
                 Parallel.threads = threads
@@ -77,4 +82,57 @@ func peakRSSMegabytes() -> Double {
     var u = rusage()
     getrusage(RUSAGE_SELF.rawValue, &u)
     return Double(u.ru_maxrss) / 1024
+}
+
+extension Bench {
+    /// Encodes the sample (or a synthetic image) for a 200×60 terminal: half-block encode time,
+    /// bytes of a full repaint, of a frame where a split divider moved one column, and of an
+    /// unchanged frame (only changed cells are written).
+    func renderBudget() throws {
+        let cols = 200, rows = 59  // one status row
+        var image: RGBImage
+        if let dir = ShippedWeights.samplesDirectory(), let f = try? FileManager.default.contentsOfDirectory(atPath: dir).first(where: { $0.hasSuffix(".png") }) {
+            image = try PNGCodec.read(path: dir + "/" + f)
+        } else {
+            image = RGBImage(width: 1024, height: 768)
+            for c in 0..<3 { for y in 0..<768 { for x in 0..<1024 { image[c, y, x] = Float((x * (c + 1) + y) % 256) / 255 } } }
+        }
+        let other = Degradation.noise(sigma: 25).apply(to: image, seed: 1)
+        var times: [Double] = []
+        var encodedA = HalfBlockEncoder.encode(image, cols: cols, rows: rows, mode: .trueColor)
+        var encodedB = encodedA
+        for _ in 0..<10 {
+            let t0 = Profile.now()
+            encodedA = HalfBlockEncoder.encode(image, cols: cols, rows: rows, mode: .trueColor)
+            encodedB = HalfBlockEncoder.encode(other, cols: cols, rows: rows, mode: .trueColor)
+            times.append((Profile.now() - t0) / 2)
+        }
+        func frame(split: Int) -> CellBuffer {
+            var b = CellBuffer(width: cols, height: rows + 1)
+            b.blit(encodedA, at: 0, 0)
+            var right = CellBuffer(width: cols, height: rows)
+            right.blit(encodedB, at: 0, 0)
+            for y in 0..<rows { for x in split..<cols { b[x, y] = right[x, y] } }
+            _ = b.drawText(x: 0, y: rows, "split \(split)", fg: nil, bg: nil)
+            return b
+        }
+        var copyTimes: [Double] = []
+        var f1 = frame(split: 100)
+        for _ in 0..<10 { let t0 = Profile.now(); f1 = frame(split: 100); copyTimes.append(Profile.now() - t0) }
+        let full = Renderer.diff(previous: nil, next: f1, mode: .trueColor)
+        let moved = Renderer.diff(previous: f1, next: frame(split: 101), mode: .trueColor)
+        let same = Renderer.diff(previous: f1, next: f1, mode: .trueColor)
+        let enc = times.sorted()[times.count / 2] * 1000, cp = copyTimes.sorted()[copyTimes.count / 2] * 1000
+        if json {
+            let obj: [String: Any] = ["cols": cols, "rows": rows + 1, "image": [image.width, image.height], "encode_ms": enc,
+                                      "frame_compose_ms": cp, "full_repaint_bytes": full.count, "divider_moved_bytes": moved.count,
+                                      "unchanged_bytes": same.count]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("terminal 200x60, image \(image.width)x\(image.height), truecolor half blocks")
+            print(String(format: "  encode (area resample + cells, cached per view): %.2f ms median of 10", enc))
+            print(String(format: "  compose a frame from cached cells:               %.2f ms", cp))
+            print("  bytes written: full repaint \(full.count), split moved one column \(moved.count), unchanged frame \(same.count)")
+        }
+    }
 }

@@ -130,7 +130,10 @@ public final class EffectRunner: @unchecked Sendable {
     }
 
     private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
-        let t = Thread(block: body)
+        let t = Thread {
+            lowerPriority()
+            body()
+        }
         t.name = name
         t.stackSize = 8 << 20
         t.start()
@@ -147,13 +150,24 @@ public final class EffectRunner: @unchecked Sendable {
     }
 }
 
+/// Job threads run at nice +10, so that on a machine with fewer cores than busy threads the
+/// loop (which encodes and draws) wins the CPU when a key arrives. Threads of OpenBLAS and
+/// Dispatch that a job fans out to keep their own priority.
+private func lowerPriority() {
+    // On Linux the nice value is per thread and `who` 0 is the calling thread (setpriority(2)).
+    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+}
+
 /// One background thread that runs submitted work, keeping only the newest waiting item.
 final class LatestOnlyWorker: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: (@Sendable () -> Void)?
 
     init(name: String) {
-        let t = Thread { self.loop() }  // the thread keeps the worker alive; it parks when idle
+        let t = Thread {  // the thread keeps the worker alive; it parks when idle
+            lowerPriority()
+            self.loop()
+        }
         t.name = name
         t.stackSize = 8 << 20
         t.start()

@@ -85,7 +85,7 @@ public final class RenderCache {
         let map = DerivedMap(image: image, range: range, id: AnyHashable(key))
         derived[key] = map
         derivedOrder.append(key)
-        if derivedOrder.count > 12 { derived[derivedOrder.removeFirst()] = nil }
+        if derivedOrder.count > 6 { derived[derivedOrder.removeFirst()] = nil }
         return map
     }
 
@@ -107,15 +107,31 @@ public final class RenderCache {
         let key = DerivedKey.error(
             kind: settings.kind, restored: restored.version, other: other.version,
             amplification: settings.amplification, colormap: cmap)
+        // The differences do not depend on amplification or colormap: keep them, so that
+        // stepping those only recolours.
+        let valuesKey = ValuesKey(kind: settings.kind, restored: restored.version, other: other.version)
         return derivedMap(key) {
-            let style = ErrorMapStyle(
-                kind: signed ? .signed : .absolute(.mean),
-                normalization: .fixed(signed ? -1...1 : 0...1),
-                amplification: settings.amplification, colormap: cmap)
-            let r = ErrorMap.render(restored.value, other.value, style: style)
-            return (r.image, r.range)
+            let values: [Float]
+            if let hit = errorValues, hit.key == valuesKey {
+                values = hit.values
+            } else {
+                values = signed ? ErrorMap.signedDifference(restored.value, other.value)
+                    : ErrorMap.absoluteDifference(restored.value, other.value, reduction: .mean)
+                errorValues = (valuesKey, values)
+            }
+            let range = ErrorMap.amplified(signed ? -1...1 : 0...1, by: settings.amplification, signed: signed)
+            let w = restored.value.width, h = restored.value.height
+            return (colorize(values, width: w, height: h, colormap: cmap, range: range), range)
         }
     }
+
+    private struct ValuesKey: Equatable {
+        var kind: ErrorSettings.Kind
+        var restored: Int
+        var other: Int
+    }
+
+    private var errorValues: (key: ValuesKey, values: [Float])?
 
     /// The coloured feature map of the current settings; nil until the block's taps exist.
     func featureMap(_ state: ViewerState) -> (map: DerivedMap, tap: Tensor, pixelScale: Double)? {

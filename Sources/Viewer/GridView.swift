@@ -12,6 +12,12 @@ enum GridView {
             content: layout.content, count: Degradation.standardFive.count,
             imageAspect: Double(input.height) / Double(max(input.width, 1)))
         let jobID = state.jobs.grid?.id ?? 0
+        let clean = state.hasReference ? "the reference" : "the input (no reference)"
+        let side = max(input.width, input.height)
+        let size = side > EffectRunner.gridMaxSide ? ", at \(EffectRunner.gridMaxSide) px" : ""
+        buffer.drawText(x: grid.caption.x, y: grid.caption.y,
+                        "top: \(clean) degraded\(size) · bottom: restored · PSNR / SSIM against the clean image"
+                            .truncated(toColumns: grid.caption.width), style: CompareView.captionStyle)
         let running = state.jobs.grid?.isRunning == true
         for (i, column) in grid.columns.enumerated() {
             let degradation = Degradation.standardFive[i]

@@ -79,9 +79,13 @@ public struct GridLayout: Hashable, Sendable {
         public var restoredScores: Rect
     }
 
+    /// One row above the columns saying what the rows are.
+    public var caption: Rect
     public var columns: [Column]
 
-    public init(content: Rect, count: Int, imageAspect: Double = 1) {
+    public init(content all: Rect, count: Int, imageAspect: Double = 1) {
+        let (caption, content) = all.splitTop(1)
+        self.caption = caption
         let gap = 1
         let colWidth = max(1, (content.width - gap * (count - 1)) / count)
         let fitted = Int((Double(colWidth) * imageAspect / 2).rounded(.up))

@@ -1,3 +1,22 @@
+// The viewer in one page (bubbletea's architecture, ratatui's rendering):
+//
+//   ViewerState      everything on screen; images and taps are Versioned (cheap ==)
+//   Message          key, resize, tick, and results of jobs tagged with their JobID
+//   update()         (state, message) -> [Effect], pure; drops results of stale jobs
+//   Effect           restore, computeFeatures, computeGrid, scoreInput, cancel, redraw, quit
+//   EffectRunner     runs jobs on background threads; posts Messages to a MessageQueue
+//   Screen.draw      state -> CellBuffer (header, view, side panel, status line, help);
+//                    RenderCache keeps encoded half-block images and coloured maps
+//   ViewerApp.run    the loop below: poll input (25 ms), drain messages, update, run
+//                    effects, draw when the state changed (Terminal diffs the frames)
+//
+// Life of a restoration: `.start` → update starts job n (the preview becomes the dimmed
+// input) → Effect.restore(n) → the runner's thread calls Restorer.restore, posting
+// .restoreProgress(n, tile) per tile → update pastes the tile into the preview (a new
+// version, so the next frame re-encodes it) → .restoreFinished(n, image, scores). A key
+// that cancels or restarts marks job n cancelled in the state first, so anything it
+// still posts is dropped.
+
 import Foundation
 import Imaging
 import RAMModel

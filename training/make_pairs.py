@@ -110,6 +110,9 @@ def main(argv=None) -> int:
     for side in ("train", "val"):
         for d in ("clean",) + TASKS:
             os.makedirs(os.path.join(root, side, d), exist_ok=True)
+            for f in os.listdir(os.path.join(root, side, d)):  # leftovers of an interrupted run
+                if f.endswith(".tmp.png"):
+                    os.remove(os.path.join(root, side, d, f))
 
     # ---- clean crops
     jobs = []      # (clean path, out path, kind, seed)
@@ -158,7 +161,18 @@ def main(argv=None) -> int:
 
     # ---- degrade with the app's CLI
     import hashlib
-    binary = {"path": args.ram, "sha256": hashlib.sha256(open(args.ram, "rb").read()).hexdigest(),
+    import shutil
+    # Run a private copy: a rebuild of .build/release/ram during the run can neither break the
+    # calls ("text file busy") nor mix two versions of the recipe in one data set.
+    digest = hashlib.sha256(open(args.ram, "rb").read()).hexdigest()
+    private = os.path.join(root, f".ram-{digest[:12]}")
+    if not os.path.exists(private):
+        shutil.copy2(args.ram, private + ".tmp")
+        os.replace(private + ".tmp", private)
+    for f in os.listdir(root):
+        if f.startswith(".ram-") and os.path.join(root, f) != private:
+            os.remove(os.path.join(root, f))
+    binary = {"path": args.ram, "sha256": digest,
               "mtime": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(os.path.getmtime(args.ram)))}
     try:
         binary["git_head"] = subprocess.run(["git", "rev-parse", "HEAD"], stdout=subprocess.PIPE, text=True,
@@ -182,7 +196,7 @@ def main(argv=None) -> int:
     def work(job):
         clean, out, kind, seed = job
         tmp = out[:-4] + ".tmp.png"
-        r = subprocess.run([args.ram, "degrade", clean, tmp, "--kind", kind, "--seed", str(seed), "--force"],
+        r = subprocess.run([private, "degrade", clean, tmp, "--kind", kind, "--seed", str(seed), "--force"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if r.returncode != 0 or not os.path.exists(tmp):
             return job, (r.stdout or "").strip()[-500:] or f"exit {r.returncode}"

@@ -36,7 +36,7 @@ enum ErrorView {
                 colormap: { t in
                     let c = cmap.map(t); return RGB(c.r, c.g, c.b)
                 },
-                minLabel: Format.value(map.range.lowerBound), maxLabel: "≥" + Format.value(map.range.upperBound),
+                minLabel: (s.kind == .signed ? "≤" : "") + Format.value(map.range.lowerBound), maxLabel: "≥" + Format.value(map.range.upperBound),
                 caption: "\(what) · \(cmap.rawValue)"
             )
             .draw(in: legendRect, buffer: &buffer)

@@ -212,7 +212,7 @@ struct ViewTests {
         // White quadrant of the reference is 0.5: restored − reference = 0 → the map's middle.
         let mid = Colormap.blueRed.map(0.5)
         #expect(buf[Self.imageLeft + 15, Self.mapTop + 5].fg == RGB(mid.r, mid.g, mid.b))
-        #expect(buf.lines()[14].hasPrefix("-1 ") && buf.lines()[14].contains("blue: darker"))
+        #expect(buf.lines()[14].hasPrefix("≤-1 ") && buf.lines()[14].contains("blue: darker"))
     }
 
     @Test func gridShowsEveryDegradationWithScores() {

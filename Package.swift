@@ -40,7 +40,7 @@ let package = Package(
             ],
             swiftSettings: release),
 
-        .target(name: "TestSupport", dependencies: ["TensorCore", "Imaging", "RAMModel"], path: "Sources/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TensorCore", "Imaging", "RAMModel", "TerminalUI"], path: "Sources/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RAMModelTests", dependencies: ["RAMModel", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -24,7 +24,7 @@ public struct TileProgress: Sendable {
 /// blended in plan order so the result does not depend on timing.
 ///
 /// Threads: with `workers` > 1 each worker runs its tile with BLAS and the kernels on one
-/// thread (`Gemm.threads = 1`, `Parallel.threads = 1`); with one worker both use every core.
+/// thread (`Gemm.withSingleThread`, `Parallel.withThreads(1)`); with one worker both use every core.
 public struct TiledRestorer: Sendable {
     public let network: RAMNetwork
     public let tileSize: Int
@@ -54,24 +54,23 @@ public struct TiledRestorer: Sendable {
         let n = plan.tiles.count
         let workerCount = min(workers, n)
 
-        let savedBLAS = Gemm.threads, savedParallel = Parallel.threads
-        if workerCount > 1 { Gemm.threads = 1; Parallel.threads = 1 }
-        defer { Gemm.threads = savedBLAS; Parallel.threads = savedParallel }
-
         let network = self.network
+        // Several tiles in flight: each worker runs BLAS and the kernels on one thread.
         let runWorker: (Int) -> Void = { _ in
-            let ws = Workspace()
-            while let i = state.claim(cancel: cancel) {
-                let r = plan.tiles[i]
-                let tile = Layout.crop(image, y0: r.y, x0: r.x, height: r.height, width: r.width)
-                let out = network.forward(tile, workspace: ws).output
-                state.finish(i, out, progress: progress)
+            Parallel.withThreads(workerCount > 1 ? 1 : Parallel.threads) {
+                let ws = Workspace()
+                while let i = state.claim(cancel: cancel) {
+                    let r = plan.tiles[i]
+                    let tile = Layout.crop(image, y0: r.y, x0: r.x, height: r.height, width: r.width)
+                    let out = network.forward(tile, workspace: ws).output
+                    state.finish(i, out, progress: progress)
+                }
             }
         }
         if workerCount == 1 {
             runWorker(0)
         } else {
-            DispatchQueue.concurrentPerform(iterations: workerCount, execute: runWorker)
+            Gemm.withSingleThread { DispatchQueue.concurrentPerform(iterations: workerCount, execute: runWorker) }
         }
         if state.done < n { return nil }
         return state.output

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 
 /// The only file that talks to OpenBLAS. Every matrix here is row-major.
 ///
@@ -31,6 +32,29 @@ public enum Gemm {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
+
+    /// While any caller holds a single-thread request, OpenBLAS runs on one thread (its
+    /// setting is process-wide); when the last one ends the previous count comes back.
+    /// Reference-counted, so overlapping multi-worker jobs cannot leave it at 1.
+    public static func withSingleThread<T>(_ body: () throws -> T) rethrows -> T {
+        singleThreadLock.lock()
+        if singleThreadUsers == 0 {
+            savedThreads = threads
+            threads = 1
+        }
+        singleThreadUsers += 1
+        singleThreadLock.unlock()
+        defer {
+            singleThreadLock.lock()
+            singleThreadUsers -= 1
+            if singleThreadUsers == 0 { threads = savedThreads }
+            singleThreadLock.unlock()
+        }
+        return try body()
+    }
+    nonisolated(unsafe) static var singleThreadUsers = 0
+    nonisolated(unsafe) static var savedThreads = 1
+    static let singleThreadLock = NSLock()
 
     /// OpenBLAS' build configuration and the core it detected, for `ram bench`.
     public static var configuration: String {

@@ -1,10 +1,28 @@
 import Dispatch
+import Foundation
 
 /// Splits independent work (channels, rows) across threads for the kernels that do not go
 /// through BLAS. `Parallel.threads` = 1 runs everything inline (used when several tiles
 /// are already in flight, so tile workers and kernels don't oversubscribe the cores).
 public enum Parallel {
-    nonisolated(unsafe) public static var threads: Int = defaultThreads
+    /// Threads for the kernels: the calling thread's override (see `withThreads`) or the
+    /// process-wide setting.
+    public static var threads: Int {
+        get { (Thread.current.threadDictionary[overrideKey] as? Int) ?? globalThreads }
+        set { globalThreads = max(1, newValue) }
+    }
+    nonisolated(unsafe) static var globalThreads: Int = defaultThreads
+    static let overrideKey = "ram.parallel.threads"
+
+    /// Runs body with the kernels limited to `n` threads on this thread only (tile workers use
+    /// 1, so several workers don't oversubscribe the cores and never touch global state).
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        let d = Thread.current.threadDictionary
+        let saved = d[overrideKey]
+        d[overrideKey] = max(1, n)
+        defer { d[overrideKey] = saved }
+        return try body()
+    }
 
     public static var defaultThreads: Int {
         if let s = getenvString("RAM_THREADS"), let n = Int(s), n > 0 { return n }

@@ -1,9 +1,18 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+// Release builds vectorise the kernels' loops for AVX2/FMA when the build machine has them
+// (ram is built from source where it runs; measured: 256² paper forward pass 2.62 → 2.23 s
+// on one thread, depthwise −37 %, elementwise −44 %). Elsewhere: baseline x86-64 / the
+// platform default.
+let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+let hasAVX2 = cpuinfo.contains(" avx2") && cpuinfo.contains(" fma")
+let cpuFlags = hasAVX2 ? ["-target-cpu", "haswell"] : []
 
 // Layers (each depends only on those below it; see ARCHITECTURE.md):
 //   ram -> Viewer -> TerminalUI, RAMModel -> Imaging -> TensorCore -> C system libraries
-let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + cpuFlags, .when(configuration: .release))]
 
 let package = Package(
     name: "ram",

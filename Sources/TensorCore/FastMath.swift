@@ -6,7 +6,8 @@ public enum FastMath {
     /// building the float's exponent bits. Inputs are clamped to [−87.3, 88.3].
     @inlinable @inline(__always)
     public static func exp(_ x: Float) -> Float {
-        let xc = min(max(x, -87.3), 88.3)
+        let xl = x < -87.3 ? -87.3 : x
+        let xc = xl > 88.3 ? 88.3 : xl
         // Round to nearest by adding 1.5·2^23 (no libm call, so the loop vectorises); the
         // low mantissa bits of t then hold n.
         let t = xc * 1.442_695_04 + 12_582_912

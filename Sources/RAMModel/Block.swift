@@ -19,28 +19,29 @@ extension BlockWeights {
     func forward(_ ws: Workspace, taps: TapRequest, captured: inout [String: Tensor]) {
         let c = width
         // --- Mixer ---
-        Norm.layerNormChannels(ws.x, weight: norm1Weight, bias: norm1Bias, into: &ws.ln)
-        Layout.splitInterleaved(ws.ln, even: &ws.xAtt, odd: &ws.xGate)
+        Norm.layerNormChannelsSplit(ws.x, weight: norm1Weight, bias: norm1Bias, even: &ws.xAtt, odd: &ws.xGate)
         mixer.attention(ws)
         mixer.gated.forward(ws, block: name, taps: taps, captured: &captured)
         if taps.wants(name, "attn") { captured[name + ".attn"] = ws.outAtt }
         mixer.crossUpdate(ws)
-        Conv.pointwise(ws.fused, weight: mixer.projectOut, outChannels: c, into: &ws.proj)
-        add(&ws.x, ws.proj)
+        // x += project_out(fused): the residual add is the sgemm's β = 1.
+        Conv.pointwise(ws.fused, weight: mixer.projectOut, outChannels: c, into: &ws.x, accumulate: true)
         // --- FFN ---
         Norm.layerNormChannels(ws.x, weight: norm2Weight, bias: norm2Bias, into: &ws.ln)
         let n = ffn.hidden
         Conv.pointwise(ws.ln, weight: ffn.projectIn, outChannels: 2 * n, into: &ws.ffn1)
-        Conv.depthwise(ws.ffn1, weight: ffn.depthwise, kernel: 3, into: &ws.ffn2)
+        // Depthwise 3×3 and GELU gate in one pass: the 2n-channel depthwise output is not stored.
         ws.ffnGate.reshape(channels: n, height: ws.x.height, width: ws.x.width)
-        let half = n * ws.x.plane
-        ws.ffn2.data.withUnsafeBufferPointer { src in
-            ws.ffnGate.data.withUnsafeMutableBufferPointer { dst in
-                Activation.geluGate(src.baseAddress!, src.baseAddress! + half, dst.baseAddress!, count: half)
+        ws.ffn1.data.withUnsafeBufferPointer { src in
+            ffn.depthwise.withUnsafeBufferPointer { wt in
+                ws.ffnGate.data.withUnsafeMutableBufferPointer { dst in
+                    Conv.depthwise3x3GeluGate(
+                        src.baseAddress!, hidden: n, height: ws.x.height, width: ws.x.width,
+                        weight: wt.baseAddress!, into: dst.baseAddress!)
+                }
             }
         }
-        Conv.pointwise(ws.ffnGate, weight: ffn.projectOut, outChannels: c, into: &ws.proj)
-        add(&ws.x, ws.proj)
+        Conv.pointwise(ws.ffnGate, weight: ffn.projectOut, outChannels: c, into: &ws.x, accumulate: true)
     }
 }
 
@@ -87,9 +88,12 @@ extension MixerWeights {
                 ws.outGate.data.withUnsafeBufferPointer { gb in
                     ws.fused.data.withUnsafeMutableBufferPointer { fb in
                         let a = ab.baseAddress!, g = gb.baseAddress!, f = fb.baseAddress!
-                        let m = half * n
-                        FastMath.map2(a, g, f, m) { a, g in a + FastMath.sigmoid(g) }
-                        FastMath.map2(g, a, f + m, m) { g, a in g + FastMath.sigmoid(a) }
+                        let m = half * n, chunk = 16384
+                        Parallel.forEach((m + chunk - 1) / chunk) { ci in
+                            let lo = ci * chunk, len = min(chunk, m - lo)
+                            FastMath.map2(a + lo, g + lo, f + lo, len) { a, g in a + FastMath.sigmoid(g) }
+                            FastMath.map2(g + lo, a + lo, f + m + lo, len) { g, a in g + FastMath.sigmoid(a) }
+                        }
                         if let lam {
                             for ch in 0..<2 * half {
                                 let src = (ch / 2) * n
@@ -112,32 +116,26 @@ extension GatedDAWeights {
         Norm.batchNorm(ws.xGate, weight: bnWeight, bias: bnBias, runningMean: bnMean, runningVar: bnVar, into: &ws.bn)
         let (mu, s) = Norm.channelMeanStd(ws.bn)
         Conv.pointwise(ws.bn, weight: wExp, outChannels: hidden, into: &ws.expanded)
-        // α′ = W_depth(α) · (1 + τ·σ(μ + s)), on the first na channels' statistics.
-        ws.alpha.reshape(channels: na, height: h, width: w)
-        ws.expanded.data.withUnsafeBufferPointer { eb in
-            ws.alpha.data.withUnsafeMutableBufferPointer { ab in
-                ab.baseAddress!.update(from: eb.baseAddress! + 2 * c * n, count: na * n)
-            }
-        }
-        Conv.depthwise(ws.alpha, weight: wDepth, kernel: 7, into: &ws.alphaOut)
-        ws.alphaOut.data.withUnsafeMutableBufferPointer { ab in
-            for ch in 0..<na {
-                let scale = 1 + tau[ch] * Activation.sigmoid(mu[ch] + s[ch])
-                let p = ab.baseAddress! + ch * n
-                for i in 0..<n { p[i] *= scale }
-            }
-        }
-        // [β; α′] → W_gate → · σ(γ), + x, → W_proj.
-        ws.betaAlpha.reshape(channels: c + na, height: h, width: w)
-        ws.expanded.data.withUnsafeBufferPointer { eb in
-            ws.alphaOut.data.withUnsafeBufferPointer { ab in
-                ws.betaAlpha.data.withUnsafeMutableBufferPointer { db in
-                    db.baseAddress!.update(from: eb.baseAddress! + c * n, count: c * n)
-                    (db.baseAddress! + c * n).update(from: ab.baseAddress!, count: na * n)
+        // ws.expanded = [γ (C); β (C); α (na)]. α′ = W_depth(α) · (1 + τ·σ(μ + s)) on the first na
+        // channels' statistics, computed in place (the scale is folded into the 7×7 weights), so
+        // [β; α′] is already contiguous for W_gate: no copies.
+        var scale = [Float](repeating: 1, count: na)
+        for ch in 0..<na { scale[ch] = 1 + tau[ch] * Activation.sigmoid(mu[ch] + s[ch]) }
+        ws.gate.reshape(channels: c, height: h, width: w)
+        ws.expanded.data.withUnsafeMutableBufferPointer { eb in
+            let e = eb.baseAddress!
+            wDepth.withUnsafeBufferPointer { wd in
+                scale.withUnsafeBufferPointer { sc in
+                    Conv.depthwise(UnsafePointer(e + 2 * c * n), into: e + 2 * c * n, channels: na, height: h, width: w,
+                                   weight: wd.baseAddress!, kernel: 7, scale: sc.baseAddress!)
                 }
             }
+            // [β; α′] → W_gate.
+            ws.gate.data.withUnsafeMutableBufferPointer { gb in
+                Conv.pointwise(UnsafePointer(e + c * n), channels: c + na, plane: n, weight: wGate, outChannels: c,
+                               into: gb.baseAddress!)
+            }
         }
-        Conv.pointwise(ws.betaAlpha, weight: wGate, outChannels: c, into: &ws.gate)
         let wantGamma = taps.wants(block, "gamma")
         var gammaTap = wantGamma ? Tensor(channels: c, height: h, width: w) : Tensor(channels: 0, height: 0, width: 0)
         // F_gated + x = σ(γ) · gate + x, fused in one pass (γ is the first C channels).
@@ -145,12 +143,15 @@ extension GatedDAWeights {
             ws.expanded.data.withUnsafeBufferPointer { eb in
                 ws.xGate.data.withUnsafeBufferPointer { xb in
                     ws.gate.data.withUnsafeMutableBufferPointer { gb in
-                        let g = gb.baseAddress!
-                        FastMath.map2(eb.baseAddress!, g, g, c * n) { gamma, gate in FastMath.sigmoid(gamma) * gate }
-                        FastMath.map2(g, xb.baseAddress!, g, c * n) { $0 + $1 }
+                        let g = gb.baseAddress!, e = eb.baseAddress!, xg = xb.baseAddress!
+                        let count = c * n, chunk = 16384
+                        Parallel.forEach((count + chunk - 1) / chunk) { ci in
+                            let lo = ci * chunk, len = min(chunk, count - lo)
+                            for i in lo..<(lo + len) { g[i] = FastMath.sigmoid(e[i]) * g[i] + xg[i] }
+                        }
                         if wantGamma {
                             gammaTap.data.withUnsafeMutableBufferPointer { tb in
-                                FastMath.map(eb.baseAddress!, tb.baseAddress!, c * n) { FastMath.sigmoid($0) }
+                                FastMath.map(e, tb.baseAddress!, count) { FastMath.sigmoid($0) }
                             }
                         }
                     }
@@ -160,7 +161,7 @@ extension GatedDAWeights {
         Conv.pointwise(ws.gate, weight: wProj, outChannels: c, into: &ws.outGate)
         if wantGamma { captured[block + ".gamma"] = gammaTap }
         if taps.wants(block, "beta") { captured[block + ".beta"] = ws.expanded.channelSlice(c, c) }
-        if taps.wants(block, "alpha") { captured[block + ".alpha"] = ws.alphaOut }
+        if taps.wants(block, "alpha") { captured[block + ".alpha"] = ws.expanded.channelSlice(2 * c, na) }
         if taps.wants(block, "out") { captured[block + ".out"] = ws.outGate }
     }
 }

@@ -13,6 +13,12 @@ public struct RAMNetwork: Sendable {
         -> (output: Tensor, taps: [String: Tensor])
     {
         precondition(input.channels == 3, "RAM takes 3 channels, got \(input.channels)")
+        // With several kernel threads, BLAS runs single-threaded and each product is split into
+        // one column block per thread (Conv.gemmColumns): faster here than OpenBLAS' threading
+        // on these skinny shapes (measured with `ram bench --blas-threads`).
+        if Conv.splitColumns && Parallel.threads > 1 && Gemm.threads > 1 {
+            return Gemm.withSingleThread { forward(input, workspace: ws, taps: taps) }
+        }
         let h = input.height, w = input.width
         let d = configuration.dim
         var captured: [String: Tensor] = [:]

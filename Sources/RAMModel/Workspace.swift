@@ -24,14 +24,10 @@ public final class Workspace {
     var fused = Tensor(channels: 0, height: 0, width: 0)
     var proj = Tensor(channels: 0, height: 0, width: 0)
     var ffn1 = Tensor(channels: 0, height: 0, width: 0)
-    var ffn2 = Tensor(channels: 0, height: 0, width: 0)
     var ffnGate = Tensor(channels: 0, height: 0, width: 0)
     // GatedDA internals.
     var bn = Tensor(channels: 0, height: 0, width: 0)
     var expanded = Tensor(channels: 0, height: 0, width: 0)
-    var alpha = Tensor(channels: 0, height: 0, width: 0)
-    var alphaOut = Tensor(channels: 0, height: 0, width: 0)
-    var betaAlpha = Tensor(channels: 0, height: 0, width: 0)
     var gate = Tensor(channels: 0, height: 0, width: 0)
     var conv3Scratch: [Float] = []
 
@@ -39,7 +35,7 @@ public final class Workspace {
 
     /// Floats currently held (for memory reports).
     public var footprint: Int {
-        [x, e1, e2, e3, padded, t1, t2, ln, xAtt, xGate, qkv1, qkv, outAtt, outGate, fused, proj, ffn1, ffn2,
-         ffnGate, bn, expanded, alpha, alphaOut, betaAlpha, gate].reduce(conv3Scratch.capacity) { $0 + $1.data.capacity }
+        [x, e1, e2, e3, padded, t1, t2, ln, xAtt, xGate, qkv1, qkv, outAtt, outGate, fused, proj, ffn1,
+         ffnGate, bn, expanded, gate].reduce(conv3Scratch.capacity) { $0 + $1.data.capacity }
     }
 }

@@ -10,12 +10,13 @@ public enum ChannelAttention {
     ) {
         Profile.count(flops: 4 * heads * ch * ch * n)
         Profile.measure(.attention) {
-            let a = UnsafeMutablePointer<Float>.allocate(capacity: ch * ch)
-            defer { a.deallocate() }
-            Norm.l2NormalizeRows(q, rows: heads * ch, n: n)
-            Norm.l2NormalizeRows(k, rows: heads * ch, n: n)
-            for h in 0..<heads {
+            // Heads are independent: split them across threads.
+            Parallel.forEach(heads) { h in
+                let a = UnsafeMutablePointer<Float>.allocate(capacity: ch * ch)
+                defer { a.deallocate() }
                 let off = h * ch * n
+                Norm.l2NormalizeRows(q + off, rows: ch, n: n)
+                Norm.l2NormalizeRows(k + off, rows: ch, n: n)
                 Gemm.sgemm(
                     transB: true, m: ch, n: ch, k: n, alpha: temperature[h],
                     a: q + off, lda: n, b: k + off, ldb: n, c: a, ldc: ch)

@@ -1,23 +1,63 @@
 /// Convolutions without bias, zero "same" padding, stride 1, in (C, H, W) layout.
 /// Weights use PyTorch's layout: dense (O, C, k, k), depthwise (C, 1, k, k).
 public enum Conv {
-    /// 1×1 convolution: out (O, H·W) = W (O, C) · x (C, H·W). One sgemm.
-    public static func pointwise(_ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor) {
-        Profile.measure(.convolution) {
-            let c = x.channels
-            Profile.count(flops: 2 * o * c * x.plane)
-            precondition(weight.count == o * c, "pointwise weight \(weight.count) != \(o)x\(c)")
+    /// 1×1 convolution: out (O, H·W) = W (O, C) · x (C, H·W) (+ out when `accumulate`,
+    /// which folds a residual add into the product). One sgemm, or one per column block
+    /// when the kernels have several threads and BLAS has one (see `gemmColumns`).
+    public static func pointwise(
+        _ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor, accumulate: Bool = false
+    ) {
+        if accumulate {
+            precondition(out.channels == o && out.height == x.height && out.width == x.width, "accumulate: shape mismatch")
+        } else {
             out.reshape(channels: o, height: x.height, width: x.width)
-            let n = x.plane
+        }
+        x.data.withUnsafeBufferPointer { xb in
+            out.data.withUnsafeMutableBufferPointer { ob in
+                pointwise(xb.baseAddress!, channels: x.channels, plane: x.plane, weight: weight, outChannels: o,
+                          into: ob.baseAddress!, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// Pointer form of `pointwise`: x is (channels, plane), out is (o, plane).
+    public static func pointwise(
+        _ x: UnsafePointer<Float>, channels c: Int, plane n: Int, weight: [Float], outChannels o: Int,
+        into out: UnsafeMutablePointer<Float>, accumulate: Bool = false
+    ) {
+        Profile.measure(.convolution) {
+            Profile.count(flops: 2 * o * c * n)
+            precondition(weight.count == o * c, "pointwise weight \(weight.count) != \(o)x\(c)")
             weight.withUnsafeBufferPointer { w in
-                x.data.withUnsafeBufferPointer { xb in
-                    out.data.withUnsafeMutableBufferPointer { ob in
-                        Gemm.sgemm(
-                            m: o, n: n, k: c, a: w.baseAddress!, lda: c, b: xb.baseAddress!, ldb: n,
-                            c: ob.baseAddress!, ldc: n)
-                    }
+                gemmColumns(n) { lo, len in
+                    Gemm.sgemm(
+                        m: o, n: len, k: c, a: w.baseAddress!, lda: c, b: x + lo, ldb: n,
+                        beta: accumulate ? 1 : 0, c: out + lo, ldc: n)
                 }
             }
+        }
+    }
+
+    /// Runs body(lo, len) over column blocks of an N-column product. When BLAS is held to one
+    /// thread and the kernels have several (`Parallel.threads`), the columns are split into one
+    /// contiguous block per thread, each a single-threaded sgemm: the skinny products here
+    /// (K = 3…448, N = H·W) scale better this way than with OpenBLAS' own threading.
+    /// Otherwise one call covers all columns. Blocks are multiples of 16 columns.
+    /// Whether the forward pass holds BLAS to one thread and splits products itself
+    /// (`RAMNetwork.forward`); `ram bench --blas-threads N` turns it off to compare.
+    nonisolated(unsafe) public static var splitColumns = true
+
+    @inlinable
+    public static func gemmColumns(_ n: Int, _ body: (Int, Int) -> Void) {
+        let t = Gemm.threads == 1 ? min(Parallel.threads, n / 2048) : 1
+        if t <= 1 {
+            body(0, n)
+            return
+        }
+        Parallel.forEach(t) { part in
+            let lo = (n * part / t) & ~15
+            let hi = part == t - 1 ? n : (n * (part + 1) / t) & ~15
+            if hi > lo { body(lo, hi - lo) }
         }
     }
 
@@ -63,12 +103,14 @@ public enum Conv {
                         }
                     }
                 }
-                for t in 0..<9 {
-                    let ky = t / 3, kx = t % 3
-                    Gemm.sgemm(
-                        m: o, n: wideN, k: c, a: wk + t * o * c, lda: c,
-                        b: pad + ky * wp + kx, ldb: padPlane,
-                        beta: t == 0 ? 0 : 1, c: wide, ldc: wideN)
+                Conv.gemmColumns(wideN) { lo, len in
+                    for t in 0..<9 {
+                        let ky = t / 3, kx = t % 3
+                        Gemm.sgemm(
+                            m: o, n: len, k: c, a: wk + t * o * c, lda: c,
+                            b: pad + ky * wp + kx + lo, ldb: padPlane,
+                            beta: t == 0 ? 0 : 1, c: wide + lo, ldc: wideN)
+                    }
                 }
                 out.data.withUnsafeMutableBufferPointer { ob in
                     for oc in 0..<o {
@@ -82,59 +124,157 @@ public enum Conv {
     }
 
     /// Depthwise k×k convolution (k odd), padding k/2: out[c] = x[c] ⋆ W[c].
-    /// Each thread copies its channels' rows into a horizontally zero-padded strip (rows above
-    /// and below the image read a shared zero row); a 3×3 output row is then one fused pass
-    /// of nine shifted, scaled input rows, larger kernels accumulate one kernel row at a time.
-    /// The inner loops run over contiguous x and vectorise.
     public static func depthwise(_ x: Tensor, weight: [Float], kernel k: Int, into out: inout Tensor) {
+        let c = x.channels, h = x.height, w = x.width
+        precondition(weight.count == c * k * k, "depthwise weight \(weight.count) != \(c)x1x\(k)x\(k)")
+        out.reshape(channels: c, height: h, width: w)
+        x.data.withUnsafeBufferPointer { xb in
+            weight.withUnsafeBufferPointer { wb in
+                out.data.withUnsafeMutableBufferPointer { ob in
+                    depthwise(xb.baseAddress!, into: ob.baseAddress!, channels: c, height: h, width: w,
+                              weight: wb.baseAddress!, kernel: k)
+                }
+            }
+        }
+    }
+
+    /// Pointer form of `depthwise`, channels split across threads. `scale`, when given, multiplies
+    /// channel c's output (folded into its weights). `out` may equal `x`: a 7×7 channel is copied
+    /// into a padded strip before its output is written, and a 3×3 output row is written only
+    /// after the input row two below it has been read.
+    public static func depthwise(
+        _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, channels c: Int, height h: Int, width w: Int,
+        weight: UnsafePointer<Float>, kernel k: Int, scale: UnsafePointer<Float>? = nil
+    ) {
         Profile.measure(.depthwise) {
-            let c = x.channels, h = x.height, w = x.width
             Profile.count(flops: 2 * c * k * k * h * w)
-            precondition(weight.count == c * k * k, "depthwise weight \(weight.count) != \(c)x1x\(k)x\(k)")
-            out.reshape(channels: c, height: h, width: w)
-            let r = k / 2
-            let wp = w + 2 * r
+            precondition(k % 2 == 1, "depthwise kernel must be odd")
             let threads = max(1, min(Parallel.threads, c))
-            x.data.withUnsafeBufferPointer { xb in
-                weight.withUnsafeBufferPointer { wb in
-                    out.data.withUnsafeMutableBufferPointer { ob in
-                        let xp = xb.baseAddress!, wt = wb.baseAddress!, op = ob.baseAddress!
-                        Parallel.forEach(threads) { part in
-                            let strip = UnsafeMutablePointer<Float>.allocate(capacity: h * wp + wp)
-                            defer { strip.deallocate() }
-                            strip.update(repeating: 0, count: h * wp + wp)
-                            let zero = UnsafePointer(strip + h * wp)
-                            for ch in (c * part / threads)..<(c * (part + 1) / threads) {
-                                let src = xp + ch * h * w
-                                for y in 0..<h { (strip + y * wp + r).update(from: src + y * w, count: w) }
-                                let kw = wt + ch * k * k
-                                let dst = op + ch * h * w
-                                func row(_ y: Int) -> UnsafePointer<Float> { y < 0 || y >= h ? zero : UnsafePointer(strip + y * wp) }
-                                if k == 3 {
-                                    let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (kw[0], kw[1], kw[2], kw[3], kw[4], kw[5], kw[6], kw[7], kw[8])
-                                    for y in 0..<h {
-                                        let a = row(y - 1), b = row(y), d = row(y + 1), o = dst + y * w
-                                        for i in 0..<w {
-                                            o[i] = w0 * a[i] + w1 * a[i + 1] + w2 * a[i + 2] + w3 * b[i] + w4 * b[i + 1] + w5 * b[i + 2]
-                                                + w6 * d[i] + w7 * d[i + 1] + w8 * d[i + 2]
-                                        }
-                                    }
-                                } else {
-                                    for y in 0..<h {
-                                        let o = dst + y * w
-                                        o.update(repeating: 0, count: w)
-                                        for ky in 0..<k where y + ky - r >= 0 && y + ky - r < h {
-                                            let irow = row(y + ky - r)
-                                            for kx in 0..<k {
-                                                let wv = kw[ky * k + kx]
-                                                let s = irow + kx
-                                                for i in 0..<w { o[i] += wv * s[i] }
-                                            }
-                                        }
-                                    }
+            Parallel.forEach(threads) { part in
+                let lo = c * part / threads, hi = c * (part + 1) / threads
+                if k == 3 {
+                    // Rows are computed from the source directly, three rows behind a small
+                    // ring buffer so in-place use stays correct.
+                    let buf = UnsafeMutablePointer<Float>.allocate(capacity: 3 * w)
+                    defer { buf.deallocate() }
+                    let zero = UnsafeMutablePointer<Float>.allocate(capacity: w)
+                    defer { zero.deallocate() }
+                    zero.update(repeating: 0, count: w)
+                    var kw = [Float](repeating: 0, count: 9)
+                    for ch in lo..<hi {
+                        for i in 0..<9 { kw[i] = weight[ch * 9 + i] * (scale?[ch] ?? 1) }
+                        let src = x + ch * h * w, dst = out + ch * h * w
+                        let inPlace = UnsafePointer(dst) == src
+                        kw.withUnsafeBufferPointer { kp in
+                            for y in 0..<h {
+                                let a = y > 0 ? src + (y - 1) * w : UnsafePointer(zero)
+                                let d = y + 1 < h ? src + (y + 1) * w : UnsafePointer(zero)
+                                if !inPlace {
+                                    depthwiseRow3(a, src + y * w, d, kp.baseAddress!, dst + y * w, w)
+                                    continue
                                 }
+                                depthwiseRow3(a, src + y * w, d, kp.baseAddress!, buf + (y % 3) * w, w)
+                                // Row y−1 is no longer read (row y+1 was read above): flush it.
+                                if y >= 1 { (dst + (y - 1) * w).update(from: buf + ((y - 1) % 3) * w, count: w) }
                             }
+                            if inPlace { (dst + (h - 1) * w).update(from: buf + ((h - 1) % 3) * w, count: w) }
                         }
+                    }
+                } else {
+                    depthwiseStrip(x, out, lo..<hi, h, w, weight, k, scale)
+                }
+            }
+        }
+    }
+
+    /// One output row of a 3×3 depthwise convolution with zero padding: rows a (above), b, d
+    /// (below), weights w[0..<9] row-major, written to o (width n).
+    @inlinable @inline(__always)
+    static func depthwiseRow3(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: UnsafePointer<Float>,
+        _ k: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int
+    ) {
+        let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8])
+        if n == 1 {
+            o[0] = w1 * a[0] + w4 * b[0] + w7 * d[0]
+            return
+        }
+        o[0] = w1 * a[0] + w2 * a[1] + w4 * b[0] + w5 * b[1] + w7 * d[0] + w8 * d[1]
+        for i in 1..<(n - 1) {
+            o[i] = w0 * a[i - 1] + w1 * a[i] + w2 * a[i + 1] + w3 * b[i - 1] + w4 * b[i] + w5 * b[i + 1]
+                + w6 * d[i - 1] + w7 * d[i] + w8 * d[i + 1]
+        }
+        let l = n - 1
+        o[l] = w0 * a[l - 1] + w1 * a[l] + w3 * b[l - 1] + w4 * b[l] + w6 * d[l - 1] + w7 * d[l]
+    }
+
+    /// k×k depthwise for channels `range`: each channel is copied into a horizontally
+    /// zero-padded strip; every output row accumulates one kernel row (k taps) per pass.
+    static func depthwiseStrip(
+        _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ range: Range<Int>, _ h: Int, _ w: Int,
+        _ weight: UnsafePointer<Float>, _ k: Int, _ scale: UnsafePointer<Float>?
+    ) {
+        let r = k / 2, wp = w + 2 * r
+        let strip = UnsafeMutablePointer<Float>.allocate(capacity: h * wp)
+        defer { strip.deallocate() }
+        strip.update(repeating: 0, count: h * wp)
+        let kw = UnsafeMutablePointer<Float>.allocate(capacity: k * k)
+        defer { kw.deallocate() }
+        for ch in range {
+            let sc = scale?[ch] ?? 1
+            for i in 0..<(k * k) { kw[i] = weight[ch * k * k + i] * sc }
+            let src = x + ch * h * w
+            for y in 0..<h { (strip + y * wp + r).update(from: src + y * w, count: w) }
+            let dst = out + ch * h * w
+            for y in 0..<h {
+                let o = dst + y * w
+                o.update(repeating: 0, count: w)
+                for ky in 0..<k where y + ky - r >= 0 && y + ky - r < h {
+                    let s = UnsafePointer(strip + (y + ky - r) * wp)
+                    let kr = kw + ky * k
+                    if k == 7 {
+                        let (a0, a1, a2, a3, a4, a5, a6) = (kr[0], kr[1], kr[2], kr[3], kr[4], kr[5], kr[6])
+                        for i in 0..<w {
+                            o[i] += a0 * s[i] + a1 * s[i + 1] + a2 * s[i + 2] + a3 * s[i + 3] + a4 * s[i + 4]
+                                + a5 * s[i + 5] + a6 * s[i + 6]
+                        }
+                    } else {
+                        for kx in 0..<k {
+                            let wv = kr[kx], sk = s + kx
+                            for i in 0..<w { o[i] += wv * sk[i] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The FFN's depthwise 3×3 fused with its GELU gate: x holds 2n channels; out channel j =
+    /// gelu(dw(x[j])) · dw(x[n + j]), so the 2n-channel depthwise output is never stored.
+    public static func depthwise3x3GeluGate(
+        _ x: UnsafePointer<Float>, hidden n: Int, height h: Int, width w: Int, weight: UnsafePointer<Float>,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        Profile.measure(.depthwise) {
+            Profile.count(flops: 2 * 2 * n * 9 * h * w)
+            let plane = h * w
+            let threads = max(1, min(Parallel.threads, n))
+            Parallel.forEach(threads) { part in
+                let ra = UnsafeMutablePointer<Float>.allocate(capacity: 2 * w)
+                defer { ra.deallocate() }
+                let rb = ra + w
+                let zero = UnsafeMutablePointer<Float>.allocate(capacity: w)
+                defer { zero.deallocate() }
+                zero.update(repeating: 0, count: w)
+                let z = UnsafePointer(zero)
+                for j in (n * part / threads)..<(n * (part + 1) / threads) {
+                    let sa = x + j * plane, sb = x + (n + j) * plane
+                    let ka = weight + j * 9, kb = weight + (n + j) * 9
+                    let dst = out + j * plane
+                    for y in 0..<h {
+                        depthwiseRow3(y > 0 ? sa + (y - 1) * w : z, sa + y * w, y + 1 < h ? sa + (y + 1) * w : z, ka, ra, w)
+                        depthwiseRow3(y > 0 ? sb + (y - 1) * w : z, sb + y * w, y + 1 < h ? sb + (y + 1) * w : z, kb, rb, w)
+                        FastMath.map2(ra, rb, dst + y * w, w) { FastMath.gelu($0) * $1 }
                     }
                 }
             }

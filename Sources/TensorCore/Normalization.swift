@@ -10,13 +10,44 @@ public enum Norm {
         _ x: Tensor, weight: [Float], bias: [Float], eps: Float = 1e-5,
         into out: inout Tensor
     ) {
+        out.reshape(channels: x.channels, height: x.height, width: x.width)
+        out.data.withUnsafeMutableBufferPointer { ob in
+            let op = ob.baseAddress!, n = x.plane
+            layerNormChannels(x, weight: weight, bias: bias, eps: eps) { op + $0 * n }
+        }
+    }
+
+    /// LayerNorm fused with the mixer's interleaved split: normalised channel 2j goes to
+    /// channel j of `even`, channel 2j+1 to channel j of `odd` (x[0::2], x[1::2]).
+    public static func layerNormChannelsSplit(
+        _ x: Tensor, weight: [Float], bias: [Float], eps: Float = 1e-5,
+        even: inout Tensor, odd: inout Tensor
+    ) {
+        precondition(x.channels % 2 == 0)
+        let half = x.channels / 2, n = x.plane
+        even.reshape(channels: half, height: x.height, width: x.width)
+        odd.reshape(channels: half, height: x.height, width: x.width)
+        even.data.withUnsafeMutableBufferPointer { eb in
+            odd.data.withUnsafeMutableBufferPointer { ob in
+                let ep = eb.baseAddress!, op = ob.baseAddress!
+                layerNormChannels(x, weight: weight, bias: bias, eps: eps) { ch in
+                    (ch % 2 == 0 ? ep : op) + (ch / 2) * n
+                }
+            }
+        }
+    }
+
+    /// LayerNorm core: channel ch of the result is written at destination(ch) (a plane).
+    static func layerNormChannels(
+        _ x: Tensor, weight: [Float], bias: [Float], eps: Float,
+        destination: (Int) -> UnsafeMutablePointer<Float>
+    ) {
         Profile.measure(.norm) {
             let c = x.channels, n = x.plane
             precondition(weight.count == c && bias.count == c)
-            out.reshape(channels: c, height: x.height, width: x.width)
             x.data.withUnsafeBufferPointer { xb in
-                out.data.withUnsafeMutableBufferPointer { ob in
-                    let xp = xb.baseAddress!, op = ob.baseAddress!
+                do {
+                    let xp = xb.baseAddress!
                     // Pixel chunks are independent: split them across threads.
                     let chunk = 4096
                     let chunks = (n + chunk - 1) / chunk
@@ -39,7 +70,7 @@ public enum Norm {
                                 }
                                 for i in 0..<len { vp[i] = 1 / (vp[i] * inv + eps).squareRoot() }
                                 for ch in 0..<c {
-                                    let s = xp + ch * n + lo, d = op + ch * n + lo
+                                    let s = xp + ch * n + lo, d = destination(ch) + lo
                                     let g = weight[ch], b = bias[ch]
                                     for i in 0..<len { d[i] = (s[i] - mp[i]) * vp[i] * g + b }
                                 }

@@ -105,6 +105,19 @@ enum Fixtures {
         }
     }
 
+    /// One kernel thread and two kernel threads with products split into column blocks (the
+    /// default with several cores) give the same image, on an input large enough (plane ≥ 4096)
+    /// to take the split path.
+    @Test func threadingModesAgree() throws {
+        let model = try RAMModelFile(path: Fixtures.path("small.weights.safetensors"))
+        let net = RAMNetwork(weights: model.weights)
+        var rng = TestRandom(seed: 5)
+        let x = rng.tensor(3, 72, 96)
+        let one = Parallel.withThreads(1) { net.forward(x).output }
+        let split = Parallel.withThreads(2) { net.forward(x).output }
+        #expect(one.maxAbsDifference(split) < 1e-5)
+    }
+
     @Test func paperParameterCountMatchesReference() throws {
         let m = Fixtures.manifest
         let expected = m["paper_parameter_count"] as! Int

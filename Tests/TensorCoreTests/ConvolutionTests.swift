@@ -53,4 +53,88 @@ import TestSupport
         Conv.conv3x3(x, weight: wt, outChannels: 28, into: &out, scratch: &scratch)
         #expect(out.maxAbsDifference(Naive.conv2d(x, weight: wt, outChannels: 28, kernel: 3)) < 1e-4)
     }
+
+    /// The pointer form: per-channel output scale folded into the weights, and in-place use
+    /// (GatedDA runs its 7×7 on α inside the expanded tensor).
+    @Test(arguments: [3, 7]) func depthwiseScaledInPlaceMatchesNaive(_ k: Int) {
+        for (i, s) in Self.sizes.enumerated() {
+            var rng = TestRandom(seed: 300 + UInt64(i))
+            let x = rng.tensor(s.c, s.h, s.w)
+            let wt = rng.array(s.c * k * k)
+            let scale = rng.array(s.c)
+            var scaled = wt
+            for ch in 0..<s.c { for j in 0..<(k * k) { scaled[ch * k * k + j] *= scale[ch] } }
+            let want = Naive.conv2d(x, weight: scaled, outChannels: s.c, kernel: k, groups: s.c)
+            var y = x
+            y.data.withUnsafeMutableBufferPointer { yb in
+                Conv.depthwise(UnsafePointer(yb.baseAddress!), into: yb.baseAddress!, channels: s.c, height: s.h, width: s.w,
+                               weight: wt, kernel: k, scale: scale)
+            }
+            #expect(y.maxAbsDifference(want) < 1e-5, "k \(k) size \(s)")
+        }
+    }
+
+    @Test func depthwiseGeluGateMatchesUnfused() {
+        for (i, s) in Self.sizes.enumerated() {
+            var rng = TestRandom(seed: 400 + UInt64(i))
+            let n = s.c
+            let x = rng.tensor(2 * n, s.h, s.w)
+            let wt = rng.array(2 * n * 9)
+            let dw = Naive.conv2d(x, weight: wt, outChannels: 2 * n, kernel: 3, groups: 2 * n)
+            var out = Tensor(channels: n, height: s.h, width: s.w)
+            out.data.withUnsafeMutableBufferPointer { ob in
+                x.data.withUnsafeBufferPointer { xb in
+                    Conv.depthwise3x3GeluGate(xb.baseAddress!, hidden: n, height: s.h, width: s.w, weight: wt, into: ob.baseAddress!)
+                }
+            }
+            var worst: Float = 0
+            for j in 0..<(n * s.h * s.w) { worst = max(worst, abs(out.data[j] - Naive.gelu(dw.data[j]) * dw.data[n * s.h * s.w + j])) }
+            #expect(worst < 1e-5, "size \(s): \(worst)")
+        }
+    }
+
+    @Test func pointwiseAccumulateAddsToOutput() {
+        var rng = TestRandom(seed: 9)
+        let x = rng.tensor(12, 9, 11)
+        let wt = rng.array(5 * 12)
+        let base = rng.tensor(5, 9, 11)
+        var out = base
+        Conv.pointwise(x, weight: wt, outChannels: 5, into: &out, accumulate: true)
+        let prod = Naive.conv2d(x, weight: wt, outChannels: 5, kernel: 1)
+        var worst: Float = 0
+        for j in 0..<out.count { worst = max(worst, abs(out.data[j] - (base.data[j] + prod.data[j]))) }
+        #expect(worst < 1e-5)
+    }
+
+    /// With BLAS on one thread and two kernel threads, products are split into column blocks
+    /// (planes of at least 4096 pixels); the answer must not change.
+    @Test func splitColumnProductsMatchNaive() {
+        var rng = TestRandom(seed: 11)
+        let x = rng.tensor(24, 67, 129)  // 8643 columns: uneven blocks
+        let w1 = rng.array(40 * 24, scale: 0.2), w3 = rng.array(16 * 24 * 9, scale: 0.1)
+        var p = Tensor(channels: 0, height: 0, width: 0), q = Tensor(channels: 0, height: 0, width: 0)
+        var scratch: [Float] = []
+        Gemm.withSingleThread {
+            Parallel.withThreads(2) {
+                #expect(Gemm.threads == 1 && Parallel.threads == 2)
+                Conv.pointwise(x, weight: w1, outChannels: 40, into: &p)
+                Conv.conv3x3(x, weight: w3, outChannels: 16, into: &q, scratch: &scratch)
+            }
+        }
+        #expect(p.maxAbsDifference(Naive.conv2d(x, weight: w1, outChannels: 40, kernel: 1)) < 1e-4)
+        #expect(q.maxAbsDifference(Naive.conv2d(x, weight: w3, outChannels: 16, kernel: 3)) < 1e-4)
+    }
+
+    @Test func layerNormSplitIsLayerNormThenInterleavedSplit() {
+        var rng = TestRandom(seed: 12)
+        let x = rng.tensor(10, 13, 17)
+        let wt = rng.array(10), b = rng.array(10)
+        let ln = Naive.layerNormChannels(x, weight: wt, bias: b)
+        var even = Tensor(channels: 0, height: 0, width: 0), odd = Tensor(channels: 0, height: 0, width: 0)
+        Norm.layerNormChannelsSplit(x, weight: wt, bias: b, even: &even, odd: &odd)
+        var e2 = Tensor(channels: 0, height: 0, width: 0), o2 = Tensor(channels: 0, height: 0, width: 0)
+        Layout.splitInterleaved(ln, even: &e2, odd: &o2)
+        #expect(even.maxAbsDifference(e2) < 1e-4)
+        #expect(odd.maxAbsDifference(o2) < 1e-4)
+    }
 }

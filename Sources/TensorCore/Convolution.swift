@@ -260,9 +260,10 @@ public enum Conv {
             let plane = h * w
             let threads = max(1, min(Parallel.threads, n))
             Parallel.forEach(threads) { part in
-                let ra = UnsafeMutablePointer<Float>.allocate(capacity: 2 * w)
+                // Per thread: the two depthwise planes of one output channel (stay in L2).
+                let ra = UnsafeMutablePointer<Float>.allocate(capacity: 2 * plane)
                 defer { ra.deallocate() }
-                let rb = ra + w
+                let rb = ra + plane
                 let zero = UnsafeMutablePointer<Float>.allocate(capacity: w)
                 defer { zero.deallocate() }
                 zero.update(repeating: 0, count: w)
@@ -270,12 +271,13 @@ public enum Conv {
                 for j in (n * part / threads)..<(n * (part + 1) / threads) {
                     let sa = x + j * plane, sb = x + (n + j) * plane
                     let ka = weight + j * 9, kb = weight + (n + j) * 9
-                    let dst = out + j * plane
                     for y in 0..<h {
-                        depthwiseRow3(y > 0 ? sa + (y - 1) * w : z, sa + y * w, y + 1 < h ? sa + (y + 1) * w : z, ka, ra, w)
-                        depthwiseRow3(y > 0 ? sb + (y - 1) * w : z, sb + y * w, y + 1 < h ? sb + (y + 1) * w : z, kb, rb, w)
-                        FastMath.map2(ra, rb, dst + y * w, w) { FastMath.gelu($0) * $1 }
+                        depthwiseRow3(y > 0 ? sa + (y - 1) * w : z, sa + y * w, y + 1 < h ? sa + (y + 1) * w : z, ka, ra + y * w, w)
                     }
+                    for y in 0..<h {
+                        depthwiseRow3(y > 0 ? sb + (y - 1) * w : z, sb + y * w, y + 1 < h ? sb + (y + 1) * w : z, kb, rb + y * w, w)
+                    }
+                    FastMath.map2(ra, rb, out + j * plane, plane) { FastMath.gelu($0) * $1 }
                 }
             }
         }

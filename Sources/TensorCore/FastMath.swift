@@ -28,17 +28,20 @@ public enum FastMath {
     @inlinable @inline(__always)
     public static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 
-    /// erf(x) by Abramowitz & Stegun 7.1.26: |error| < 1.5e-7.
+    /// erf(x) by Abramowitz & Stegun 7.1.28: 1 − 1/(1 + a₁x + … + a₆x⁶)¹⁶ for x ≥ 0,
+    /// |error| ≤ 3e-7. One division and no exp, so the GELU loops stay cheap when vectorised.
     @inlinable @inline(__always)
     public static func erf(_ x: Float) -> Float {
-        let a = abs(x)
-        let t = 1 / (1 + 0.327_591_1 * a)
-        var y: Float = 1.061_405_429
-        y = y * t - 1.453_152_027
-        y = y * t + 1.421_413_741
-        y = y * t - 0.284_496_736
-        y = y * t + 0.254_829_592
-        y = 1 - y * t * exp(-a * a)
+        let a = min(abs(x), 10)  // erf(10) = 1 in float; keeps p¹⁶ finite
+        var p: Float = 0.000_043_063_8
+        p = p * a + 0.000_276_567_2
+        p = p * a + 0.000_152_014_3
+        p = p * a + 0.009_270_527_2
+        p = p * a + 0.042_282_012_3
+        p = p * a + 0.070_523_078_4
+        p = p * a + 1
+        let p2 = p * p, p4 = p2 * p2, p8 = p4 * p4
+        let y = 1 - 1 / (p8 * p8)
         return x < 0 ? -y : y
     }
 

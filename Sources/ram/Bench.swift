@@ -20,6 +20,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "Measure the viewer's frame budget instead: encode time and bytes per frame for a 200x60 terminal.")
     var render = false
+    @Flag(help: "Time each kernel alone on level-1 shapes of the paper configuration (256², one thread unless --threads).")
+    var kernels = false
 
     func run() throws {
         try runMain {
@@ -28,6 +30,7 @@ struct Bench: ParsableCommand {
                 Gemm.threads = threads
                 Parallel.threads = threads
             }
+            if kernels { return kernelBudget() }
             let w: RAMWeights = paper ? try RAMWeights.random(.paper) : try weights.load().weights
             let net = RAMNetwork(weights: w)
             let ws = Workspace()
@@ -142,6 +145,64 @@ extension Bench {
             print(String(format: "  encode (area resample + cells, cached per view): %.2f ms median of 10", enc))
             print(String(format: "  compose a frame from cached cells:               %.2f ms", cp))
             print("  bytes written: full repaint \(full.count), split moved one column \(moved.count), unchanged frame \(same.count)")
+        }
+    }
+}
+
+extension Bench {
+    /// Each kernel alone on the shapes of a level-1 block of the paper configuration at 256²
+    /// (block width 56 as in decoder_level1/refinement), best of 5, in GFLOP/s.
+    func kernelBudget() {
+        let h = 256, w = 256, n = h * w, c = 56
+        func fill(_ t: inout Tensor) { for i in 0..<t.count { t.data[i] = Float((i * 7919) % 1000) / 1000 - 0.5 } }
+        func time(_ name: String, flops: Double, _ body: () -> Void) {
+            body()
+            var best = Double.infinity
+            for _ in 0..<5 { let t0 = Profile.now(); body(); best = min(best, Profile.now() - t0) }
+            print("  " + name.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: "%7.2f ms  %6.1f GFLOP/s", best * 1000, flops / best / 1e9))
+        }
+        var x = Tensor(channels: c, height: h, width: w); fill(&x)
+        var big = Tensor(channels: 4 * c, height: h, width: w); fill(&big)
+        var out = Tensor(channels: 4 * c, height: h, width: w)
+        let w1 = [Float](repeating: 0.01, count: 4 * c * c)
+        let w3 = [Float](repeating: 0.01, count: 4 * c * 9), w7 = [Float](repeating: 0.01, count: c * 49)
+        var scratch: [Float] = []
+        print("kernels on (C, 256, 256), C = \(c), threads \(Parallel.threads)")
+        time("pointwise \(c)→\(4 * c) (project_in)", flops: 2.0 * Double(4 * c * c * n)) {
+            Conv.pointwise(x, weight: w1, outChannels: 4 * c, into: &out)
+        }
+        time("pointwise \(2 * c)→\(c) (project_out)", flops: 2.0 * Double(2 * c * c * n)) {
+            let half = Tensor(channels: 2 * c, height: h, width: w)
+            Conv.pointwise(half, weight: Array(w1[0..<(2 * c * c)]), outChannels: c, into: &out)
+        }
+        time("conv3x3 \(c)→\(c)", flops: 2.0 * Double(9 * c * c * n)) {
+            Conv.conv3x3(x, weight: [Float](repeating: 0.01, count: 9 * c * c), outChannels: c, into: &out, scratch: &scratch)
+        }
+        time("depthwise 3x3 on \(4 * c)", flops: 18.0 * Double(4 * c * n)) {
+            Conv.depthwise(big, weight: w3, kernel: 3, into: &out)
+        }
+        time("depthwise 3x3 + GELU gate, \(4 * c) → \(2 * c)", flops: 18.0 * Double(4 * c * n)) {
+            big.data.withUnsafeBufferPointer { b in
+                out.data.withUnsafeMutableBufferPointer { o in
+                    w3.withUnsafeBufferPointer { wp in
+                        Conv.depthwise3x3GeluGate(b.baseAddress!, hidden: 2 * c, height: h, width: w, weight: wp.baseAddress!, into: o.baseAddress!)
+                    }
+                }
+            }
+        }
+        time("GELU gate alone, \(2 * c) channels", flops: 0) {
+            big.data.withUnsafeBufferPointer { b in
+                out.data.withUnsafeMutableBufferPointer { o in
+                    Activation.geluGate(b.baseAddress!, b.baseAddress! + 2 * c * n, o.baseAddress!, count: 2 * c * n)
+                }
+            }
+        }
+        time("depthwise 7x7 on \(c / 3)", flops: 98.0 * Double(c / 3 * n)) {
+            let a = Tensor(channels: c / 3, height: h, width: w)
+            Conv.depthwise(a, weight: Array(w7[0..<(c / 3 * 49)]), kernel: 7, into: &out)
+        }
+        time("LayerNorm over \(c)", flops: 8.0 * Double(c * n)) {
+            Norm.layerNormChannels(x, weight: [Float](repeating: 1, count: c), bias: [Float](repeating: 0, count: c), into: &out)
         }
     }
 }

@@ -298,6 +298,8 @@ def build_args(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--amp", default="auto", choices=["auto", "off", "bf16", "fp16"], help="autocast on CUDA")
+    ap.add_argument("--compile", type=int, default=0,
+                    help="1 = torch.compile the training model and use channels-last tensors (faster on CPU after a warm-up)")
     ap.add_argument("--workers", type=int, default=0, help="(reserved) data is sampled in-process")
     ap.add_argument("--cache-mb", type=int, default=1024, help="decoded-image cache budget")
     ap.add_argument("--log-every", type=int, default=50)
@@ -344,6 +346,8 @@ def main(argv=None) -> int:
         # the network is unchanged.
         torch.nn.init.zeros_(model.output.weight)
     model = model.to(device)
+    if args.compile:
+        model = model.to(memory_format=torch.channels_last)
     ema = EMA(model, args.ema)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), weight_decay=args.wd)
     scaler = torch.amp.GradScaler("cuda", enabled=(amp_dtype == torch.float16))
@@ -411,6 +415,11 @@ def main(argv=None) -> int:
         with open(os.path.join(run_dir, "last_val.json"), "w") as f:
             json.dump(rec, f, indent=1)
 
+    # The compiled module shares its parameters with `model`, so checkpoints, EMA and export keep
+    # using `model` (no "_orig_mod." prefixes).
+    train_model = torch.compile(model) if args.compile else model
+    memory_format = torch.channels_last if args.compile else torch.contiguous_format
+
     t_start = time.time()
     t_ckpt = time.time()
     t_win, n_win, loss_win, l1_win = time.time(), 0, 0.0, 0.0
@@ -420,12 +429,13 @@ def main(argv=None) -> int:
             break
         t0 = time.time()
         x, y, _ = sampler.sample(data_rng, args.batch)
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+        y = y.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         lr = lr_at(step, args)
         for g in opt.param_groups:
             g["lr"] = lr
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            out = model(x)
+            out = train_model(x)
         out = out.float()
         l1 = (out - y).abs().mean()
         loss = l1 + args.fft_weight * fft_l1(out, y) if args.fft_weight else l1

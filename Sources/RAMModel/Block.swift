@@ -113,8 +113,8 @@ extension GatedDAWeights {
     func forward(_ ws: Workspace, block: String, taps: TapRequest, captured: inout [String: Tensor]) {
         let c = channels, na = alphaChannels
         let h = ws.xGate.height, w = ws.xGate.width, n = h * w
-        Norm.batchNorm(ws.xGate, weight: bnWeight, bias: bnBias, runningMean: bnMean, runningVar: bnVar, into: &ws.bn)
-        let (mu, s) = Norm.channelMeanStd(ws.bn)
+        let (mu, s) = Norm.batchNormWithStatistics(
+            ws.xGate, weight: bnWeight, bias: bnBias, runningMean: bnMean, runningVar: bnVar, into: &ws.bn)
         Conv.pointwise(ws.bn, weight: wExp, outChannels: hidden, into: &ws.expanded)
         // ws.expanded = [γ (C); β (C); α (na)]. α′ = W_depth(α) · (1 + τ·σ(μ + s)) on the first na
         // channels' statistics, computed in place (the scale is folded into the 7×7 weights), so

@@ -53,28 +53,32 @@ public enum Norm {
                     let chunks = (n + chunk - 1) / chunk
                     Parallel.forEach(chunks) { ci in
                         let lo = ci * chunk, len = min(chunk, n - lo)
-                        var mean = [Float](repeating: 0, count: len)
-                        var m2 = [Float](repeating: 0, count: len)
-                        mean.withUnsafeMutableBufferPointer { mb in
-                            m2.withUnsafeMutableBufferPointer { vb in
-                                let mp = mb.baseAddress!, vp = vb.baseAddress!
-                                for ch in 0..<c {
-                                    let s = xp + ch * n + lo
-                                    for i in 0..<len { mp[i] += s[i] }
-                                }
-                                let inv = 1 / Float(c)
-                                for i in 0..<len { mp[i] *= inv }
-                                for ch in 0..<c {
-                                    let s = xp + ch * n + lo
-                                    for i in 0..<len { let d = s[i] - mp[i]; vp[i] += d * d }
-                                }
-                                for i in 0..<len { vp[i] = 1 / (vp[i] * inv + eps).squareRoot() }
-                                for ch in 0..<c {
-                                    let s = xp + ch * n + lo, d = destination(ch) + lo
-                                    let g = weight[ch], b = bias[ch]
-                                    for i in 0..<len { d[i] = (s[i] - mp[i]) * vp[i] * g + b }
-                                }
+                        // One pass for the moments, on values shifted by the pixel's first channel
+                        // (keeps E[d²] − E[d]² well conditioned), one pass for the output.
+                        let buf = UnsafeMutablePointer<Float>.allocate(capacity: 3 * len)
+                        defer { buf.deallocate() }
+                        let shift = buf, sum = buf + len, sq = buf + 2 * len
+                        shift.update(from: xp + lo, count: len)
+                        sum.update(repeating: 0, count: 2 * len)
+                        for ch in 1..<max(1, c) {
+                            let s = xp + ch * n + lo
+                            for i in 0..<len {
+                                let d = s[i] - shift[i]
+                                sum[i] += d
+                                sq[i] = sq[i].addingProduct(d, d)
                             }
+                        }
+                        let inv = 1 / Float(c)
+                        for i in 0..<len {
+                            let m = sum[i] * inv
+                            let v = max(0, sq[i] * inv - m * m)
+                            sum[i] = shift[i] + m  // mean
+                            sq[i] = 1 / (v + eps).squareRoot()  // 1/σ
+                        }
+                        for ch in 0..<c {
+                            let s = xp + ch * n + lo, d = destination(ch) + lo
+                            let g = weight[ch], b = bias[ch]
+                            for i in 0..<len { d[i] = (s[i] - sum[i]) * sq[i] * g + b }
                         }
                     }
                 }
@@ -87,20 +91,60 @@ public enum Norm {
         _ x: Tensor, weight: [Float], bias: [Float], runningMean: [Float],
         runningVar: [Float], eps: Float = 1e-5, into out: inout Tensor
     ) {
+        _ = batchNormWithStatistics(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                                    eps: eps, into: &out)
+    }
+
+    /// BatchNorm at inference fused with GatedDA's statistics of its output: per channel the
+    /// spatial mean and sqrt(biased variance + statEps) of y, accumulated in the same pass
+    /// (float partial sums per 1024 pixels on values shifted by the channel's first output,
+    /// totals in double). Channels are split across threads.
+    @discardableResult
+    public static func batchNormWithStatistics(
+        _ x: Tensor, weight: [Float], bias: [Float], runningMean: [Float],
+        runningVar: [Float], eps: Float = 1e-5, statEps: Double = 1e-6, into out: inout Tensor
+    ) -> (mean: [Float], std: [Float]) {
+        let c = x.channels, n = x.plane
+        out.reshape(channels: c, height: x.height, width: x.width)
+        var mean = [Float](repeating: 0, count: c), std = [Float](repeating: 0, count: c)
         Profile.measure(.norm) {
-            let c = x.channels, n = x.plane
-            out.reshape(channels: c, height: x.height, width: x.width)
             x.data.withUnsafeBufferPointer { xb in
                 out.data.withUnsafeMutableBufferPointer { ob in
-                    for ch in 0..<c {
-                        let scale = weight[ch] / (runningVar[ch] + eps).squareRoot()
-                        let shift = bias[ch] - runningMean[ch] * scale
-                        let s = xb.baseAddress! + ch * n, d = ob.baseAddress! + ch * n
-                        for i in 0..<n { d[i] = s[i] * scale + shift }
+                    mean.withUnsafeMutableBufferPointer { mb in
+                        std.withUnsafeMutableBufferPointer { sb in
+                            let xp = xb.baseAddress!, op = ob.baseAddress!, mp = mb.baseAddress!, sp = sb.baseAddress!
+                            Parallel.forEach(c) { ch in
+                                let scale = weight[ch] / (runningVar[ch] + eps).squareRoot()
+                                let shift = bias[ch] - runningMean[ch] * scale
+                                let s = xp + ch * n, d = op + ch * n
+                                let ref = n > 0 ? s[0] * scale + shift : 0
+                                var total = 0.0, totalSq = 0.0
+                                var lo = 0
+                                while lo < n {
+                                    let hi = min(n, lo + 1024)
+                                    var ps: Float = 0, pq: Float = 0
+                                    for i in lo..<hi {
+                                        let y = s[i] * scale + shift
+                                        d[i] = y
+                                        let t = y - ref
+                                        ps += t
+                                        pq = pq.addingProduct(t, t)
+                                    }
+                                    total += Double(ps)
+                                    totalSq += Double(pq)
+                                    lo = hi
+                                }
+                                let m = total / Double(max(1, n))
+                                let v = max(0, totalSq / Double(max(1, n)) - m * m)
+                                mp[ch] = Float(Double(ref) + m)
+                                sp[ch] = Float((v + statEps).squareRoot())
+                            }
+                        }
                     }
                 }
             }
         }
+        return (mean, std)
     }
 
     /// Per-channel spatial mean and standard deviation sqrt(biased var + eps), in double.

@@ -23,6 +23,34 @@ import TestSupport
         #expect(out.maxAbsDifference(Naive.layerNormChannels(x, weight: wt, bias: b)) < 1e-4)
     }
 
+    /// A large common offset (residual streams drift) must not cost precision: the moments are
+    /// taken on values shifted by each pixel's first channel.
+    @Test func layerNormIsStableUnderLargeOffsets() {
+        var rng = TestRandom(seed: 3)
+        var x = rng.tensor(56, 9, 11, scale: 0.05)
+        for i in 0..<x.count { x.data[i] += 300 }
+        let wt = rng.array(56), b = rng.array(56)
+        var out = Tensor(channels: 0, height: 0, width: 0)
+        Norm.layerNormChannels(x, weight: wt, bias: b, into: &out)
+        #expect(out.maxAbsDifference(Naive.layerNormChannels(x, weight: wt, bias: b)) < 2e-3)
+    }
+
+    @Test func batchNormWithStatisticsMatchesTwoPasses() {
+        var rng = TestRandom(seed: 4)
+        var x = rng.tensor(6, 67, 45)  // 3015 pixels: partial sums over several 1024 blocks
+        for i in 0..<x.count { x.data[i] = x.data[i] * 0.5 + 7 }
+        let wt = rng.array(6), b = rng.array(6), rm = rng.array(6), rv = rng.array(6).map { abs($0) + 0.1 }
+        var a = Tensor(channels: 0, height: 0, width: 0), fused = Tensor(channels: 0, height: 0, width: 0)
+        Norm.batchNorm(x, weight: wt, bias: b, runningMean: rm, runningVar: rv, into: &a)
+        let (m1, s1) = Norm.channelMeanStd(a)
+        let (m2, s2) = Norm.batchNormWithStatistics(x, weight: wt, bias: b, runningMean: rm, runningVar: rv, into: &fused)
+        #expect(fused == a)
+        for c in 0..<6 {
+            #expect(abs(m1[c] - m2[c]) < 1e-5 * max(1, abs(m1[c])))
+            #expect(abs(s1[c] - s2[c]) < 1e-5 * max(1, abs(s1[c])))
+        }
+    }
+
     @Test func batchNormIsAffine() {
         let x = Tensor(channels: 2, height: 1, width: 2, data: [1, 2, 3, 4])
         var out = Tensor(channels: 0, height: 0, width: 0)

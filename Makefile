@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 RAM := .build/release/ram
 
-.PHONY: run build debug test deps fixtures bench train-data train eval clean format
+.PHONY: run build debug test deps fixtures bench train-data train eval eval-table clean format
 
 run: build
 	$(RAM)
@@ -35,6 +35,19 @@ train-data: build
 
 train:
 	$(PYTHON) training/train.py --resume
+
+# The README's evaluation table (training/eval_table.py): shipped weights through `ram eval`
+# against classical baselines on data/pairs/val, one thread. Needs $(RAM) (make build) and the
+# pairs (make train-data). BM3D comes from PyPI into a git-ignored venv (non-commercial
+# licence: never vendored). EVAL_ARGS="--bm3d-limit 25" runs BM3D on every photo.
+EVAL_VENV := training/.venv-eval
+eval-table:
+	@$(EVAL_VENV)/bin/python -c "import bm3d, skimage, scipy, PIL" 2>/dev/null || { \
+		echo "eval-table: creating $(EVAL_VENV) (system site packages + pip install bm3d)" >&2; \
+		$(PYTHON) -m venv --system-site-packages $(EVAL_VENV) && \
+		$(EVAL_VENV)/bin/pip install -q bm3d scikit-image scipy pillow; }
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAM_THREADS=1 \
+		$(EVAL_VENV)/bin/python training/eval_table.py $(EVAL_ARGS)
 
 clean:
 	rm -rf .build

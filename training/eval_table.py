@@ -1,0 +1,616 @@
+#!/usr/bin/env python3
+"""The README's evaluation table: shipped models against classical baselines on the validation set.
+
+    python3 training/eval_table.py [--bm3d-limit 12] [--no-readme]      (make eval-table)
+
+Data: the held-out validation pairs of training/make_pairs.py (data/pairs/index.json: 25
+photos, 256x256 centre crops, one degraded 8-bit PNG per kind of VAL_KINDS, image i seeded
+with i). Every number is RGB PSNR / SSIM on [0, 1] with scikit-image's conventions, exactly
+as `ram eval` computes them (Sources/Imaging/Metrics.swift): data_range 1, PSNR over all
+samples of the three planes together, SSIM with an 11x11 Gaussian window (sigma 1.5),
+K1 0.01, K2 0.03, population covariances, per channel then averaged, outputs clipped to
+[0, 1] and scored as floats (not re-quantised). A self-check against `ram diff --json`
+runs first.
+
+Rows: one per kind. Columns:
+  input       the degraded 8-bit PNG of data/pairs/val (what the baselines see)
+  NLM         skimage denoise_nl_means (fast mode, patch 5, distance 6, channel_axis -1),
+              the true sigma given, h = k*sigma with k swept; one k per noise level, the one
+              with the best mean PSNR over the set
+  BM3D        bm3d.bm3d_rgb (PyPI `bm3d`, installed into a git-ignored venv, never
+              committed: its licence is non-commercial), true sigma, on the first
+              --bm3d-limit photos only (~15 s per colour 256^2 image on this machine)
+  DCP         dark channel prior (He et al., CVPR 2009), written here: patch 15, omega
+              0.95, t0 0.1, airlight = the brightest input pixel among the 0.1 % highest
+              dark-channel pixels, transmission refined by a grey-guided filter (He et al.
+              2010, box windows, r 60, eps 1e-3)
+  Wiener      skimage.restoration.wiener per channel with the exact kernel `ram degrade`
+              used (non-blind: the oracle kernel), obtained as the impulse response of
+              `ram degrade` on a 16-bit PNG with one white pixel (checked: clean * PSF
+              reproduces the pairs); the image is padded with a blur-consistent border
+              before the (circular) FFT deconvolution, two passes (see wiener_deblur); the
+              balance swept, the best mean PSNR over the set per blur kind
+  gamma       out = in^(1/g), g in 1.00, 1.05, ..., 6.00: one g for the set (best mean
+              PSNR), and the per-image best g (an oracle: it needs the clean image)
+  <model>     every Assets/weights/*.safetensors through `ram eval CLEAN... --crop-to 256
+              --kinds VAL_KINDS --json --weights W` on the clean validation photos, so the
+              numbers are exactly what `ram eval` reproduces (ram eval degrades in float
+              and feeds the model the unquantised image; its input PSNR is compared with the
+              8-bit pairs' and the difference is recorded)
+Rain has no classical baseline here (a median filter makes it worse; data.md §4).
+
+Outputs: training/eval_table.md (the table and caption), training/eval_table.json (every
+number: per image, per sweep value, chosen parameters, checks, versions, timings), and the
+table spliced into README.md between <!-- eval-table:begin --> and <!-- eval-table:end -->.
+Nothing is cached; run it with one thread (the Makefile sets OMP/OpenBLAS/RAM_THREADS=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import glob
+import hashlib
+import json
+import os
+import struct
+import subprocess
+import sys
+import shutil
+import tempfile
+import time
+import zlib
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+VAL_KINDS = ["noise:15", "noise:25", "noise:50", "rain:light", "rain:medium", "rain:heavy",
+             "haze:1.2", "blur:15,30", "blur", "lowlight:0.5"]
+NLM_K = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+WIENER_BALANCE = [0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02]
+WIENER_PAD = 64          # padding (px) around the blurred image before deconvolution (see wiener_deblur)
+WIENER_PASSES = 2
+GAMMAS = [round(1 + 0.05 * i, 2) for i in range(101)]   # 1.00 ... 6.00
+DCP = {"patch": 15, "omega": 0.95, "t0": 0.1, "top_fraction": 0.001, "gf_radius": 60, "gf_eps": 1e-3}
+BEGIN, END = "<!-- eval-table:begin -->", "<!-- eval-table:end -->"
+
+
+# ---------------------------------------------------------------- metrics (= ram eval)
+
+def psnr(clean: np.ndarray, out: np.ndarray) -> float:
+    from skimage.metrics import peak_signal_noise_ratio
+    return float(peak_signal_noise_ratio(clean, np.clip(out, 0, 1), data_range=1.0))
+
+
+def ssim(clean: np.ndarray, out: np.ndarray) -> float:
+    from skimage.metrics import structural_similarity
+    return float(structural_similarity(clean, np.clip(out, 0, 1), data_range=1.0, channel_axis=-1,
+                                       gaussian_weights=True, sigma=1.5, use_sample_covariance=False))
+
+
+def score(clean, out):
+    return psnr(clean, out), ssim(clean, out)
+
+
+def load(path: str) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 255.0
+
+
+# ---------------------------------------------------------------- 16-bit PNG (for the PSF)
+
+def write_png16(path: str, rgb: np.ndarray):
+    """(H, W, 3) floats in [0, 1] -> 16-bit RGB PNG (Pillow cannot write 16-bit colour)."""
+    h, w, _ = rgb.shape
+    codes = np.round(np.clip(rgb, 0, 1) * 65535).astype(">u2").reshape(h, w * 3)
+    raw = b"".join(b"\x00" + row.tobytes() for row in codes)
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def read_png16(path: str) -> np.ndarray:
+    """A 16-bit RGB PNG (as `ram degrade` writes for a 16-bit input) -> (H, W, 3) floats."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(data):
+        n, tag = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if tag == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif tag == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = ihdr
+    if depth != 16 or ctype != 2 or interlace:
+        raise ValueError(f"{path}: expected non-interlaced 16-bit RGB, got depth {depth} type {ctype}")
+    bpp, stride = 6, w * 6
+    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, stride + 1)
+    out = np.zeros((h, stride), np.int64)
+    prev = np.zeros(stride, np.int64)
+    for y in range(h):
+        f, line = raw[y, 0], raw[y, 1:].astype(np.int64)
+        cur = np.zeros(stride, np.int64)
+        if f == 0:
+            cur = line
+        elif f == 2:
+            cur = (line + prev) & 255
+        else:
+            for x in range(0, stride, bpp):
+                a = cur[x - bpp:x] if x else np.zeros(bpp, np.int64)
+                b = prev[x:x + bpp]
+                c = prev[x - bpp:x] if x else np.zeros(bpp, np.int64)
+                if f == 1:
+                    pred = a
+                elif f == 3:
+                    pred = (a + b) // 2
+                else:  # Paeth
+                    p = a + b - c
+                    pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
+                    pred = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+                cur[x:x + bpp] = (line[x:x + bpp] + pred) & 255
+        out[y], prev = cur, cur
+    vals = (out[:, 0::2] << 8) | out[:, 1::2]
+    return vals.reshape(h, w, 3).astype(np.float64) / 65535.0
+
+
+def ram_psf(ram: str, kind: str, seed: int, tmp: str, size: int = 193) -> tuple[np.ndarray, dict]:
+    """The blur kernel of `ram degrade --kind KIND --seed SEED`: its response to a unit impulse
+    in the middle of a black 16-bit image (ram keeps the bit depth), cropped to the smallest
+    odd square around the impulse that holds every non-zero tap, normalised to sum 1."""
+    img = np.zeros((size, size, 3))
+    c = size // 2
+    img[c, c] = 1.0
+    src, dst = os.path.join(tmp, "impulse.png"), os.path.join(tmp, "psf.png")
+    write_png16(src, img)
+    subprocess.run([ram, "degrade", src, dst, "--kind", kind, "--seed", str(seed), "--force"], check=True,
+                   stdout=subprocess.DEVNULL)
+    out = read_png16(dst)
+    if not (np.allclose(out[..., 0], out[..., 1]) and np.allclose(out[..., 0], out[..., 2])):
+        raise RuntimeError(f"{kind} seed {seed}: the impulse response differs between channels")
+    k = out[..., 0]
+    ys, xs = np.nonzero(k)
+    r = int(max(np.abs(ys - c).max(), np.abs(xs - c).max()))
+    if r >= c - 1:
+        raise RuntimeError(f"{kind} seed {seed}: kernel radius {r} reaches the impulse image's border")
+    k = k[c - r:c + r + 1, c - r:c + r + 1]
+    info = {"size": 2 * r + 1, "sum_before_normalising": round(float(k.sum()), 6), "taps": int((k > 0).sum())}
+    return k / k.sum(), info
+
+
+def ram_blur(clean: np.ndarray, psf: np.ndarray) -> np.ndarray:
+    """ram's convolution (Degradation+Blur.swift): out(y,x) = sum k(i,j) in(y+r-i, x+r-j) with
+    reflect padding without edge repetition (numpy 'reflect' = scipy.ndimage 'mirror')."""
+    return np.stack([ndimage.convolve(clean[..., ch], psf, mode="mirror") for ch in range(3)], -1)
+
+
+# ---------------------------------------------------------------- baselines
+
+def nlm(img, sigma, k):
+    from skimage.restoration import denoise_nl_means
+    return denoise_nl_means(img, h=k * sigma, sigma=sigma, fast_mode=True, patch_size=5, patch_distance=6,
+                            channel_axis=-1)
+
+
+def box_mean(x: np.ndarray, r: int) -> np.ndarray:
+    """Mean over the (2r+1)^2 window clipped to the image (He's O(N) box filter)."""
+    def along(a, axis):
+        a = np.moveaxis(a, axis, 0)
+        n = a.shape[0]
+        cs = np.concatenate([np.zeros((1,) + a.shape[1:]), np.cumsum(a, 0)], 0)
+        i = np.arange(n)
+        lo, hi = np.clip(i - r, 0, n), np.clip(i + r + 1, 0, n)
+        return np.moveaxis(cs[hi] - cs[lo], 0, axis)
+    ones = np.ones(x.shape[:2])
+    count = along(along(ones, 0), 1)
+    return along(along(x, 0), 1) / count
+
+
+def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """He, Sun & Tang's guided filter (ECCV 2010), grey guide."""
+    mi, mp = box_mean(guide, r), box_mean(src, r)
+    cov = box_mean(guide * src, r) - mi * mp
+    var = box_mean(guide * guide, r) - mi * mi
+    a = cov / (var + eps)
+    b = mp - a * mi
+    return box_mean(a, r) * guide + box_mean(b, r)
+
+
+def dark_channel(img: np.ndarray, patch: int) -> np.ndarray:
+    # minimum over the colour channels, then over a patch x patch window (clipped at the border)
+    return ndimage.minimum_filter(img.min(axis=2), size=patch, mode="nearest")
+
+
+def dehaze_dcp(img: np.ndarray, p=DCP) -> np.ndarray:
+    """Dark channel prior (He, Sun & Tang, CVPR 2009), guided-filter refinement."""
+    h, w, _ = img.shape
+    dark = dark_channel(img, p["patch"])
+    n = max(1, int(round(p["top_fraction"] * h * w)))
+    top = np.argsort(dark.ravel(), kind="stable")[-n:]
+    flat = img.reshape(-1, 3)
+    airlight = flat[top[np.argmax(flat[top].sum(axis=1))]]
+    airlight = np.maximum(airlight, 1e-3)
+    t = 1 - p["omega"] * dark_channel(img / airlight, p["patch"])
+    grey = img @ np.array([0.299, 0.587, 0.114])
+    t = guided_filter(grey, t, p["gf_radius"], p["gf_eps"])
+    t = np.maximum(t, p["t0"])[..., None]
+    return (img - airlight) / t + airlight
+
+
+def wiener_deblur(img, psf, balance, pad=WIENER_PAD, passes=WIENER_PASSES):
+    """skimage `wiener` per channel with the known PSF, on a padded canvas whose border is
+    consistent with the blur.
+
+    The FFT deconvolution assumes a periodic blur, `ram degrade` blurred a reflect-padded image.
+    Plain reflect padding of the *blurred* image is not a blurred image near the seam (mirroring
+    turns a 30° line into a 150° one), and for line kernels the inverse filter spreads that
+    error across the whole picture (measured: below the blurred input). So the pad is made of
+    PSF ⊛ (reflect-padded estimate), circularly on the canvas, and the observed pixels are put
+    back in the middle; the first pass uses the blurred image itself as the estimate, each
+    further pass the previous restoration."""
+    from skimage.restoration import wiener
+    h, w = img.shape[:2]
+    est = img
+    for _ in range(passes):
+        canvas = np.pad(np.clip(est, 0, 1), ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
+        canvas = np.stack([ndimage.convolve(canvas[..., ch], psf, mode="wrap") for ch in range(3)], -1)
+        canvas[pad:pad + h, pad:pad + w] = img
+        out = np.stack([wiener(canvas[..., ch], psf, balance, clip=False) for ch in range(3)], -1)
+        est = out[pad:pad + h, pad:pad + w]
+    return est
+
+
+# ---------------------------------------------------------------- table
+
+def make_table(results, columns, n_photos):
+    head = "| kind | " + " | ".join(c[1] for c in columns) + " |"
+    lines = [head, "|---|" + "---|" * len(columns)]
+    for kind in VAL_KINDS:
+        row = results[kind]
+        # bold: the best PSNR and the best SSIM of the row among the cells scored on every
+        # photo, per-image oracles excluded
+        ranked = [c for c, _ in columns if c in row and row[c]["n"] == n_photos and not row[c].get("oracle")]
+        bp = max((row[c]["psnr"] for c in ranked), default=None)
+        bs = max((row[c]["ssim"] for c in ranked), default=None)
+        cells = []
+        for c, _ in columns:
+            if c not in row:
+                cells.append("—")
+                continue
+            p, s = f"{row[c]['psnr']:.2f}", f"{row[c]['ssim']:.3f}"
+            if c in ranked and round(row[c]["psnr"], 2) == round(bp, 2):
+                p = f"**{p}**"
+            if c in ranked and round(row[c]["ssim"], 3) == round(bs, 3):
+                s = f"**{s}**"
+            mark = " †" if row[c]["n"] != n_photos else ""
+            cells.append(f"{p} / {s}{mark}")
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def caption(n_photos, bm3d_n, meta, models):
+    nlm_k = meta["nlm_k"]
+    lines = [
+        f"Validation set: {n_photos} held-out photos (`data/split.json`), 256×256 centre crops, one degraded "
+        "image per kind and photo (image *i* seeded with *i*, as `ram eval --crop-to 256`). Each cell: mean RGB "
+        "PSNR (dB) / SSIM on [0, 1], scikit-image conventions as `ram eval` (data_range 1, Gaussian SSIM window "
+        "σ 1.5, 11×11, population covariances, per channel then averaged, full image, outputs clipped to [0, 1]). "
+        "**Bold**: the row's best PSNR and best SSIM among columns scored on all photos, per-image oracle excluded. "
+        "The baselines are one specialist per task, given the true σ or the true kernel and a parameter tuned on "
+        "this very set; RAM is one blind network for every row.",
+        "",
+        "- *input*: the degraded 8-bit PNG of `data/pairs/val`, which the baselines restore. "
+        "`ram eval` degrades in float and restores the unquantised image; its input PSNR differs from this "
+        f"column by at most {meta['max_input_delta_db']:.3f} dB (per kind, in `eval_table.json`).",
+        "- *NLM*: skimage `denoise_nl_means`, fast mode, patch 5, distance 6, colour patches, the **true σ given** "
+        "(not estimated), h = k·σ with k swept over " + ", ".join(f"{k:g}" for k in NLM_K)
+        + "; the best k per noise level over the set: " + ", ".join(f"σ{s} → {k:g}" for s, k in nlm_k.items()) + ".",
+        f"- *BM3D*: `bm3d.bm3d_rgb` (PyPI bm3d {meta['versions'].get('bm3d', '?')}, white noise, true σ) on the 8-bit "
+        f"noisy PNG; † = only the first {bm3d_n} of the {n_photos} photos ({meta['bm3d_s_per_image']:.0f} s per image on one core). On the same "
+        f"{bm3d_n} photos: " + "; ".join(
+            f"{k}: input {v['input']:.2f}, NLM {v['nlm']:.2f}, BM3D {v['bm3d']:.2f}"
+            + "".join(f", {m} {v[m]:.2f}" for m in models) for k, v in meta["bm3d_subset"].items()) + " dB PSNR."
+        if bm3d_n and bm3d_n < n_photos else
+        f"- *BM3D*: `bm3d.bm3d_rgb` (PyPI bm3d {meta['versions'].get('bm3d', '?')}, white noise, true σ) on the 8-bit noisy PNG, all photos."
+        if bm3d_n else "- *BM3D*: not run (`--bm3d-limit 0`).",
+        "- *DCP*: dark channel prior (He et al. 2009), patch 15, ω 0.95, t0 0.1, airlight from the brightest 0.1 % "
+        "of the dark channel, transmission refined by a grey-guided filter (r 60, ε 1e-3); no parameter tuned here.",
+        "- *Wiener*: skimage `wiener` per channel with the **known kernel** (non-blind: the exact PSF `ram degrade` "
+        "used, read back as its impulse response; RAM is blind). ram blurs with reflect padding; the FFT "
+        f"assumes periodicity, so the image is padded by {WIENER_PAD} px with PSF ⊛ (reflect-padded estimate) "
+        f"and deconvolved {WIENER_PASSES}× (estimate = the blurred image, then the first result). Balance swept over "
+        + ", ".join(f"{b:g}" for b in WIENER_BALANCE) + "; the best per kind over the set: "
+        + ", ".join(f"{k} → {b:g}" for k, b in meta["wiener_balance"].items())
+        + f". `blur` is a random camera-shake kernel per photo ({meta['shake_sizes']} px squares here), `blur:15,30` "
+        "one fixed line kernel for every photo.",
+        f"- *γ*: out = in^(1/γ); *global*: one γ for the set ({meta['gamma_global']:g}), *oracle*: the best γ per "
+        "image (needs the clean image; not ranked).",
+        "- Rain: no classical baseline (a median filter only makes it worse).",
+        "- Models: " + ", ".join(f"`{m}` (sha256 {meta['weights_sha'][m][:12]})" for m in models)
+        + f" through `ram eval` (Swift engine, weights as shipped; ram binary sha256 {meta['ram_sha'][:12]}).",
+        f"- Regenerate: `make eval-table` ({meta['runtime_min']:.0f} min on one core of this 2-core VM; "
+        f"{meta['date']}).",
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap.add_argument("--data", default=os.path.join(REPO, "data"))
+    ap.add_argument("--ram", default=os.path.join(REPO, ".build/release/ram"))
+    ap.add_argument("--weights", nargs="*", default=None,
+                    help="model weights to evaluate (default: every Assets/weights/*.safetensors)")
+    ap.add_argument("--bm3d-limit", type=int, default=12,
+                    help="BM3D on the first N photos only (default 12: ~8 of ~13 min; 25 = all, ~20 min; 0 = skip BM3D)")
+    ap.add_argument("--limit", type=int, default=0, help="first N photos only (testing; the README is then left alone)")
+    ap.add_argument("--out", default=os.path.join(HERE, "eval_table"), help="writes OUT.md and OUT.json")
+    ap.add_argument("--readme", default=os.path.join(REPO, "README.md"))
+    ap.add_argument("--no-readme", action="store_true", help="do not splice the table into README.md")
+    args = ap.parse_args(argv)
+    t_start = time.time()
+    timings = {}
+
+    import skimage
+    versions = {"python": sys.version.split()[0], "numpy": np.__version__, "scikit-image": skimage.__version__}
+    from importlib.metadata import PackageNotFoundError, version
+    for pkg in ("bm3d", "bm4d", "scipy"):
+        try:
+            versions[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+
+    if not os.path.exists(args.ram):
+        print(f"error: {args.ram} not found; build it first (make build)", file=sys.stderr)
+        return 2
+    index_path = os.path.join(args.data, "pairs", "index.json")
+    if not os.path.exists(index_path):
+        print(f"error: {index_path} not found; make the pairs first (make train-data)", file=sys.stderr)
+        return 2
+    with open(index_path) as f:
+        index = json.load(f)
+    if index.get("val_kinds") != VAL_KINDS:
+        print(f"error: index val_kinds {index.get('val_kinds')} != {VAL_KINDS}", file=sys.stderr)
+        return 2
+    with open(os.path.join(args.data, "split.json")) as f:
+        photos = sorted(json.load(f)["val"])
+    if args.limit:
+        photos = photos[: args.limit]
+    n = len(photos)
+    by = {(e["kind"], e["seed"]): e for e in index["val"]}
+    for i, rel in enumerate(photos):
+        for kind in VAL_KINDS:
+            e = by.get((kind, i))
+            if e is None or e["photo"] != rel:
+                print(f"error: no validation pair for {rel} {kind} seed {i}; rerun make_pairs.py", file=sys.stderr)
+                return 2
+    # Run a private copy of the binary: a rebuild of .build/release/ram during the run can
+    # neither break the calls nor mix two builds in one table.
+    private_dir = tempfile.mkdtemp(prefix="eval-table-")
+    private = os.path.join(private_dir, "ram")
+    atexit.register(shutil.rmtree, private_dir, True)
+    shutil.copy2(args.ram, private)
+    ram_sha = hashlib.sha256(open(private, "rb").read()).hexdigest()
+    pairs_sha = index.get("binary", {}).get("sha256")
+    clean = [load(os.path.join(args.data, by[(VAL_KINDS[0], i)]["clean"])) for i in range(n)]
+    deg = {k: [load(os.path.join(args.data, by[(k, i)]["degraded"])) for i in range(n)] for k in VAL_KINDS}
+    names = [os.path.basename(p) for p in photos]
+    print(f"eval-table: {n} photos x {len(VAL_KINDS)} kinds; ram {args.ram} (sha256 {ram_sha[:12]}; "
+          f"pairs made by {str(pairs_sha)[:12]})", flush=True)
+
+    # metric self-check: this script's PSNR/SSIM against `ram diff --json` on two pairs
+    checks = {}
+    for kind in ("noise:25", "haze:1.2"):
+        e = by[(kind, 0)]
+        r = subprocess.run([private, "diff", os.path.join(args.data, e["degraded"]), os.path.join(args.data, e["clean"]),
+                            "--json"], check=True, stdout=subprocess.PIPE, text=True)
+        j = json.loads(r.stdout)
+        mine = score(clean[0], deg[kind][0])
+        checks[f"metric_vs_ram_diff_{kind}"] = {"ram": [j.get("psnr"), j.get("ssim")], "here": list(mine)}
+        if abs(j["psnr"] - mine[0]) > 1e-6 or abs(j["ssim"] - mine[1]) > 1e-6:
+            print(f"error: metrics disagree with ram diff on {e['degraded']}: {j} vs {mine}", file=sys.stderr)
+            return 1
+
+    results = {k: {} for k in VAL_KINDS}   # kind -> column -> {psnr, ssim, n, per_image, ...}
+    sweeps = {}
+
+    def cell(per_image, **extra):
+        arr = np.array(per_image)
+        return {"psnr": float(arr[:, 0].mean()), "ssim": float(arr[:, 1].mean()), "n": len(per_image),
+                "per_image": [[round(p, 4), round(s, 5)] for p, s in per_image], **extra}
+
+    for kind in VAL_KINDS:
+        results[kind]["input"] = cell([score(c, d) for c, d in zip(clean, deg[kind])])
+
+    # ---- noise: NLM (sweep k), BM3D
+    t0 = time.time()
+    nlm_k = {}
+    for kind in ("noise:15", "noise:25", "noise:50"):
+        sigma = float(kind.split(":")[1]) / 255
+        per_k = {k: [score(c, nlm(d, sigma, k)) for c, d in zip(clean, deg[kind])] for k in NLM_K}
+        sweeps[f"nlm {kind}"] = {str(k): [float(np.mean([p for p, _ in v])), float(np.mean([s for _, s in v]))]
+                                 for k, v in per_k.items()}
+        best = max(NLM_K, key=lambda k: np.mean([p for p, _ in per_k[k]]))
+        nlm_k[kind.split(":")[1]] = best
+        results[kind]["nlm"] = cell(per_k[best], params={"h_over_sigma": best, "sigma": "true (given)"})
+        print(f"  NLM {kind}: k {best}  {results[kind]['nlm']['psnr']:.2f} dB", flush=True)
+    timings["nlm_sweep_s"] = round(time.time() - t0, 1)
+
+    bm3d_n = min(args.bm3d_limit, n)
+    if bm3d_n:
+        import bm3d  # noqa: F401  (pip install bm3d into a git-ignored venv; see the Makefile)
+        t0 = time.time()
+        for kind in ("noise:15", "noise:25", "noise:50"):
+            sigma = float(kind.split(":")[1]) / 255
+            per = []
+            for i in range(bm3d_n):
+                per.append(score(clean[i], bm3d.bm3d_rgb(deg[kind][i], sigma)))
+            results[kind]["bm3d"] = cell(per, params={"sigma": "true (given)", "photos": bm3d_n})
+            print(f"  BM3D {kind}: {results[kind]['bm3d']['psnr']:.2f} dB on {bm3d_n} photos "
+                  f"({(time.time() - t0) / 60:.1f} min so far)", flush=True)
+        timings["bm3d_s"] = round(time.time() - t0, 1)
+        timings["bm3d_s_per_image"] = round((time.time() - t0) / (3 * bm3d_n), 2)
+
+    # ---- haze: DCP
+    t0 = time.time()
+    results["haze:1.2"]["dcp"] = cell([score(c, dehaze_dcp(d)) for c, d in zip(clean, deg["haze:1.2"])], params=DCP)
+    print(f"  DCP haze:1.2: {results['haze:1.2']['dcp']['psnr']:.2f} dB", flush=True)
+    timings["dcp_s"] = round(time.time() - t0, 1)
+
+    # ---- blur: exact PSFs from ram degrade, checked by re-blurring the clean crops; Wiener
+    t0 = time.time()
+    psf_info = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        psfs = {k: [ram_psf(private, k, i, tmp) for i in range(n)] for k in ("blur:15,30", "blur")}
+    for k, lst in psfs.items():
+        reblur = [psnr(np.round(ram_blur(c, p) * 255) / 255, d) for c, d, (p, _) in zip(clean, deg[k], lst)]
+        same_kernel = all(p.shape == lst[0][0].shape and np.array_equal(p, lst[0][0]) for p, _ in lst)
+        psf_info[k] = {"sizes": [info["size"] for _, info in lst],
+                       "sum_before_normalising": [info["sum_before_normalising"] for _, info in lst],
+                       "same_kernel_for_every_seed": same_kernel,
+                       "reblur_vs_pair_psnr_min": round(min(reblur), 2),
+                       "reblur_vs_pair_psnr_mean": round(float(np.mean(reblur)), 2)}
+        print(f"  PSF {k}: sizes {sorted(set(psf_info[k]['sizes']))}, same for every seed: {same_kernel}, "
+              f"clean * PSF vs the pair: >= {min(reblur):.1f} dB", flush=True)
+        if min(reblur) < 45:
+            print(f"error: the extracted {k} kernel does not reproduce the pairs ({min(reblur):.1f} dB)", file=sys.stderr)
+            return 1
+    per_b = {}
+    for b in WIENER_BALANCE:
+        per_b[b] = {k: [score(c, wiener_deblur(d, p, b)) for c, d, (p, _) in zip(clean, deg[k], psfs[k])]
+                    for k in psfs}
+        sweeps[f"wiener balance {b:g}"] = {k: [float(np.mean([x for x, _ in v])), float(np.mean([y for _, y in v]))]
+                                           for k, v in per_b[b].items()}
+    best_b = {}
+    for k in psfs:
+        best_b[k] = max(WIENER_BALANCE, key=lambda b: np.mean([x for x, _ in per_b[b][k]]))
+        results[k]["wiener"] = cell(per_b[best_b[k]][k], params={"balance": best_b[k], "pad": WIENER_PAD,
+                                                                 "passes": WIENER_PASSES,
+                                                                 "kernel": "exact (ram degrade impulse response)"})
+        print(f"  Wiener {k}: balance {best_b[k]:g}  {results[k]['wiener']['psnr']:.2f} dB", flush=True)
+    timings["wiener_s"] = round(time.time() - t0, 1)
+
+    # ---- low light: global and per-image oracle gamma
+    t0 = time.time()
+    ll = deg["lowlight:0.5"]
+    per_g = {g: [psnr(c, np.clip(d, 0, 1) ** (1 / g)) for c, d in zip(clean, ll)] for g in GAMMAS}  # PSNR only
+    sweeps["gamma lowlight:0.5 (PSNR)"] = {str(g): float(np.mean(v)) for g, v in per_g.items()}
+    g_best = max(GAMMAS, key=lambda g: np.mean(per_g[g]))
+    results["lowlight:0.5"]["gamma"] = cell([score(c, np.clip(d, 0, 1) ** (1 / g_best)) for c, d in zip(clean, ll)],
+                                            params={"gamma": g_best})
+    oracle, oracle_g = [], []
+    for i in range(n):
+        g = max(GAMMAS, key=lambda g: per_g[g][i])   # the best PSNR per image
+        oracle.append(score(clean[i], np.clip(ll[i], 0, 1) ** (1 / g)))
+        oracle_g.append(g)
+    results["lowlight:0.5"]["gamma_oracle"] = cell(oracle, oracle=True, params={"gamma_per_image": oracle_g})
+    print(f"  gamma lowlight:0.5: global {g_best} {results['lowlight:0.5']['gamma']['psnr']:.2f} dB, "
+          f"oracle {results['lowlight:0.5']['gamma_oracle']['psnr']:.2f} dB", flush=True)
+    timings["gamma_s"] = round(time.time() - t0, 1)
+
+    # ---- models through ram eval
+    weights = args.weights if args.weights is not None else sorted(glob.glob(os.path.join(REPO, "Assets/weights/*.safetensors")))
+    models = []
+    input_check = {}
+    env = dict(os.environ, RAM_THREADS=os.environ.get("RAM_THREADS", "1"))
+    for w in weights:
+        name = os.path.splitext(os.path.basename(w))[0]
+        models.append(name)
+        t0 = time.time()
+        w_copy = os.path.join(private_dir, os.path.basename(w))   # a snapshot: an export may replace w meanwhile
+        shutil.copy2(w, w_copy)
+        w_sha = hashlib.sha256(open(w_copy, "rb").read()).hexdigest()
+        cmd = [private, "eval", *[os.path.join(args.data, p) for p in photos], "--kinds", ",".join(VAL_KINDS),
+               "--crop-to", "256", "--weights", w_copy, "--json"]
+        r = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env)
+        rep = json.loads(r.stdout)
+        for kind in VAL_KINDS:
+            rows = [x for x in rep["rows"] if x["kind"] == kind]
+            assert [x["image"] for x in rows] == names, (kind, [x["image"] for x in rows])
+            results[kind][name] = cell([(x["restoredPSNR"], x["restoredSSIM"]) for x in rows],
+                                       weights=os.path.relpath(w, REPO), weights_sha256=w_sha)
+            delta = [x["inputPSNR"] - p for x, (p, _) in zip(rows, results[kind]["input"]["per_image"])]
+            dssim = [x["inputSSIM"] - s for x, (_, s) in zip(rows, results[kind]["input"]["per_image"])]
+            input_check.setdefault(kind, {"ram_eval_input_psnr": float(np.mean([x["inputPSNR"] for x in rows])),
+                                          "ram_eval_input_ssim": float(np.mean([x["inputSSIM"] for x in rows])),
+                                          "pairs_input_psnr": results[kind]["input"]["psnr"],
+                                          "max_abs_delta_psnr_db": float(np.max(np.abs(delta))),
+                                          "max_abs_delta_ssim": float(np.max(np.abs(dssim)))})
+        timings[f"ram_eval_{name}_s"] = round(time.time() - t0, 1)
+        print(f"  {name}: ram eval {time.time() - t0:.0f} s; " + ", ".join(
+            f"{k} {results[k][name]['psnr']:.2f}" for k in VAL_KINDS), flush=True)
+    for kind, c in input_check.items():
+        if c["max_abs_delta_psnr_db"] > 0.05:
+            print(f"warning: {kind}: ram eval's input PSNR differs from the pairs' by up to "
+                  f"{c['max_abs_delta_psnr_db']:.3f} dB per image (8-bit quantisation of the pairs?)", flush=True)
+
+    # ---- BM3D subset comparison (the same photos, every column)
+    bm3d_subset = {}
+    if bm3d_n and bm3d_n < n:
+        for kind in ("noise:15", "noise:25", "noise:50"):
+            row = results[kind]
+            bm3d_subset[kind] = {c: float(np.mean([p for p, _ in row[c]["per_image"][:bm3d_n]]))
+                                 for c in ["input", "nlm", "bm3d"] + models}
+
+    runtime = time.time() - t_start
+    timings["total_s"] = round(runtime, 1)
+    sizes = psf_info["blur"]["sizes"]
+    meta = {"weights_sha": {m: results[VAL_KINDS[0]][m]["weights_sha256"] for m in models}, "ram_sha": ram_sha,
+            "shake_sizes": f"{min(sizes)}–{max(sizes)}", "nlm_k": nlm_k, "bm3d_s_per_image": timings.get("bm3d_s_per_image", 0), "wiener_balance": best_b, "gamma_global": g_best, "versions": versions,
+            "bm3d_subset": bm3d_subset, "runtime_min": runtime / 60, "date": time.strftime("%Y-%m-%d"),
+            "max_input_delta_db": max((c["max_abs_delta_psnr_db"] for c in input_check.values()), default=0.0)}
+    columns = [("input", "input"), ("nlm", "NLM"), ("bm3d", "BM3D"), ("dcp", "DCP"), ("wiener", "Wiener (known kernel)"),
+               ("gamma", "γ global"), ("gamma_oracle", "γ oracle")] + [(m, f"RAM `{m}`") for m in models]
+    table = make_table(results, columns, n)
+    cap = caption(n, bm3d_n, meta, models)
+    md = table + "\n\n" + cap + "\n"
+    print("\n" + md)
+
+    with open(args.out + ".md", "w") as f:
+        f.write("<!-- generated by training/eval_table.py (make eval-table); do not edit -->\n" + md)
+    report = {
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%S"), "command": " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
+        "convention": "RGB PSNR/SSIM on [0,1], skimage 0.26: data_range 1, SSIM gaussian_weights sigma 1.5 (11x11), "
+                      "use_sample_covariance False, channel_axis -1, full image, outputs clipped to [0,1] (float, not re-quantised)",
+        "photos": names, "kinds": VAL_KINDS, "versions": versions,
+        "ram_binary": {"path": os.path.relpath(args.ram, REPO), "sha256": ram_sha}, "pairs_binary_sha256": pairs_sha,
+        "bm3d_photos": bm3d_n, "chosen": {"nlm_h_over_sigma": nlm_k, "wiener_balance": best_b, "wiener_pad": WIENER_PAD, "wiener_passes": WIENER_PASSES,
+                                         "gamma_global": g_best, "dcp": DCP},
+        "results": results, "sweeps": sweeps, "psf": psf_info, "ram_eval_vs_pairs_input": input_check,
+        "bm3d_subset_psnr": bm3d_subset, "checks": checks, "timings": timings,
+    }
+    with open(args.out + ".json", "w") as f:
+        json.dump(report, f, indent=1)
+
+    if args.limit or args.no_readme:
+        print(f"(README.md left alone: {'--limit' if args.limit else '--no-readme'})")
+        return 0
+    with open(args.readme) as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        print(f"error: {args.readme} lacks the markers {BEGIN} / {END}", file=sys.stderr)
+        return 1
+    pre, rest = text.split(BEGIN, 1)
+    _, post = rest.split(END, 1)
+    new = pre + BEGIN + "\n" + md + END + post
+    if new != text:
+        tmp = args.readme + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(new)
+        os.replace(tmp, args.readme)
+    print(f"wrote {os.path.relpath(args.out, REPO)}.md, .json and the table in {os.path.relpath(args.readme, REPO)} "
+          f"({runtime / 60:.1f} min)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -28,11 +28,17 @@ public enum Conv {
         Profile.measure(.convolution) {
             Profile.count(flops: 2 * o * c * n)
             precondition(weight.count == o * c, "pointwise weight \(weight.count) != \(o)x\(c)")
+            let skinny = SkinnyGemm.enabled && SkinnyGemm.prefers(m: o, k: c)
             weight.withUnsafeBufferPointer { w in
                 gemmColumns(n) { lo, len in
-                    Gemm.sgemm(
-                        m: o, n: len, k: c, a: w.baseAddress!, lda: c, b: x + lo, ldb: n,
-                        beta: accumulate ? 1 : 0, c: out + lo, ldc: n)
+                    if skinny {
+                        SkinnyGemm.sgemm(m: o, n: len, k: c, w: w.baseAddress!, x: x + lo, ldx: n, c: out + lo, ldc: n,
+                                         accumulate: accumulate)
+                    } else {
+                        Gemm.sgemm(
+                            m: o, n: len, k: c, a: w.baseAddress!, lda: c, b: x + lo, ldb: n,
+                            beta: accumulate ? 1 : 0, c: out + lo, ldc: n)
+                    }
                 }
             }
         }

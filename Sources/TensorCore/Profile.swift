@@ -7,10 +7,10 @@
 public enum Profile {
     public enum Stage: String, CaseIterable, Sendable {
         case convolution = "convolutions (1x1, 3x3)"
-        case depthwise = "depthwise 3x3/7x7"
+        case depthwise = "depthwise 3x3/7x7 (+ fused FFN GELU gate)"
         case attention = "channel attention"
         case norm = "norms (LayerNorm, BatchNorm, stats)"
-        case elementwise = "elementwise (GELU gate, sigmoid, adds, copies)"
+        case elementwise = "elementwise (sigmoid gates, copies)"
     }
 
     nonisolated(unsafe) public static var enabled = false

@@ -15,6 +15,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Threads for BLAS and the kernels (default: all cores).") var threads: Int?
     @Option(help: "Threads inside each BLAS call (default: the engine's policy; 1 = split products across --threads ourselves).")
     var blasThreads: Int?
+    @Flag(help: "Send every 1x1 product to OpenBLAS (no SkinnyGemm), to compare.") var noSkinny = false
     @Flag(help: "Skip the sgemm throughput probe.") var noSgemm = false
     @OptionGroup var weights: WeightsOptions
     @Flag(help: "Print JSON.") var json = false
@@ -30,6 +31,7 @@ struct Bench: ParsableCommand {
                 Gemm.threads = threads
                 Parallel.threads = threads
             }
+            if noSkinny { SkinnyGemm.enabled = false }
             if kernels { return kernelBudget() }
             let w: RAMWeights = paper ? try RAMWeights.random(.paper) : try weights.load().weights
             let net = RAMNetwork(weights: w)
@@ -168,9 +170,14 @@ extension Bench {
         let w3 = [Float](repeating: 0.01, count: 4 * c * 9), w7 = [Float](repeating: 0.01, count: c * 49)
         var scratch: [Float] = []
         print("kernels on (C, 256, 256), C = \(c), threads \(Parallel.threads)")
-        time("pointwise \(c)→\(4 * c) (project_in)", flops: 2.0 * Double(4 * c * c * n)) {
+        time("pointwise \(c)→\(4 * c) (project_in), \(SkinnyGemm.enabled ? "SkinnyGemm" : "OpenBLAS")", flops: 2.0 * Double(4 * c * c * n)) {
             Conv.pointwise(x, weight: w1, outChannels: 4 * c, into: &out)
         }
+        SkinnyGemm.enabled.toggle()
+        time("pointwise \(c)→\(4 * c) (project_in), \(SkinnyGemm.enabled ? "SkinnyGemm" : "OpenBLAS")", flops: 2.0 * Double(4 * c * c * n)) {
+            Conv.pointwise(x, weight: w1, outChannels: 4 * c, into: &out)
+        }
+        SkinnyGemm.enabled.toggle()
         time("pointwise \(2 * c)→\(c) (project_out)", flops: 2.0 * Double(2 * c * c * n)) {
             let half = Tensor(channels: 2 * c, height: h, width: w)
             Conv.pointwise(half, weight: Array(w1[0..<(2 * c * c)]), outChannels: c, into: &out)

@@ -137,4 +137,32 @@ import TestSupport
         #expect(even.maxAbsDifference(e2) < 1e-4)
         #expect(odd.maxAbsDifference(o2) < 1e-4)
     }
+
+    /// SkinnyGemm on ragged shapes (rows not a multiple of 6, columns not a multiple of 16 or
+    /// of the 256-column block), with and without accumulation, against the naive product.
+    @Test(arguments: [(1, 1, 1), (7, 3, 17), (13, 5, 300), (24, 12, 513), (50, 20, 1000)])
+    func skinnyGemmMatchesNaive(_ s: (m: Int, k: Int, n: Int)) {
+        var rng = TestRandom(seed: UInt64(s.m * 1000 + s.n))
+        let w = rng.array(s.m * s.k), x = rng.array(s.k * s.n), base = rng.array(s.m * s.n)
+        for accumulate in [false, true] {
+            var c = base
+            w.withUnsafeBufferPointer { wp in
+                x.withUnsafeBufferPointer { xp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        SkinnyGemm.sgemm(m: s.m, n: s.n, k: s.k, w: wp.baseAddress!, x: xp.baseAddress!, ldx: s.n,
+                                         c: cp.baseAddress!, ldc: s.n, accumulate: accumulate)
+                    }
+                }
+            }
+            var worst: Float = 0
+            for i in 0..<s.m {
+                for j in 0..<s.n {
+                    var want: Float = accumulate ? base[i * s.n + j] : 0
+                    for kk in 0..<s.k { want += w[i * s.k + kk] * x[kk * s.n + j] }
+                    worst = max(worst, abs(c[i * s.n + j] - want))
+                }
+            }
+            #expect(worst < 1e-4, "\(s) accumulate \(accumulate): \(worst)")
+        }
+    }
 }

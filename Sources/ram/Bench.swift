@@ -32,7 +32,11 @@ struct Bench: ParsableCommand {
                 Parallel.threads = threads
             }
             if noSkinny { SkinnyGemm.enabled = false }
-            if kernels { return kernelBudget() }
+            if kernels {
+                // The forward pass's threading: BLAS on one thread, products split per column block.
+                if Conv.splitColumns && Parallel.threads > 1 { return Gemm.withSingleThread { kernelBudget() } }
+                return kernelBudget()
+            }
             let w: RAMWeights = paper ? try RAMWeights.random(.paper) : try weights.load().weights
             let net = RAMNetwork(weights: w)
             let ws = Workspace()

@@ -65,6 +65,11 @@ import TestSupport
         #expect(abs(s[0] - Float((1.25 + 1e-6).squareRoot())) < 1e-6)
     }
 
+    /// Fewer heads than threads on a large plane takes the split-within-a-head path.
+    @Test func attentionSplitWithinHeadMatchesNaive() {
+        Gemm.withSingleThread { Parallel.withThreads(2) { attentionMatchesNaive((1, 6, 64, 80)) } }
+    }
+
     @Test(arguments: [(1, 1, 1, 1), (2, 3, 7, 5), (4, 4, 37, 1), (1, 7, 16, 16)])
     func attentionMatchesNaive(_ s: (Int, Int, Int, Int)) {
         let (heads, ch, h, w) = s

@@ -22,7 +22,6 @@ public final class Workspace {
     var outAtt = Tensor(channels: 0, height: 0, width: 0)
     var outGate = Tensor(channels: 0, height: 0, width: 0)
     var fused = Tensor(channels: 0, height: 0, width: 0)
-    var proj = Tensor(channels: 0, height: 0, width: 0)
     var ffn1 = Tensor(channels: 0, height: 0, width: 0)
     var ffnGate = Tensor(channels: 0, height: 0, width: 0)
     // GatedDA internals.
@@ -35,7 +34,7 @@ public final class Workspace {
 
     /// Floats currently held (for memory reports).
     public var footprint: Int {
-        [x, e1, e2, e3, padded, t1, t2, ln, xAtt, xGate, qkv1, qkv, outAtt, outGate, fused, proj, ffn1,
+        [x, e1, e2, e3, padded, t1, t2, ln, xAtt, xGate, qkv1, qkv, outAtt, outGate, fused, ffn1,
          ffnGate, bn, expanded, gate].reduce(conv3Scratch.capacity) { $0 + $1.data.capacity }
     }
 }

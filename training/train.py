@@ -233,6 +233,26 @@ def fft_l1(a, b):
     return (fa - fb).abs().mean()
 
 
+def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device, fft_weight, clip):
+    """One AdamW step on the batch (x, y): autocast forward, L1 (+ fft_weight x FFT L1), scaled
+    backward, gradient clip, step. Shared by train.py and gpu/train_gpu.py. Returns (loss, l1)."""
+    for g in opt.param_groups:
+        g["lr"] = lr
+    with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        out = train_model(x)
+    out = out.float()
+    l1 = (out - y).abs().mean()
+    loss = l1 + fft_weight * fft_l1(out, y) if fft_weight else l1
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if clip:
+        scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    scaler.step(opt)
+    scaler.update()
+    return loss, l1
+
+
 def lr_at(step: int, args) -> float:
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
@@ -432,20 +452,8 @@ def main(argv=None) -> int:
         x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         y = y.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         lr = lr_at(step, args)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            out = train_model(x)
-        out = out.float()
-        l1 = (out - y).abs().mean()
-        loss = l1 + args.fft_weight * fft_l1(out, y) if args.fft_weight else l1
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if args.clip:
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-        scaler.step(opt)
-        scaler.update()
+        loss, l1 = optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
+                                  args.fft_weight, args.clip)
         ema.update(model, step)
         step += 1
         patches_total += args.batch

@@ -55,7 +55,7 @@ TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
 from ram import RAM, count_parameters  # noqa: E402
-from train import PRESETS, TASKS, fft_l1, hardware, parse_config, psnr  # noqa: E402
+from train import PRESETS, TASKS, hardware, optimizer_step, parse_config, psnr  # noqa: E402
 
 OOM = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
 DIRECTION_FREE = tuple(TASKS.index(t) for t in ("noise", "blur", "lowlight"))
@@ -377,20 +377,8 @@ def main(argv=None) -> int:
 
     def train_step(x, y):
         lr = lr_now()
-        for g in opt.param_groups:
-            g["lr"] = lr
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            out = train_model(x)
-        out = out.float()
-        l1 = (out - y).abs().mean()
-        loss = l1 + args.fft_weight * fft_l1(out, y) if args.fft_weight else l1
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if args.clip:
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-        scaler.step(opt)
-        scaler.update()
+        loss, l1 = optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
+                                  args.fft_weight, args.clip)
         return loss.detach(), l1.detach(), lr
 
     model.train()

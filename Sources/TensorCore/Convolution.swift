@@ -25,8 +25,7 @@ public enum Conv {
         _ x: UnsafePointer<Float>, channels c: Int, plane n: Int, weight: [Float], outChannels o: Int,
         into out: UnsafeMutablePointer<Float>, accumulate: Bool = false
     ) {
-        Profile.measure(.convolution) {
-            Profile.count(flops: 2 * o * c * n)
+        Profile.measure(.convolution, shape: "1x1 \(o)x\(c), N \(n)", flops: 2 * o * c * n) {
             precondition(weight.count == o * c, "pointwise weight \(weight.count) != \(o)x\(c)")
             let skinny = SkinnyGemm.enabled && SkinnyGemm.prefers(m: o, k: c)
             weight.withUnsafeBufferPointer { w in
@@ -77,9 +76,8 @@ public enum Conv {
         _ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor,
         scratch: inout [Float]
     ) {
-        Profile.measure(.convolution) {
-            let c = x.channels, h = x.height, w = x.width
-            Profile.count(flops: 2 * o * c * 9 * h * w)
+        let c = x.channels, h = x.height, w = x.width
+        Profile.measure(.convolution, shape: "3x3 \(o)x\(c), N \(h * w)", flops: 2 * o * c * 9 * h * w) {
             precondition(weight.count == o * c * 9, "conv3x3 weight \(weight.count) != \(o)x\(c)x3x3")
             let wp = w + 2
             let padPlane = (h + 2) * wp + 2  // +2 so the last shifted view stays inside the plane

@@ -28,6 +28,30 @@ public enum Profile {
         totals[Stage.allCases.firstIndex(of: stage)!] += seconds
     }
 
+    /// Per-shape totals of the products (`ram bench --shapes`): key → (seconds, FLOP, calls).
+    /// Recorded only while `enabled && byShape`.
+    nonisolated(unsafe) public static var byShape = false
+    nonisolated(unsafe) public static var shapes: [String: (seconds: Double, flops: Double, calls: Int)] = [:]
+
+    /// Times body under `stage` and, when `byShape` is on, also under `key` with `flops`.
+    @inlinable
+    public static func measure<T>(_ stage: Stage, shape key: @autoclosure () -> String, flops n: Int, _ body: () throws -> T) rethrows -> T {
+        if !enabled { return try body() }
+        count(flops: n)
+        let t0 = now()
+        defer {
+            let dt = now() - t0
+            add(stage, dt)
+            if byShape { addShape(key(), dt, Double(n)) }
+        }
+        return try body()
+    }
+
+    @usableFromInline static func addShape(_ key: String, _ seconds: Double, _ flops: Double) {
+        let old = shapes[key] ?? (0, 0, 0)
+        shapes[key] = (old.seconds + seconds, old.flops + flops, old.calls + 1)
+    }
+
     /// Floating-point operations (2 per multiply-add) of the measured kernels.
     nonisolated(unsafe) public static var flops: Double = 0
 
@@ -36,6 +60,7 @@ public enum Profile {
     public static func reset() {
         totals = [Double](repeating: 0, count: Stage.allCases.count)
         flops = 0
+        shapes = [:]
     }
 
     public static var snapshot: [(Stage, Double)] { Stage.allCases.enumerated().map { ($0.element, totals[$0.offset]) } }

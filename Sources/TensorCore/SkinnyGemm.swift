@@ -16,6 +16,9 @@ public enum SkinnyGemm {
     @inlinable
     public static func prefers(m: Int, k: Int) -> Bool { m >= 2 * k && k <= 64 }
 
+    // Never inlined: inlined into Conv.pointwise's column closure it ran at 16–20 GFLOP/s
+    // instead of 73–77 (`ram bench --kernels`, 224×56 × 65536, one thread).
+    @inline(never)
     public static func sgemm(
         m: Int, n: Int, k: Int, w: UnsafePointer<Float>, x: UnsafePointer<Float>, ldx: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool

@@ -23,6 +23,8 @@ struct Bench: ParsableCommand {
     var render = false
     @Flag(help: "Time each kernel alone on level-1 shapes of the paper configuration (256², one thread unless --threads).")
     var kernels = false
+    @Flag(help: "Also print the convolutions per shape (time, calls, GFLOP/s), slowest first.")
+    var shapes = false
 
     func run() throws {
         try runMain {
@@ -60,6 +62,7 @@ struct Bench: ParsableCommand {
                 var times: [Double] = []
                 Profile.reset()
                 Profile.enabled = true
+                Profile.byShape = shapes
                 for _ in 0..<runs {
                     let t0 = Profile.now()
                     _ = net.forward(x, workspace: ws)
@@ -86,6 +89,13 @@ struct Bench: ParsableCommand {
                                  sgemm > 0 ? String(format: " (%.0f%% of sgemm)", 100 * gflops / sgemm) : "",
                                  median * 1000 / (Double(s * s) / 1e6), peakRSSMegabytes()))
                     for (stage, t) in stages { print(String(format: "    %-48@ %8.1f ms  %4.1f%%", stage.rawValue, t * 1000, 100 * t / median)) }
+                    if shapes {
+                        print("    convolutions by shape (O x C, N = output pixels), per forward pass:")
+                        for (key, v) in Profile.shapes.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+                            print(String(format: "      %-28@ %8.1f ms  %3d calls  %6.1f GFLOP/s", key, v.seconds * 1000 / Double(runs),
+                                         v.calls / runs, v.flops / v.seconds / 1e9))
+                        }
+                    }
                 }
             }
             if json {

@@ -33,8 +33,11 @@ train-data: build
 	$(PYTHON) training/dead_leaves.py
 	$(PYTHON) training/make_pairs.py
 
+# Continues the shipped small model's run from its last checkpoint with the settings it was
+# trained with (one torch thread: two collapse when anything else holds a core).
+TRAIN_ARGS ?= --name ram-small --threads 1 --task-weights 1.25,0.6,1.5,2,0.5
 train:
-	$(PYTHON) training/train.py --resume
+	$(PYTHON) training/train.py --resume $(TRAIN_ARGS)
 
 # The README's evaluation table (training/eval_table.py): shipped weights through `ram eval`
 # against classical baselines on data/pairs/val, one thread. Needs $(RAM) (make build) and the

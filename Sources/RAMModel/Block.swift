@@ -27,8 +27,13 @@ extension BlockWeights {
         // x += project_out(fused): the residual add is the sgemm's β = 1.
         Conv.pointwise(ws.fused, weight: mixer.projectOut, outChannels: c, into: &ws.x, accumulate: true)
         // --- FFN ---
-        Norm.layerNormChannels(ws.x, weight: norm2Weight, bias: norm2Bias, into: &ws.ln)
         let n = ffn.hidden
+        if FusedFFN.prefers(height: ws.x.height, width: ws.x.width) {
+            FusedFFN.forward(&ws.x, lnWeight: norm2Weight, lnBias: norm2Bias, projectIn: ffn.projectIn,
+                             depthwise: ffn.depthwise, projectOut: ffn.projectOut, hidden: n)
+            return
+        }
+        Norm.layerNormChannels(ws.x, weight: norm2Weight, bias: norm2Bias, into: &ws.ln)
         Conv.pointwise(ws.ln, weight: ffn.projectIn, outChannels: 2 * n, into: &ws.ffn1)
         // Depthwise 3×3 and GELU gate in one pass: the 2n-channel depthwise output is not stored.
         ws.ffnGate.reshape(channels: n, height: ws.x.height, width: ws.x.width)

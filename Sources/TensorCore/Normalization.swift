@@ -53,36 +53,48 @@ public enum Norm {
                     let chunks = (n + chunk - 1) / chunk
                     Parallel.forEach(chunks) { ci in
                         let lo = ci * chunk, len = min(chunk, n - lo)
-                        // One pass for the moments, on values shifted by the pixel's first channel
-                        // (keeps E[d²] − E[d]² well conditioned), one pass for the output.
                         let buf = UnsafeMutablePointer<Float>.allocate(capacity: 3 * len)
                         defer { buf.deallocate() }
-                        let shift = buf, sum = buf + len, sq = buf + 2 * len
-                        shift.update(from: xp + lo, count: len)
-                        sum.update(repeating: 0, count: 2 * len)
-                        for ch in 1..<max(1, c) {
-                            let s = xp + ch * n + lo
-                            for i in 0..<len {
-                                let d = s[i] - shift[i]
-                                sum[i] += d
-                                sq[i] = sq[i].addingProduct(d, d)
-                            }
-                        }
-                        let inv = 1 / Float(c)
-                        for i in 0..<len {
-                            let m = sum[i] * inv
-                            let v = max(0, sq[i] * inv - m * m)
-                            sum[i] = shift[i] + m  // mean
-                            sq[i] = 1 / (v + eps).squareRoot()  // 1/σ
-                        }
-                        for ch in 0..<c {
-                            let s = xp + ch * n + lo, d = destination(ch) + lo
-                            let g = weight[ch], b = bias[ch]
-                            for i in 0..<len { d[i] = (s[i] - sum[i]) * sq[i] * g + b }
-                        }
+                        layerNormPixels(xp + lo, channelStride: n, channels: c, count: len, weight: weight, bias: bias,
+                                        eps: eps, scratch: buf) { destination($0) + lo }
                     }
                 }
             }
+        }
+    }
+
+    /// LayerNorm over channels of `len` pixels: channel ch of pixel i is src[ch·channelStride + i],
+    /// its result goes to destination(ch)[i]. One pass for the moments, on values shifted by the
+    /// pixel's first channel (keeps E[d²] − E[d]² well conditioned), one pass for the output.
+    /// `scratch` holds 3·len floats.
+    @inline(__always)
+    public static func layerNormPixels(
+        _ src: UnsafePointer<Float>, channelStride n: Int, channels c: Int, count len: Int, weight: [Float],
+        bias: [Float], eps: Float, scratch: UnsafeMutablePointer<Float>,
+        destination: (Int) -> UnsafeMutablePointer<Float>
+    ) {
+        let shift = scratch, sum = scratch + len, sq = scratch + 2 * len
+        shift.update(from: src, count: len)
+        sum.update(repeating: 0, count: 2 * len)
+        for ch in 1..<max(1, c) {
+            let s = src + ch * n
+            for i in 0..<len {
+                let d = s[i] - shift[i]
+                sum[i] += d
+                sq[i] = sq[i].addingProduct(d, d)
+            }
+        }
+        let inv = 1 / Float(c)
+        for i in 0..<len {
+            let m = sum[i] * inv
+            let v = max(0, sq[i] * inv - m * m)
+            sum[i] = shift[i] + m  // mean
+            sq[i] = 1 / (v + eps).squareRoot()  // 1/σ
+        }
+        for ch in 0..<c {
+            let s = src + ch * n, d = destination(ch)
+            let g = weight[ch], b = bias[ch]
+            for i in 0..<len { d[i] = (s[i] - sum[i]) * sq[i] * g + b }
         }
     }
 

@@ -11,6 +11,7 @@ public enum Profile {
         case attention = "channel attention"
         case norm = "norms (LayerNorm, BatchNorm, stats)"
         case elementwise = "elementwise (sigmoid gates, copies)"
+        case fusedFFN = "FFN fused (LayerNorm, 1x1, depthwise 3x3, GELU gate, 1x1)"
     }
 
     nonisolated(unsafe) public static var enabled = false

@@ -6,7 +6,8 @@
 /// X is packed per block of 256 columns into 16-wide panels (k × 16 contiguous, so a panel
 /// stays in L1 while every 6-row strip of W runs over it); a 6×16 register tile (twelve
 /// 8-lane accumulators) sums over k with fused multiply-adds. W is padded to a multiple of 6
-/// rows with zeros; ragged column edges go through the scalar store.
+/// rows with zeros; ragged column edges go through the scalar store. Loads and stores are
+/// unaligned: the scratch may be any float pointer.
 public enum SkinnyGemm {
     static let mr = 6, nr = 16, nb = 256
     /// Off: every product goes to OpenBLAS (`ram bench --no-skinny` compares).
@@ -24,13 +25,35 @@ public enum SkinnyGemm {
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
         if m == 0 || n == 0 { return }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(m: m, k: k))
+        defer { scratch.deallocate() }
+        packWeights(m: m, k: k, w: w, scratch: scratch)
+        sgemmPacked(m: m, n: n, k: k, scratch: scratch, x: x, ldx: ldx, c: c, ldc: ldc, accumulate: accumulate)
+    }
+
+    /// Floats of scratch that `packWeights` and `sgemmPacked` need for an (m, k) weight.
+    public static func scratchCount(m: Int, k: Int) -> Int { k * nb + (m + mr - 1) / mr * mr * k }
+
+    /// Copies W (m×k) into the scratch, padded with zero rows to a multiple of 6: once per
+    /// weight, then any number of `sgemmPacked` calls (the fused FFN runs one per image row).
+    public static func packWeights(m: Int, k: Int, w: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let mp = (m + mr - 1) / mr * mr
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: (k * nb + mp * k) * 4, alignment: 64)
-        defer { raw.deallocate() }
-        let panel = raw.bindMemory(to: Float.self, capacity: k * nb + mp * k)
-        let wpad = panel + k * nb
+        let wpad = scratch + k * nb
         wpad.update(from: w, count: m * k)
         if mp > m { (wpad + m * k).update(repeating: 0, count: (mp - m) * k) }
+    }
+
+    /// `sgemm` with the weights already in the scratch (`packWeights`); the scratch's first
+    /// k·256 floats hold the packed panels of X.
+    @inline(never)
+    public static func sgemmPacked(
+        m: Int, n: Int, k: Int, scratch: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, ldx: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
+        if m == 0 || n == 0 { return }
+        let mp = (m + mr - 1) / mr * mr
+        let panel = scratch
+        let wpad = UnsafePointer(scratch + k * nb)
         var j0 = 0
         while j0 < n {
             let jn = min(nb, n - j0)
@@ -73,8 +96,8 @@ public enum SkinnyGemm {
         var xp = UnsafeRawPointer(p)
         let w0 = w, w1 = w + ldw, w2 = w + 2 * ldw, w3 = w + 3 * ldw, w4 = w + 4 * ldw, w5 = w + 5 * ldw
         for kk in 0..<k {
-            let x0 = xp.load(as: SIMD8<Float>.self)
-            let x1 = xp.load(fromByteOffset: 32, as: SIMD8<Float>.self)
+            let x0 = xp.loadUnaligned(as: SIMD8<Float>.self)
+            let x1 = xp.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             var b = SIMD8<Float>(repeating: w0[kk]); a00.addProduct(b, x0); a01.addProduct(b, x1)
             b = SIMD8<Float>(repeating: w1[kk]); a10.addProduct(b, x0); a11.addProduct(b, x1)
             b = SIMD8<Float>(repeating: w2[kk]); a20.addProduct(b, x0); a21.addProduct(b, x1)

@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Threads inside each BLAS call (default: the engine's policy; 1 = split products across --threads ourselves).")
     var blasThreads: Int?
     @Flag(help: "Send every 1x1 product to OpenBLAS (no SkinnyGemm), to compare.") var noSkinny = false
+    @Flag(help: "Run the FFN as separate kernels (no fused row pass), to compare.") var noFuse = false
     @Flag(help: "Skip the sgemm throughput probe.") var noSgemm = false
     @OptionGroup var weights: WeightsOptions
     @Flag(help: "Print JSON.") var json = false
@@ -34,6 +35,7 @@ struct Bench: ParsableCommand {
                 Parallel.threads = threads
             }
             if noSkinny { SkinnyGemm.enabled = false }
+            if noFuse { FusedFFN.enabled = false }
             if kernels {
                 // The forward pass's threading: BLAS on one thread, products split per column block.
                 if Conv.splitColumns && Parallel.threads > 1 { return Gemm.withSingleThread { kernelBudget() } }

@@ -92,6 +92,36 @@ import TestSupport
         #expect(out.maxAbsDifference(expected) < 1e-5)
     }
 
+    /// The fused row pass equals the FFN written with the naive kernels: LayerNorm, 1×1 to 2n,
+    /// depthwise 3×3, GELU(a)·b, 1×1 back, residual add. Shapes cover one band and several
+    /// (halo rows between bands), heights not divisible by the thread count, project_out groups
+    /// that end mid-band, and both product paths (SkinnyGemm for c = 8 → 2n = 32, sgemm for
+    /// c = 12 → 2n = 12).
+    @Test(arguments: [(8, 16, 4, 33, 1), (8, 16, 13, 40, 3), (12, 6, 9, 64, 2), (8, 16, 70, 35, 2)])
+    func fusedFFNMatchesNaive(_ s: (Int, Int, Int, Int, Int)) {
+        let (c, n, h, w, threads) = s
+        var rng = TestRandom(seed: 11)
+        let x = rng.tensor(c, h, w, scale: 2)
+        let lw = rng.array(c), lb = rng.array(c)
+        let wIn = rng.array(2 * n * c), wDw = rng.array(2 * n * 9), wOut = rng.array(c * n)
+        // Naive reference.
+        let ln = Naive.layerNormChannels(x, weight: lw, bias: lb)
+        let y1 = Naive.conv2d(ln, weight: wIn, outChannels: 2 * n, kernel: 1)
+        let y2 = Naive.conv2d(y1, weight: wDw, outChannels: 2 * n, kernel: 3, groups: 2 * n)
+        var gate = Tensor(channels: n, height: h, width: w)
+        for i in 0..<(n * h * w) { gate.data[i] = Naive.gelu(y2.data[i]) * y2.data[n * h * w + i] }
+        var expected = Naive.conv2d(gate, weight: wOut, outChannels: c, kernel: 1)
+        for i in 0..<expected.count { expected.data[i] += x.data[i] }
+        var fused = x
+        #expect(FusedFFN.prefers(height: h, width: w))
+        Parallel.withThreads(threads) {
+            Gemm.withSingleThread {
+                FusedFFN.forward(&fused, lnWeight: lw, lnBias: lb, projectIn: wIn, depthwise: wDw, projectOut: wOut, hidden: n)
+            }
+        }
+        #expect(fused.maxAbsDifference(expected) < 1e-4)
+    }
+
     @Test func geluIsErfGelu() {
         for x: Float in [-5, -1, -0.3, 0, 0.2, 1, 3.7] {
             #expect(abs(Activation.gelu(x) - Naive.gelu(x)) < 1e-6)

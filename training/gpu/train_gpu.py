@@ -5,12 +5,22 @@
                                       [--minutes 7.5] [--batch 32] [--lr 2e-4] [--compile 0]
 
 Made for one call of the device tool (training/gpu/run.sh, training/gpu/README.md): the whole
-pack goes onto the GPU as uint8, batches are sampled, cropped and augmented there, and the
-run stops on its own when --minutes (counted from the start of this process) is used up.
+pack goes onto the GPU, batches are sampled, degraded (format 2), cropped and augmented there,
+and the run stops on its own when --minutes (counted from the start of this process) is used up.
+
+Pack formats (training/gpu/pack.py; the format is read from the pack's meta):
+- 2 (default): clean crops + degradation layers. Every patch is degraded afresh on the device
+  (synth.py: rain and haze composited from the measured affine layers, blur by an FFT
+  convolution with a measured `ram degrade` kernel and reflect padding, Gaussian noise and the
+  Lv et al. low-light curve with Poisson-Gaussian noise from their formulas), clipped and
+  quantised to 8 bits like the CPU pairs; noise sigma uniform over the pack's levels (15, 25,
+  50), low-light level uniform over its range (0.15-0.95, two decimals), a uniform random
+  rain / haze layer or blur kernel. training/gpu/test_synth.py checks all five against ram.
+- 1: fixed pre-degraded pairs (the old pack), still read.
 
 Same recipe as training/train.py, adapted to a fixed time budget:
-- each patch draws its task (--task-weights, default uniform), then a dead-leaves pair with
-  probability --deadleaves (else a photo pair), a random --patch crop of the stored crop, a
+- each patch draws its task (--task-weights, default uniform), then a dead-leaves crop with
+  probability --deadleaves (else a photo crop), a random --patch crop of the stored crop, a
   random horizontal flip, and for noise/blur/low light also a vertical flip and transpose;
 - loss L1 + --fft-weight * L1 of the orthonormal rFFT (train.fft_l1), AdamW, gradient clip,
   EMA of all float state (--ema, with train.py's warm-up of the decay), output conv zeroed
@@ -56,6 +66,9 @@ REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
 from ram import RAM, count_parameters  # noqa: E402
 from train import PRESETS, TASKS, hardware, optimizer_step, parse_config, psnr  # noqa: E402
+
+sys.path.insert(0, HERE)
+import synth  # noqa: E402
 
 OOM = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
 DIRECTION_FREE = tuple(TASKS.index(t) for t in ("noise", "blur", "lowlight"))
@@ -122,9 +135,59 @@ class EMA:
             a.copy_(b)
 
 
+def load_val(z, device, val_limit: int = 0):
+    """The pack's validation pairs (real pairs of data/pairs/val, both formats): {kind: (degraded, clean)}."""
+    if "val_degraded" not in z.files:
+        return None
+    vd = torch.from_numpy(z["val_degraded"]).to(device).permute(0, 3, 1, 2).float().div_(255)
+    vc = torch.from_numpy(z["val_clean"]).to(device).permute(0, 3, 1, 2).float().div_(255)
+    vci = torch.from_numpy(z["val_clean_idx"].astype(np.int64)).to(device)
+    kinds = z["val_kind"].tolist()
+    val = {}
+    for k in dict.fromkeys(kinds):
+        m = torch.tensor([kk == k for kk in kinds], device=device)
+        d_, c_ = vd[m], vc[vci[m]]
+        val[k] = (d_[:val_limit], c_[:val_limit]) if val_limit else (d_, c_)
+    return val
+
+
+def crop_flip(x: torch.Tensor, oy_t, ox_t, f, p: int):
+    """x (k, B, S, S, C) uint8 or float, NHWC: per-sample p x p crops at (oy, ox), then the
+    flips f (B, 3) bool (left-right, up-down, transpose) -> (k, B, C, p, p) float."""
+    k, batch, S = x.shape[0], x.shape[1], x.shape[2]
+    dev = x.device
+    if p != S:
+        ar = torch.arange(p, device=dev)
+        iy = (oy_t[:, None] + ar)[:, :, None]
+        ix = (ox_t[:, None] + ar)[:, None, :]
+        bi = torch.arange(batch, device=dev)[:, None, None]
+        x = x[:, bi, iy, ix]
+    x = x.permute(0, 1, 4, 2, 3)
+    if not x.dtype.is_floating_point:
+        x = x.float().div_(255)
+    x = torch.where(f[:, 0].view(1, -1, 1, 1, 1), x.flip(-1), x)
+    x = torch.where(f[:, 1].view(1, -1, 1, 1, 1), x.flip(-2), x)
+    x = torch.where(f[:, 2].view(1, -1, 1, 1, 1), x.transpose(-1, -2), x)
+    return x
+
+
+def pack_format(path: str) -> str:
+    with np.load(path, allow_pickle=False) as z:
+        return json.loads(str(z["meta"])).get("format")
+
+
+def load_pack(path: str, device, patch: int, deadleaves: float, task_weights, val_limit: int = 0, seed: int = 0):
+    fmt = pack_format(path)
+    if fmt == "ram-gpu-pack/1":
+        return PackData(path, device, patch, deadleaves, task_weights, val_limit)
+    if fmt == "ram-gpu-pack/2":
+        return SynthData(path, device, patch, deadleaves, task_weights, val_limit, seed)
+    raise SystemExit(f"{path}: unknown pack format {fmt!r} (rebuild it with training/gpu/pack.py)")
+
+
 class PackData:
-    """The pack on the device as uint8 NHWC; batches sampled with a numpy RNG (reproducible
-    across devices), cropped, flipped and converted on the device."""
+    """Format 1: pre-degraded pairs on the device as uint8 NHWC; batches sampled with a numpy
+    RNG (reproducible across devices), cropped, flipped and converted on the device."""
 
     def __init__(self, path: str, device, patch: int, deadleaves: float, task_weights, val_limit: int = 0):
         z = np.load(path, allow_pickle=False)
@@ -154,17 +217,8 @@ class PackData:
         w = np.array([task_weights[t] for t in self.tasks], float)
         self.task_p = w / w.sum()
         self.deadleaves = deadleaves
-        self.val = None
-        if "val_degraded" in z.files:
-            vd = torch.from_numpy(z["val_degraded"]).to(device).permute(0, 3, 1, 2).float().div_(255)
-            vc = torch.from_numpy(z["val_clean"]).to(device).permute(0, 3, 1, 2).float().div_(255)
-            vci = torch.from_numpy(z["val_clean_idx"].astype(np.int64)).to(device)
-            kinds = z["val_kind"].tolist()
-            self.val = {}
-            for k in dict.fromkeys(kinds):
-                m = torch.tensor([kk == k for kk in kinds], device=device)
-                d_, c_ = vd[m], vc[vci[m]]
-                self.val[k] = (d_[:val_limit], c_[:val_limit]) if val_limit else (d_, c_)
+        self.val = load_val(z, device, val_limit)
+        self.n_items = len(self.task_np)
 
     def counts(self):
         return {TASKS[t]: {"photo": len(self.pools.get((t, 0), ())), "deadleaves": len(self.pools.get((t, 1), ()))}
@@ -196,17 +250,156 @@ class PackData:
         idx_t, oy_t, ox_t, f = v[:batch], v[batch:2 * batch], v[2 * batch:3 * batch], v[3 * batch:].view(3, batch).T.bool()
         d = self.deg.index_select(0, idx_t)
         c = self.clean.index_select(0, self.clean_idx.index_select(0, idx_t))
-        if p != S:
-            ar = torch.arange(p, device=dev)
-            iy = (oy_t[:, None] + ar)[:, :, None]
-            ix = (ox_t[:, None] + ar)[:, None, :]
-            bi = torch.arange(batch, device=dev)[:, None, None]
-            d, c = d[bi, iy, ix], c[bi, iy, ix]
-        x = torch.stack([d, c]).permute(0, 1, 4, 2, 3).float().div_(255)  # (2, B, 3, p, p)
-        x = torch.where(f[:, 0].view(1, -1, 1, 1, 1), x.flip(-1), x)
-        x = torch.where(f[:, 1].view(1, -1, 1, 1, 1), x.flip(-2), x)
-        x = torch.where(f[:, 2].view(1, -1, 1, 1, 1), x.transpose(-1, -2), x)
+        x = crop_flip(torch.stack([d, c]), oy_t, ox_t, f, p)  # (2, B, 3, p, p)
         return x[0].contiguous(memory_format=memory_format), x[1].contiguous(memory_format=memory_format)
+
+
+class SynthData:
+    """Format 2: clean crops plus degradation layers on the device; every batch is degraded
+    afresh there (synth.py, the recipe of `ram degrade` measured by pack.py), then quantised to
+    8 bits as the CPU pairs are, cropped and flipped. Which crop, task, level, layer, offset and
+    flip each patch gets is drawn with the numpy RNG (reproducible across devices); the noise
+    and photon samples come from a torch generator on the device."""
+
+    def __init__(self, path: str, device, patch: int, deadleaves: float, task_weights, val_limit: int = 0, seed: int = 0):
+        z = np.load(path, allow_pickle=False)
+        self.meta = json.loads(str(z["meta"]))
+        if self.meta.get("format") != "ram-gpu-pack/2":
+            raise SystemExit(f"{path}: expected format ram-gpu-pack/2, got {self.meta.get('format')!r}")
+        codings = self.meta.get("codings", {})
+
+        def array(name):
+            a = z[name]
+            c = codings.get(name)
+            return synth.decode_delta(a, c["delta_axes"]) if c else a
+
+        self.device = device
+        clean = array("clean")
+        self.clean = torch.from_numpy(clean).to(device)  # (M, S, S, 3) uint8
+        self.source_np = z["clean_source"].astype(np.int64)
+        self.stored = clean.shape[1]
+        self.patch = patch or self.stored
+        if self.patch > self.stored or self.patch % 8:
+            raise SystemExit(f"--patch {self.patch}: must be a multiple of 8 and at most the stored crop {self.stored}")
+        self.pools = {s: np.nonzero(self.source_np == s)[0] for s in (0, 1)}
+        self.pools = {s: v for s, v in self.pools.items() if len(v)}
+        if not self.pools:
+            raise SystemExit(f"{path}: no clean crops")
+        scales = self.meta.get("scales", {})
+        S = self.stored
+        self.rain_slope = torch.from_numpy(array("rain_slope").astype(np.float32) / scales.get("rain_slope", 65535)).to(device)
+        self.rain_white = torch.from_numpy(z["rain_white"].astype(np.float32)).to(device)
+        self.haze_t = torch.from_numpy(array("haze_t").astype(np.float32) / scales.get("haze_t", 65535)).to(device)
+        self.haze_air = torch.from_numpy(z["haze_airlight"].astype(np.float32)).to(device)
+        self.blur_psf = torch.from_numpy(z["blur_psf"].astype(np.float32)).to(device)
+        for name, t in (("rain_slope", self.rain_slope), ("haze_t", self.haze_t)):
+            if len(t) and min(t.shape[1:]) < S:
+                raise SystemExit(f"{path}: {name} layers ({t.shape[1]}) are smaller than the crops ({S})")
+        if self.blur_psf.shape[-1] // 2 >= S:
+            raise SystemExit(f"{path}: blur kernels ({self.blur_psf.shape[-1]}) too large for {S} px crops")
+        sy = self.meta["synth"]
+        self.sigmas = torch.tensor(sy["noise_sigmas"], dtype=torch.float32, device=device)
+        ll = sy["lowlight_levels"]
+        self.ll_scale = 10 ** int(ll["decimals"])
+        self.ll_lo, self.ll_hi = float(ll["min"]), float(ll["max"])
+        self.n_layers = {"noise": len(sy["noise_sigmas"]), "rain": len(self.rain_slope), "haze": len(self.haze_t),
+                         "blur": len(self.blur_psf), "lowlight": 1}
+        self.tasks = [t for t in range(len(TASKS)) if self.n_layers[TASKS[t]] > 0]
+        w = np.array([task_weights[t] for t in self.tasks], float)
+        self.task_p = w / w.sum()
+        self.deadleaves = deadleaves
+        self.gen = torch.Generator(device=device)
+        self.gen.manual_seed(seed + 1)
+        # The seeded device generator with randn/poisson has never run on a GPU here: try both
+        # once on a tiny input and fall back to torch's default generator (seeded) rather than
+        # lose the device call to an exception at the first step.
+        try:
+            probe = torch.full((1, 3, 8, 8), 0.5, device=device)
+            synth.noise(probe, torch.tensor([25.0], device=device), self.gen)
+            synth.lowlight(probe, torch.tensor([0.5], device=device, dtype=torch.float64), self.gen)
+            self.generator_note = "seeded device generator"
+        except Exception as e:  # noqa: BLE001
+            torch.manual_seed(seed + 1)
+            self.gen = None
+            self.generator_note = f"default generator (device generator failed: {type(e).__name__}: {e})"
+            print(f"warning: {self.generator_note}", flush=True)
+        self.val = load_val(z, device, val_limit)
+        self.n_items = len(self.clean)
+
+    def counts(self):
+        return {"clean_crops": {"photo": len(self.pools.get(0, ())), "deadleaves": len(self.pools.get(1, ()))},
+                "generator": self.generator_note,
+                "layers": self.n_layers, "stored": self.stored, "blur_kernel": int(self.blur_psf.shape[-1])}
+
+    def _window(self, layers: torch.Tensor, idx: torch.Tensor, oy: torch.Tensor, ox: torch.Tensor):
+        """(n, 1, S, S) windows of the (N, L, L) layers at per-sample offsets."""
+        S, L = self.stored, layers.shape[-1]
+        x = layers.index_select(0, idx)
+        if L != S:
+            ar = torch.arange(S, device=x.device)
+            bi = torch.arange(len(idx), device=x.device)[:, None, None]
+            x = x[bi, (oy[:, None] + ar)[:, :, None], (ox[:, None] + ar)[:, None, :]]
+        return x[:, None]
+
+    def sample(self, rng: np.random.Generator, batch: int, memory_format):
+        tasks = np.sort(np.array(self.tasks)[rng.choice(len(self.tasks), size=batch, p=self.task_p)])
+        dl = rng.random(batch) < self.deadleaves
+        idx = np.empty(batch, np.int64)
+        for b in range(batch):
+            s = 1 if (dl[b] and 1 in self.pools) or 0 not in self.pools else 0
+            pool = self.pools[s]
+            idx[b] = pool[rng.integers(len(pool))]
+        # Per-patch parameter: noise level index, low-light level in 1/10^decimals, layer index.
+        param = np.zeros(batch, np.int64)
+        for t in self.tasks:
+            m = tasks == t
+            name = TASKS[t]
+            if name == "lowlight":
+                param[m] = np.round(rng.uniform(self.ll_lo, self.ll_hi, m.sum()) * self.ll_scale)
+            else:
+                param[m] = rng.integers(self.n_layers[name], size=m.sum())
+        L = max(self.rain_slope.shape[-1] if len(self.rain_slope) else self.stored,
+                self.haze_t.shape[-1] if len(self.haze_t) else self.stored)
+        ly = rng.integers(0, L - self.stored + 1, size=batch)
+        lx = rng.integers(0, L - self.stored + 1, size=batch)
+        p, S = self.patch, self.stored
+        oy = rng.integers(0, S - p + 1, size=batch)
+        ox = rng.integers(0, S - p + 1, size=batch)
+        flips = rng.random((batch, 3)) < 0.5
+        free = np.isin(tasks, DIRECTION_FREE)
+        flips[:, 1] &= free
+        flips[:, 2] &= free
+
+        dev = self.device
+        host = torch.from_numpy(np.concatenate([idx, param, ly, lx, oy, ox, flips.T.reshape(-1)]).astype(np.int64))
+        if dev.type == "cuda":
+            host = host.pin_memory()
+        v = host.to(dev, non_blocking=True)
+        idx_t, par_t, ly_t, lx_t, oy_t, ox_t = (v[i * batch:(i + 1) * batch] for i in range(6))
+        f = v[6 * batch:].view(3, batch).T.bool()
+        c = self.clean.index_select(0, idx_t)                      # (B, S, S, 3) uint8
+        x = c.permute(0, 3, 1, 2).float().div_(255)                # (B, 3, S, S)
+        segs = []
+        for t in self.tasks:
+            a, b = np.searchsorted(tasks, t, "left"), np.searchsorted(tasks, t, "right")
+            if b == a:
+                continue
+            xs, ps, name = x[a:b], par_t[a:b], TASKS[t]
+            if name == "noise":
+                y = synth.noise(xs, self.sigmas.index_select(0, ps), self.gen)
+            elif name == "lowlight":
+                y = synth.lowlight(xs, ps.double() / self.ll_scale, self.gen)
+            elif name == "rain":
+                y = synth.rain(xs, self._window(self.rain_slope, ps, ly_t[a:b], lx_t[a:b]), self.rain_white.index_select(0, ps))
+            elif name == "haze":
+                y = synth.haze(xs, self._window(self.haze_t, ps, ly_t[a:b], lx_t[a:b]), self.haze_air.index_select(0, ps))
+            else:
+                y = synth.blur(xs, self.blur_psf.index_select(0, ps))
+            segs.append(y)
+        d = synth.quantise8(torch.cat(segs)) if len(segs) > 1 else synth.quantise8(segs[0])
+        both = torch.stack([d.permute(0, 2, 3, 1), x.permute(0, 2, 3, 1)])  # (2, B, S, S, 3) float
+        out = crop_flip(both, oy_t, ox_t, f, p)
+        return out[0].contiguous(memory_format=memory_format), out[1].contiguous(memory_format=memory_format)
 
 
 @torch.no_grad()
@@ -277,7 +470,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(args.seed)
     task_weights = [float(x) for x in args.task_weights.split(",")]
     t_load = time.time()
-    data = PackData(args.pack, device, args.patch, args.deadleaves, task_weights, args.val_limit)
+    data = load_pack(args.pack, device, args.patch, args.deadleaves, task_weights, args.val_limit, args.seed)
     load_s = time.time() - t_load
     patch = data.patch
 
@@ -305,7 +498,7 @@ def main(argv=None) -> int:
     log({"event": "start", "config": config.to_dict(), "parameters": count_parameters(model), "device": str(device),
          "amp": str(amp_dtype), "hardware": hw, "env": env, "args": vars(args), "patch": patch,
          "command": "python3 training/gpu/train_gpu.py " + " ".join(sys.argv[1:] if argv is None else argv),
-         "pid": os.getpid(), "pack": {"path": args.pack, "bytes": os.path.getsize(args.pack), "load_s": round(load_s, 2),
+         "pid": os.getpid(), "pack": {"path": args.pack, "format": data.meta.get("format"), "bytes": os.path.getsize(args.pack), "load_s": round(load_s, 2),
                                       "counts": data.meta.get("counts"), "created": data.meta.get("created")},
          "train_pairs": data.counts(), "val_kinds": {k: len(v[0]) for k, v in (data.val or {}).items()}})
 
@@ -354,7 +547,7 @@ def main(argv=None) -> int:
         ck = {"config": config.to_dict(), "ema": sd, "ema_dtype": "float16", "step": step, "wall": wall,
               "patches": patches, "args": a, "hardware": hw, "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
               "source": "training/gpu/train_gpu.py", "env": env, "amp": str(amp_dtype), "compiled": compiled,
-              "pack": {k: data.meta.get(k) for k in ("created", "counts", "index_sha256", "degrade_binary", "crop")},
+              "pack": {k: data.meta.get(k) for k in ("format", "created", "counts", "index_sha256", "degrade_binary", "crop")},
               "reason": reason}
         tmp = ckpt_path + ".tmp"
         torch.save(ck, tmp)
@@ -472,7 +665,9 @@ def main(argv=None) -> int:
         "process_s": round(total, 1), "first_step_s": state["first_step_s"],
         "patches_per_s": round(patches / wall, 1) if wall else None,
         "max_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == "cuda" else None,
-        "pack_epochs": round(patches / max(1, len(data.task_np)), 1),
+        "pack_format": data.meta.get("format"),
+        "pack_epochs": round(patches / max(1, data.n_items), 1),
+        "pack_epochs_note": "patches per stored pair (format 1) or per stored clean crop (format 2, degraded afresh each time)",
         "val_first": state["val_first"] and state["val_first"]["psnr_task"],
         "val_input": state["val_first"] and state["val_first"]["input_psnr_task"],
         "val_last": state["val_last"] and state["val_last"]["psnr_task"],

@@ -1,0 +1,300 @@
+"""`ram degrade` as a library for the GPU kit (CPU side: pack.py and test_synth.py).
+
+The GPU kit keeps the project's one degradation recipe (`ram degrade`, Sources/Imaging/
+Degradation*.swift) by measuring it, never by re-implementing the Swift code:
+
+- `degrade`: runs `ram degrade` on a float image through 16-bit PNGs (ram keeps the input's
+  bit depth, so the response is known to 1/65535);
+- `affine_layer`: rain and haze are per-pixel affine in the clean value x (rain: screen
+  composites then a veil, out = c0 - (1 - x)·M'; haze: out = x·t + A_c·(1 - t)), so the
+  responses to a black and a white image give the slope and offset, and a third (real) image
+  checks that the model holds;
+- `psf`: blur is a convolution, so the response to an impulse is its kernel (the idea of
+  training/eval_table.py's ram_psf, with the faster PNG reader below);
+- `draw_kind`: kinds and seeds drawn with training/make_pairs.py's own train_kinds, so the
+  GPU layers follow the distribution of the CPU training pairs.
+
+16-bit PNGs are written here (filter 0, zlib) and read through the system libpng's simplified
+API (ctypes; a 16-bit file without gAMA/sRGB/iCCP is read as linear, i.e. untouched), falling
+back to a pure-numpy decoder when libpng is missing. Needs numpy only (no torch).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAINING = os.path.dirname(HERE)
+REPO = os.path.dirname(TRAINING)
+
+
+# ---------------------------------------------------------------- 16-bit PNG I/O
+
+def write_png16(path: str, rgb: np.ndarray, level: int = 1):
+    """(H, W, 3) floats in [0, 1] (or uint16 codes) -> 16-bit RGB PNG, filter 0."""
+    if rgb.dtype == np.uint16:
+        codes = rgb
+    else:
+        codes = np.round(np.clip(rgb, 0, 1) * 65535).astype(np.uint16)
+    h, w, _ = codes.shape
+    body = np.empty((h, 1 + w * 6), np.uint8)
+    body[:, 0] = 0
+    body[:, 1:] = codes.astype(">u2").view(np.uint8).reshape(h, w * 6)
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(body.tobytes(), level)) + chunk(b"IEND", b""))
+
+
+class _PngImage(ctypes.Structure):
+    _fields_ = [("opaque", ctypes.c_void_p), ("version", ctypes.c_uint32), ("width", ctypes.c_uint32),
+                ("height", ctypes.c_uint32), ("format", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+                ("colormap_entries", ctypes.c_uint32), ("warning_or_error", ctypes.c_uint32),
+                ("message", ctypes.c_char * 64)]
+
+
+_LIBPNG = None
+
+
+def _libpng():
+    global _LIBPNG
+    if _LIBPNG is None:
+        name = ctypes.util.find_library("png16") or ctypes.util.find_library("png")
+        lib = False
+        if name:
+            try:
+                lib = ctypes.CDLL(name)
+                lib.png_image_begin_read_from_file.argtypes = [ctypes.POINTER(_PngImage), ctypes.c_char_p]
+                lib.png_image_finish_read.argtypes = [ctypes.POINTER(_PngImage), ctypes.c_void_p, ctypes.c_void_p,
+                                                      ctypes.c_int32, ctypes.c_void_p]
+                lib.png_image_free.argtypes = [ctypes.POINTER(_PngImage)]
+            except (OSError, AttributeError):
+                lib = False
+        _LIBPNG = lib
+    return _LIBPNG
+
+
+def png_chunks(path: str) -> tuple[dict, list[str]]:
+    """IHDR fields and the chunk names of a PNG (headers only)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"{path}: not a PNG")
+    pos, names, ihdr = 8, [], None
+    while pos + 8 <= len(data):
+        n, tag = struct.unpack(">I4s", data[pos:pos + 8])
+        if tag == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", data[pos + 8:pos + 21])
+            ihdr = {"width": w, "height": h, "depth": depth, "color_type": ctype, "interlace": interlace}
+        names.append(tag.decode("latin-1"))
+        pos += 12 + n
+    return ihdr, names
+
+
+def read_png16_codes(path: str) -> np.ndarray:
+    """A 16-bit RGB PNG -> (H, W, 3) uint16 codes, exactly."""
+    ihdr, names = png_chunks(path)
+    if ihdr is None or ihdr["depth"] != 16 or ihdr["color_type"] != 2:
+        raise ValueError(f"{path}: expected 16-bit RGB, got {ihdr}")
+    colour = {"gAMA", "sRGB", "iCCP", "cHRM"} & set(names)
+    lib = _libpng()
+    if lib and not colour:
+        img = _PngImage()
+        img.version = 1
+        if not lib.png_image_begin_read_from_file(ctypes.byref(img), path.encode()):
+            raise ValueError(f"{path}: libpng: {img.message.decode(errors='replace')}")
+        img.format = 0x06  # PNG_FORMAT_LINEAR_RGB: 16-bit components, no conversion for a linear file
+        out = np.empty((img.height, img.width, 3), np.uint16)
+        ok = lib.png_image_finish_read(ctypes.byref(img), None, out.ctypes.data, img.width * 3, None)
+        if not ok:
+            msg = img.message.decode(errors="replace")
+            lib.png_image_free(ctypes.byref(img))
+            raise ValueError(f"{path}: libpng: {msg}")
+        return out
+    return _read_png16_numpy(path)
+
+
+def _read_png16_numpy(path: str) -> np.ndarray:
+    """Slow pure-numpy fallback (all five PNG filters), non-interlaced 16-bit RGB."""
+    data = open(path, "rb").read()
+    pos, idat, ihdr = 8, b"", None
+    while pos < len(data):
+        n, tag = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if tag == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif tag == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h, depth, ctype, _, _, interlace = ihdr
+    if depth != 16 or ctype != 2 or interlace:
+        raise ValueError(f"{path}: expected non-interlaced 16-bit RGB")
+    bpp, stride = 6, w * 6
+    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, stride + 1)
+    out = np.zeros((h, stride), np.int64)
+    prev = np.zeros(stride, np.int64)
+    for y in range(h):
+        f, line = raw[y, 0], raw[y, 1:].astype(np.int64)
+        if f == 0:
+            cur = line
+        elif f == 2:
+            cur = (line + prev) & 255
+        else:
+            cur = np.zeros(stride, np.int64)
+            for x in range(0, stride, bpp):
+                a = cur[x - bpp:x] if x else np.zeros(bpp, np.int64)
+                b = prev[x:x + bpp]
+                c = prev[x - bpp:x] if x else np.zeros(bpp, np.int64)
+                if f == 1:
+                    pred = a
+                elif f == 3:
+                    pred = (a + b) // 2
+                else:
+                    p = a + b - c
+                    pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
+                    pred = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+                cur[x:x + bpp] = (line[x:x + bpp] + pred) & 255
+        out[y], prev = cur, cur
+    return ((out[:, 0::2] << 8) | out[:, 1::2]).reshape(h, w, 3).astype(np.uint16)
+
+
+def read_png8(path: str) -> np.ndarray:
+    from PIL import Image
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+# ---------------------------------------------------------------- ram degrade
+
+class Ram:
+    """A private copy of the ram binary (a rebuild of the original cannot change it mid-run)
+    and a scratch folder; `degrade` calls run at nice 10."""
+
+    def __init__(self, binary: str, nice: int = 10):
+        if not os.path.isfile(binary):
+            raise FileNotFoundError(f"{binary} not found (build it with make build, or pass --ram)")
+        self.source = os.path.abspath(binary)
+        self.tmp = tempfile.mkdtemp(prefix="ram-gpukit-")
+        self.binary = os.path.join(self.tmp, "ram")
+        shutil.copy2(binary, self.binary)
+        with open(self.binary, "rb") as f:
+            self.sha256 = hashlib.sha256(f.read()).hexdigest()
+        self.nice = nice
+        self.calls = 0
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run(self, src: str, dst: str, kind: str, seed: int):
+        cmd = [self.binary, "degrade", src, dst, "--kind", kind, "--seed", str(int(seed)), "--force"]
+        if self.nice:
+            cmd = ["nice", "-n", str(self.nice)] + cmd
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.calls += 1
+        if r.returncode != 0:
+            raise RuntimeError(f"ram degrade --kind {kind} --seed {seed} failed ({r.returncode}): {r.stdout[-400:]}")
+
+    def degrade16(self, img, kind: str, seed: int) -> np.ndarray:
+        """`ram degrade` of a float (H, W, 3) image in [0, 1] (or uint16 codes) via 16-bit PNGs:
+        uint16 codes of the (clipped, rounded) result."""
+        src, dst = os.path.join(self.tmp, "in.png"), os.path.join(self.tmp, "out.png")
+        write_png16(src, img)
+        self.run(src, dst, kind, seed)
+        return read_png16_codes(dst)
+
+    def degrade8(self, img_u8: np.ndarray, kind: str, seed: int) -> np.ndarray:
+        """`ram degrade` of a uint8 image through 8-bit PNGs, as make_pairs.py makes the pairs."""
+        from PIL import Image
+        src, dst = os.path.join(self.tmp, "in8.png"), os.path.join(self.tmp, "out8.png")
+        Image.fromarray(np.ascontiguousarray(img_u8)).save(src)
+        self.run(src, dst, kind, seed)
+        return read_png8(dst)
+
+
+def affine_layer(ram: Ram, kind: str, seed: int, h: int, w: int, probe_u8: np.ndarray | None = None):
+    """Black/white responses of `ram degrade KIND SEED` on an h x w image.
+
+    Returns (black, white) uint16 codes (H, W, 3) and, with a probe (uint8 (h, w, 3), e.g. the
+    real tile), the largest deviation in 16-bit codes of ram's response to the probe from
+    black + (white - black)·x: the affinity check (quantisation alone gives at most ~1-2)."""
+    black = ram.degrade16(np.zeros((h, w, 3), np.uint16), kind, seed)
+    white = ram.degrade16(np.full((h, w, 3), 65535, np.uint16), kind, seed)
+    dev = None
+    if probe_u8 is not None:
+        x = probe_u8.astype(np.float64) / 255
+        got = ram.degrade16((probe_u8.astype(np.uint16) * 257), kind, seed).astype(np.float64)
+        pred = black + (white.astype(np.float64) - black) * x
+        dev = float(np.abs(got - pred).max())
+    return black, white, dev
+
+
+def psf(ram: Ram, kind: str, seed: int, size: int = 129) -> tuple[np.ndarray, dict]:
+    """The kernel k of a blur kind: the response to a unit impulse in the middle of a black
+    16-bit image, cropped to the smallest odd square around the impulse holding every non-zero
+    tap, in float64, normalised to sum 1, in ram's orientation: ram computes
+    out(y, x) = sum k(i, j) in(y + r - i, x + r - j) (a true convolution; conv2d needs k
+    flipped), and the impulse response at (c - r + i, c - r + j) is k(i, j)."""
+    img = np.zeros((size, size, 3), np.uint16)
+    c = size // 2
+    img[c, c] = 65535
+    out = ram.degrade16(img, kind, seed)
+    if not ((out[..., 0] == out[..., 1]).all() and (out[..., 0] == out[..., 2]).all()):
+        raise RuntimeError(f"{kind} seed {seed}: the impulse response differs between channels")
+    k = out[..., 0].astype(np.float64) / 65535
+    ys, xs = np.nonzero(k)
+    if len(ys) == 0:
+        raise RuntimeError(f"{kind} seed {seed}: empty impulse response")
+    r = int(max(np.abs(ys - c).max(), np.abs(xs - c).max()))
+    if r >= c - 1:
+        raise RuntimeError(f"{kind} seed {seed}: kernel radius {r} reaches the impulse image's border")
+    k = k[c - r:c + r + 1, c - r:c + r + 1]
+    info = {"size": 2 * r + 1, "sum_before_normalising": float(k.sum()), "taps": int((k > 0).sum())}
+    return k / k.sum(), info
+
+
+# ---------------------------------------------------------------- kinds (make_pairs.py's distribution)
+
+def make_pairs_module():
+    sys.path.insert(0, TRAINING)
+    import make_pairs  # noqa: E402
+    return make_pairs
+
+
+def draw_kind(task: str, name: str, pick: float) -> tuple[str, int]:
+    """One (kind, seed) of `task` as make_pairs.py draws them for a training crop called `name`
+    (train_kinds: rain light/medium/heavy, haze beta ~ U(0.6, 1.8), blur 2x camera shake + 1x
+    line, ...): one of that task's entries, chosen by `pick` in [0, 1)."""
+    mp = make_pairs_module()
+    entries = [(k, s) for k, s in mp.train_kinds(name) if mp.task_of(k) == task]
+    return entries[min(len(entries) - 1, int(pick * len(entries)))]
+
+
+def kind_census(names: int = 2000) -> dict:
+    """What make_pairs.train_kinds draws for noise and low light (the two kinds the GPU
+    synthesises from formulas): the set of noise sigmas and the low-light levels' range and
+    resolution, measured over `names` crop names."""
+    mp = make_pairs_module()
+    sig, lv = set(), []
+    for i in range(names):
+        for k, _ in mp.train_kinds(f"census-{i}"):
+            t, _, v = k.partition(":")
+            if t == "noise":
+                sig.add(float(v))
+            elif t == "lowlight":
+                lv.append(v)
+    decimals = max(len(v.split(".")[1]) if "." in v else 0 for v in lv)
+    vals = np.array([float(v) for v in lv])
+    return {"noise_sigmas": sorted(sig), "lowlight_min": float(vals.min()), "lowlight_max": float(vals.max()),
+            "lowlight_decimals": decimals, "names": names}

@@ -34,9 +34,10 @@ Rows: one per kind. Columns:
               PSNR), and the per-image best g (an oracle: it needs the clean image)
   <model>     every Assets/weights/*.safetensors through `ram eval CLEAN... --crop-to 256
               --kinds VAL_KINDS --json --weights W` on the clean validation photos, so the
-              numbers are exactly what `ram eval` reproduces (ram eval degrades in float
-              and feeds the model the unquantised image; its input PSNR is compared with the
-              8-bit pairs' and the difference is recorded)
+              numbers are exactly what `ram eval` reproduces (ram eval degrades in float and
+              quantises to 8 bits as a saved PNG, `--input-bits 8`, so the model sees the
+              pairs' image; its input PSNR is compared with the 8-bit pairs' and the
+              difference is recorded)
 Rain has no classical baseline here (a median filter makes it worse; data.md §4).
 
 Outputs: training/eval_table.md (the table and caption), training/eval_table.json (every
@@ -419,8 +420,8 @@ def caption(n_photos, bm3d_n, meta, models):
         "this very set; RAM is one blind network for every row.",
         "",
         "- *input*: the degraded 8-bit PNG of `data/pairs/val`, which the baselines restore. "
-        "`ram eval` degrades in float and restores the unquantised image; its input PSNR differs from this "
-        f"column by at most {meta['max_input_delta_db']:.3f} dB (per kind, in `eval_table.json`).",
+        "`ram eval` degrades in float and quantises to 8 bits before restoring (`--input-bits 8`, its default); its "
+        f"input PSNR differs from this column by at most {meta['max_input_delta_db']:.3f} dB (per kind, in `eval_table.json`).",
         "- *NLM*: skimage `denoise_nl_means`, fast mode, patch 5, distance 6, colour patches, the **true σ given** "
         "(not estimated), h = k·σ with k swept over " + ", ".join(f"{k:g}" for k in NLM_K)
         + "; the best k per noise level over the set: " + ", ".join(f"σ{s} → {k:g}" for s, k in nlm_k.items()) + ".",

@@ -49,4 +49,17 @@ public struct RGBImage: Sendable, Equatable {
         for i in 0..<out.pixels.count { out.pixels[i] = min(max(out.pixels[i], 0), 1) }
         return out
     }
+
+    /// The image as a PNG of `bits` per sample would store it: clamped to [0, 1] and rounded
+    /// to the nearest of 2^bits − 1 levels (the PNG writer's rule; NaN becomes 0).
+    public func quantized(bits: Int) -> RGBImage {
+        precondition((1...16).contains(bits), "quantized: bits must be 1...16")
+        let top = Float((1 << bits) - 1)
+        var out = self
+        for i in 0..<out.pixels.count {
+            let v = out.pixels[i]
+            out.pixels[i] = v.isNaN ? 0 : (min(max(v, 0), 1) * top).rounded() / top
+        }
+        return out
+    }
 }

@@ -15,6 +15,8 @@ struct Eval: ParsableCommand {
     @OptionGroup var tiles: TileOptions
     @OptionGroup var metrics: MetricOptions
     @OptionGroup var inputOptions: InputOptions
+    @Option(help: "Bit depth of the degraded image before it is restored and scored: 8 (as a saved 8-bit PNG, like the evaluation pairs and the training inputs), 16, or 0 for the float image.")
+    var inputBits: Int = 8
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     struct Row: Codable {
@@ -25,6 +27,9 @@ struct Eval: ParsableCommand {
     func run() throws {
         try runMain {
             guard !clean.isEmpty else { throw UsageError(message: "give at least one clean PNG") }
+            guard [0, 8, 16].contains(inputBits) else {
+                throw UsageError(message: "--input-bits \(inputBits): use 8, 16 or 0 (float)")
+            }
             let list: [Degradation] = try kinds.map { try $0.split(separator: ",", omittingEmptySubsequences: true)
                 .reduce(into: [String]()) { acc, part in
                     // "blur:15,30" contains a comma: glue numeric tails back to the previous kind.
@@ -41,7 +46,8 @@ struct Eval: ParsableCommand {
                 }
                 ref.alpha = nil
                 for d in list {
-                    let degraded = d.apply(to: ref, seed: seed + UInt64(i))
+                    let float = d.apply(to: ref, seed: seed + UInt64(i))
+                    let degraded = inputBits == 0 ? float : float.quantized(bits: inputBits)
                     let restored = try restorer.restore(degraded)!.clamped()
                     rows.append(Row(image: URL(fileURLWithPath: path).lastPathComponent, kind: d.description,
                                     inputPSNR: metrics.psnrOf(degraded, ref), inputSSIM: metrics.ssimOf(degraded, ref),
@@ -60,12 +66,12 @@ struct Eval: ParsableCommand {
                 let enc = JSONEncoder()
                 enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
                 enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-                struct Report: Codable { var weights: String; var convention: String; var rows: [Row]; var means: [Row] }
-                print(String(decoding: try enc.encode(Report(weights: model.path, convention: metrics.convention, rows: rows, means: means)), as: UTF8.self))
+                struct Report: Codable { var weights: String; var convention: String; var input: String; var rows: [Row]; var means: [Row] }
+                print(String(decoding: try enc.encode(Report(weights: model.path, convention: metrics.convention, input: inputBits == 0 ? "float" : "\(inputBits)-bit", rows: rows, means: means)), as: UTF8.self))
                 return
             }
             print("weights: \(model.path)  (\(model.configuration))")
-            print("metrics: PSNR dB / SSIM on \(metrics.convention), outputs clamped to [0,1]")
+            print("metrics: PSNR dB / SSIM on \(metrics.convention), outputs clamped to [0,1]; input \(inputBits == 0 ? "float (unquantised)" : "quantised to \(inputBits) bits")")
             let nameW = max(8, (rows.map(\.image.count) + [4]).max()!)
             let kindW = max(10, (list.map(\.description.count)).max()!)
             func line(_ r: Row) -> String {

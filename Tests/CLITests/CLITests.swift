@@ -197,6 +197,26 @@ enum CLI {
         #expect((obj["rows"] as! [Any]).count == 1)
     }
 
+    /// `ram eval` scores (and restores) the degraded image as a saved 8-bit PNG by default: its
+    /// input PSNR is the one of the PNG `ram degrade` writes with the same kind and seed;
+    /// `--input-bits 0` keeps the float image, which scores differently.
+    @Test func evalInputIsTheSavedPNG() throws {
+        let dir = CLI.tempDir()
+        let clean = CLI.fixtures + "/tiny.output.png"
+        #expect(try CLI.run(["degrade", clean, dir + "/d.png", "--kind", "noise:25", "--seed", "0"]).status == 0)
+        let diff = try CLI.run(["diff", dir + "/d.png", clean, "--json"])
+        let saved = (try JSONSerialization.jsonObject(with: Data(diff.stdout.utf8)) as! [String: Any])["psnr"] as! Double
+        func inputPSNR(_ extra: [String]) throws -> Double {
+            let r = try CLI.run(["eval", clean, "--kinds", "noise:25", "--json"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            return (obj["rows"] as! [[String: Any]])[0]["inputPSNR"] as! Double
+        }
+        #expect(abs(try inputPSNR([]) - saved) < 1e-9)
+        #expect(abs(try inputPSNR(["--input-bits", "0"]) - saved) > 1e-6)
+        #expect(try CLI.run(["eval", clean, "--input-bits", "7"]).status == 64)
+    }
+
     @Test func featuresWritesEveryChannel() throws {
         let dir = CLI.tempDir()
         let r = try CLI.run(["features", CLI.fixtures + "/tiny.input.png", "--tap", "encoder_level2.0.gamma", "--out", dir])

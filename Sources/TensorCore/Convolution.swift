@@ -82,13 +82,19 @@ public enum Conv {
             let wp = w + 2
             let padPlane = (h + 2) * wp + 2  // +2 so the last shifted view stays inside the plane
             let wideN = h * wp
-            let need = c * padPlane + o * wideN + o * c * 9
+            // Few outputs (the network's last conv, 2d → 3): nine products with M = o run far
+            // below sgemm speed, so stack the taps instead — one product with M = 9·o over the
+            // padded plane, then each output row sums its nine shifted rows.
+            let stacked = o <= 4
+            let productRows = stacked ? 9 * o : o
+            let productN = stacked ? (h + 2) * wp : wideN
+            let need = c * padPlane + productRows * productN + o * c * 9
             if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
             out.reshape(channels: o, height: h, width: w)
             scratch.withUnsafeMutableBufferPointer { sb in
                 let pad = sb.baseAddress!
                 let wide = pad + c * padPlane
-                let wk = wide + o * wideN  // weights regrouped per tap: (9, O, C)
+                let wk = wide + productRows * productN  // weights regrouped per tap: (9, O, C)
                 // Zero-padded input.
                 x.data.withUnsafeBufferPointer { xb in
                     Parallel.forEach(c, minPerThread: 8) { ch in
@@ -106,6 +112,29 @@ public enum Conv {
                             for t in 0..<9 { wk[(t * o + oc) * c + ic] = wb[(oc * c + ic) * 9 + t] }
                         }
                     }
+                }
+                if stacked {
+                    // Y (9·o, (h+2)·wp) = W (9·o × c) · padded input; out(y, x) = Σ_t Y[t·o + oc](y + ky, x + kx).
+                    Conv.gemmColumns(productN) { lo, len in
+                        Gemm.sgemm(m: 9 * o, n: len, k: c, a: wk, lda: c, b: pad + lo, ldb: padPlane, beta: 0,
+                                   c: wide + lo, ldc: productN)
+                    }
+                    out.data.withUnsafeMutableBufferPointer { ob in
+                        let op = ob.baseAddress!
+                        Parallel.forEach(o * h, minPerThread: 16) { row in
+                            let oc = row / h, y = row % h
+                            let d = op + (oc * h + y) * w
+                            for t in 0..<9 {
+                                let src = UnsafePointer(wide + (t * o + oc) * productN + (y + t / 3) * wp + t % 3)
+                                if t == 0 {
+                                    d.update(from: src, count: w)
+                                } else {
+                                    for x in 0..<w { d[x] += src[x] }
+                                }
+                            }
+                        }
+                    }
+                    return
                 }
                 Conv.gemmColumns(wideN) { lo, len in
                     for t in 0..<9 {

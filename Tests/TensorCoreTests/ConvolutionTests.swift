@@ -44,6 +44,24 @@ import TestSupport
         }
     }
 
+    /// Up to four outputs take the stacked-taps path (one product with M = 9·o, then shifted
+    /// row sums): the network's output conv 2d → 3.
+    @Test(arguments: [(1, 32, 37, 29), (2, 5, 1, 1), (3, 32, 64, 48), (4, 7, 3, 40), (3, 16, 1, 37)])
+    func fewOutputConv3x3MatchesNaive(_ s: (Int, Int, Int, Int)) {
+        let (o, c, h, w) = s
+        var rng = TestRandom(seed: 300 + UInt64(o * 1000 + h))
+        let x = rng.tensor(c, h, w)
+        let wt = rng.array(o * c * 9, scale: 0.2)
+        var out = Tensor(channels: 0, height: 0, width: 0)
+        var scratch: [Float] = []
+        for threads in [1, 2] {
+            Parallel.withThreads(threads) {
+                Gemm.withSingleThread { Conv.conv3x3(x, weight: wt, outChannels: o, into: &out, scratch: &scratch) }
+            }
+            #expect(out.maxAbsDifference(Naive.conv2d(x, weight: wt, outChannels: o, kernel: 3)) < 1e-4)
+        }
+    }
+
     @Test func largeConvTakesBLASPath() {
         var rng = TestRandom(seed: 7)
         let x = rng.tensor(56, 64, 48)

@@ -107,6 +107,9 @@ def build_args(argv=None):
     ap.add_argument("--val-limit", type=int, default=0, help="validate on the first N pairs per kind (0 = all; for CPU tests)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init-identity", type=int, default=1, help="zero-initialise the output conv (default 1)")
+    ap.add_argument("--init", default="", help="start from these weights instead of from scratch: an earlier run's "
+                    "<name>.pt (its EMA) or a shipped .safetensors (same configuration); carry it with the pack. "
+                    "The optimiser starts fresh (warm-up, then the cosine); steps, patches and wall time add up")
     return ap.parse_args(argv)
 
 
@@ -476,7 +479,25 @@ def main(argv=None) -> int:
 
     config = parse_config(args.config)
     model = RAM(config)
-    if args.init_identity:
+    init = {"steps": 0, "patches": 0, "wall": 0.0}
+    if args.init:
+        if args.init.endswith(".safetensors"):
+            sys.path.insert(0, TRAINING)
+            from safetensors_util import read_ram  # noqa: E402
+            sd, cfg, card = read_ram(args.init)
+            tr = (card or {}).get("training", {})
+            init.update(steps=int(tr.get("steps") or 0), patches=int(tr.get("patches_seen") or 0),
+                        wall=float(tr.get("wall_seconds") or 0.0))
+            init_config = cfg.to_dict()
+        else:
+            prev = torch.load(args.init, map_location="cpu", weights_only=False)
+            sd, init_config = prev["ema"], prev.get("config")
+            init.update(steps=int(prev.get("step", 0)), patches=int(prev.get("patches", 0)), wall=float(prev.get("wall", 0.0)))
+        if init_config is not None and init_config != config.to_dict():
+            raise SystemExit(f"--init {args.init}: configuration {init_config} differs from {config.to_dict()}")
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
+        init["path"] = args.init
+    elif args.init_identity:
         torch.nn.init.zeros_(model.output.weight)
     model = model.to(device).to(memory_format=memory_format)
     ema = EMA(model, args.ema)
@@ -544,8 +565,9 @@ def main(argv=None) -> int:
         a = dict(vars(args))
         a.update(batch=batch, patch=patch, steps=step, warmup=args.warmup,
                  schedule="linear warm-up, cosine on wall time to the deadline")
-        ck = {"config": config.to_dict(), "ema": sd, "ema_dtype": "float16", "step": step, "wall": wall,
-              "patches": patches, "args": a, "hardware": hw, "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        ck = {"config": config.to_dict(), "ema": sd, "ema_dtype": "float16", "step": init["steps"] + step,
+              "wall": init["wall"] + wall, "patches": init["patches"] + patches, "session_steps": step,
+              "init": init if args.init else None, "args": a, "hardware": hw, "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
               "source": "training/gpu/train_gpu.py", "env": env, "amp": str(amp_dtype), "compiled": compiled,
               "pack": {k: data.meta.get(k) for k in ("format", "created", "counts", "index_sha256", "degrade_binary", "crop")},
               "reason": reason}

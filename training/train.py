@@ -18,7 +18,8 @@
   training/checkpoints/<name>/last.pt every --ckpt-minutes, at the end, and on SIGTERM/SIGINT;
   --resume continues from it (a missing checkpoint starts fresh).
 - Logs: training/runs/<name>/log.jsonl, JSON lines: {"event": "train", step, loss, lr,
-  patches_per_s, ...} every --log-every steps and {"event": "val", step, psnr: {kind: dB},
+  patches_per_s, l1_task, l1_input_task, ...} every --log-every steps (per task: the mean L1 of
+  the output and of the degraded input over the window's patches) and {"event": "val", step, psnr: {kind: dB},
   psnr_task: {task: dB}, ...} every --val-every steps, on data/pairs/val (EMA weights,
   RGB PSNR in [0,1], outputs clamped).
 - CPU by default with --threads torch threads; CUDA (and bf16/fp16 autocast) when a GPU is
@@ -233,9 +234,10 @@ def fft_l1(a, b):
     return (fa - fb).abs().mean()
 
 
-def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device, fft_weight, clip):
+def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device, fft_weight, clip, per_sample=False):
     """One AdamW step on the batch (x, y): autocast forward, L1 (+ fft_weight x FFT L1), scaled
-    backward, gradient clip, step. Shared by train.py and gpu/train_gpu.py. Returns (loss, l1)."""
+    backward, gradient clip, step. Shared by train.py and gpu/train_gpu.py. Returns (loss, l1), and
+    with per_sample also each patch's L1 (detached), for per-task logs."""
     for g in opt.param_groups:
         g["lr"] = lr
     with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
@@ -250,6 +252,8 @@ def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
     scaler.step(opt)
     scaler.update()
+    if per_sample:
+        return loss, l1, (out.detach() - y).abs().mean(dim=(1, 2, 3))
     return loss, l1
 
 
@@ -443,17 +447,25 @@ def main(argv=None) -> int:
     t_start = time.time()
     t_ckpt = time.time()
     t_win, n_win, loss_win, l1_win = time.time(), 0, 0.0, 0.0
+    task_win = {}
     model.train()
     while step < args.steps and not stop["flag"]:
         if args.minutes and time.time() - t_start > args.minutes * 60:
             break
         t0 = time.time()
-        x, y, _ = sampler.sample(data_rng, args.batch)
+        x, y, tasks = sampler.sample(data_rng, args.batch)
         x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         y = y.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         lr = lr_at(step, args)
-        loss, l1 = optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
-                                  args.fft_weight, args.clip)
+        loss, l1, l1_each = optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
+                                           args.fft_weight, args.clip, per_sample=True)
+        # Per task: the output's L1 and the input's (the degraded patch against the clean one).
+        in_each = (x - y).abs().mean(dim=(1, 2, 3))
+        for t, a_, b_ in zip(tasks, l1_each.tolist(), in_each.tolist()):
+            acc = task_win.setdefault(t, [0.0, 0.0, 0])
+            acc[0] += a_
+            acc[1] += b_
+            acc[2] += 1
         ema.update(model, step)
         step += 1
         patches_total += args.batch
@@ -469,8 +481,11 @@ def main(argv=None) -> int:
             dt = time.time() - t_win
             log({"event": "train", "step": step, "loss": round(loss_win / n_win, 5), "l1": round(l1_win / n_win, 5),
                  "lr": lr, "patches_per_s": round(n_win * args.batch / dt, 2), "wall": round(wall, 1),
-                 "cache_hit": round(sampler.cache.hits / max(1, sampler.cache.hits + sampler.cache.misses), 3)})
+                 "cache_hit": round(sampler.cache.hits / max(1, sampler.cache.hits + sampler.cache.misses), 3),
+                 "l1_task": {t: round(v[0] / v[2], 5) for t, v in sorted(task_win.items())},
+                 "l1_input_task": {t: round(v[1] / v[2], 5) for t, v in sorted(task_win.items())}})
             t_win, n_win, loss_win, l1_win = time.time(), 0, 0.0, 0.0
+            task_win.clear()
         if step % args.val_every == 0:
             run_val()
             t_win = time.time()  # throughput windows exclude validation

@@ -64,13 +64,11 @@ import glob
 import hashlib
 import json
 import os
-import struct
 import subprocess
 import sys
 import shutil
 import tempfile
 import time
-import zlib
 
 import numpy as np
 from PIL import Image
@@ -118,63 +116,8 @@ def load(path: str) -> np.ndarray:
 
 # ---------------------------------------------------------------- 16-bit PNG (for the PSF)
 
-def write_png16(path: str, rgb: np.ndarray):
-    """(H, W, 3) floats in [0, 1] -> 16-bit RGB PNG (Pillow cannot write 16-bit colour)."""
-    h, w, _ = rgb.shape
-    codes = np.round(np.clip(rgb, 0, 1) * 65535).astype(">u2").reshape(h, w * 3)
-    raw = b"".join(b"\x00" + row.tobytes() for row in codes)
-
-    def chunk(tag, data):
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-
-
-def read_png16(path: str) -> np.ndarray:
-    """A 16-bit RGB PNG (as `ram degrade` writes for a 16-bit input) -> (H, W, 3) floats."""
-    data = open(path, "rb").read()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
-    pos, idat, ihdr = 8, b"", None
-    while pos < len(data):
-        n, tag = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if tag == b"IHDR":
-            ihdr = struct.unpack(">IIBBBBB", body)
-        elif tag == b"IDAT":
-            idat += body
-        pos += 12 + n
-    w, h, depth, ctype, _, _, interlace = ihdr
-    if depth != 16 or ctype != 2 or interlace:
-        raise ValueError(f"{path}: expected non-interlaced 16-bit RGB, got depth {depth} type {ctype}")
-    bpp, stride = 6, w * 6
-    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, stride + 1)
-    out = np.zeros((h, stride), np.int64)
-    prev = np.zeros(stride, np.int64)
-    for y in range(h):
-        f, line = raw[y, 0], raw[y, 1:].astype(np.int64)
-        cur = np.zeros(stride, np.int64)
-        if f == 0:
-            cur = line
-        elif f == 2:
-            cur = (line + prev) & 255
-        else:
-            for x in range(0, stride, bpp):
-                a = cur[x - bpp:x] if x else np.zeros(bpp, np.int64)
-                b = prev[x:x + bpp]
-                c = prev[x - bpp:x] if x else np.zeros(bpp, np.int64)
-                if f == 1:
-                    pred = a
-                elif f == 3:
-                    pred = (a + b) // 2
-                else:  # Paeth
-                    p = a + b - c
-                    pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
-                    pred = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
-                cur[x:x + bpp] = (line[x:x + bpp] + pred) & 255
-        out[y], prev = cur, cur
-    vals = (out[:, 0::2] << 8) | out[:, 1::2]
-    return vals.reshape(h, w, 3).astype(np.float64) / 65535.0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from png16 import read_png16, write_png16  # noqa: E402
 
 
 def ram_psf(ram: str, kind: str, seed: int, tmp: str, size: int = 193) -> tuple[np.ndarray, dict]:

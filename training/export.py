@@ -46,6 +46,15 @@ def ssim_rgb(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @torch.no_grad()
+def per_task_means(rows: dict) -> dict:
+    """Per-kind rows -> per-task means (noise:15/25/50 -> noise, ...)."""
+    tasks = {}
+    for kind, r in rows.items():
+        tasks.setdefault(kind.split(":")[0], []).append(r)
+    return {t: {k: round(float(np.mean([r[k] for r in rs])), 3) for k in ("input_psnr", "psnr", "input_ssim", "ssim")}
+            for t, rs in tasks.items()}
+
+
 def score(model, val, batch=8):
     model.eval()
     rows = {}
@@ -59,12 +68,7 @@ def score(model, val, batch=8):
             "psnr": round(float(psnr(out, clean).mean()), 3),
             "ssim": round(float(np.mean([ssim_rgb(o.numpy(), c.numpy()) for o, c in zip(out, clean)])), 4),
         }
-    tasks = {}
-    for kind, r in rows.items():
-        tasks.setdefault(kind.split(":")[0], []).append(r)
-    per_task = {t: {k: round(float(np.mean([r[k] for r in rs])), 3) for k in ("input_psnr", "psnr", "input_ssim", "ssim")}
-                for t, rs in tasks.items()}
-    return rows, per_task
+    return rows, per_task_means(rows)
 
 
 def data_card(data: str, index: dict) -> dict:
@@ -105,12 +109,7 @@ def score_with_ram(ram: str, weights_path: str, data: str, index: dict, threads:
                       "input_ssim": round(float(np.mean([x["inputSSIM"] for x in rs])), 4),
                       "psnr": round(float(np.mean([x["restoredPSNR"] for x in rs])), 3),
                       "ssim": round(float(np.mean([x["restoredSSIM"] for x in rs])), 4)}
-    tasks = {}
-    for kind, r in rows.items():
-        tasks.setdefault(kind.split(":")[0], []).append(r)
-    per_task = {t: {k: round(float(np.mean([r[k] for r in rs])), 3) for k in ("input_psnr", "psnr", "input_ssim", "ssim")}
-                for t, rs in tasks.items()}
-    return rows, per_task
+    return rows, per_task_means(rows)
 
 
 def main(argv=None) -> int:

@@ -154,6 +154,18 @@ def load_val(z, device, val_limit: int = 0):
     return val
 
 
+def draw_crops_flips(rng: np.random.Generator, batch: int, stored: int, patch: int, tasks: np.ndarray):
+    """Per patch: the crop's offsets in the stored crop and the flips (left-right always
+    possible; up-down and transpose only for the direction-free tasks)."""
+    oy = rng.integers(0, stored - patch + 1, size=batch)
+    ox = rng.integers(0, stored - patch + 1, size=batch)
+    flips = rng.random((batch, 3)) < 0.5
+    free = np.isin(tasks, DIRECTION_FREE)
+    flips[:, 1] &= free
+    flips[:, 2] &= free
+    return oy, ox, flips
+
+
 def crop_flip(x: torch.Tensor, oy_t, ox_t, f, p: int):
     """x (k, B, S, S, C) uint8 or float, NHWC: per-sample p x p crops at (oy, ox), then the
     flips f (B, 3) bool (left-right, up-down, transpose) -> (k, B, C, p, p) float."""
@@ -236,13 +248,7 @@ class PackData:
             s = 1 if (dl[b] and (t, 1) in self.pools) or (t, 0) not in self.pools else 0
             pool = self.pools[(t, s)]
             idx[b] = pool[rng.integers(len(pool))]
-        p, S = self.patch, self.stored
-        oy = rng.integers(0, S - p + 1, size=batch)
-        ox = rng.integers(0, S - p + 1, size=batch)
-        flips = rng.random((batch, 3)) < 0.5
-        free = np.isin(tasks, DIRECTION_FREE)
-        flips[:, 1] &= free
-        flips[:, 2] &= free
+        oy, ox, flips = draw_crops_flips(rng, batch, self.stored, self.patch, tasks)
 
         dev = self.device
         # One host-to-device copy per step, from pinned memory so that it does not wait for the GPU.
@@ -253,7 +259,7 @@ class PackData:
         idx_t, oy_t, ox_t, f = v[:batch], v[batch:2 * batch], v[2 * batch:3 * batch], v[3 * batch:].view(3, batch).T.bool()
         d = self.deg.index_select(0, idx_t)
         c = self.clean.index_select(0, self.clean_idx.index_select(0, idx_t))
-        x = crop_flip(torch.stack([d, c]), oy_t, ox_t, f, p)  # (2, B, 3, p, p)
+        x = crop_flip(torch.stack([d, c]), oy_t, ox_t, f, self.patch)  # (2, B, 3, p, p)
         return x[0].contiguous(memory_format=memory_format), x[1].contiguous(memory_format=memory_format)
 
 
@@ -365,13 +371,7 @@ class SynthData:
                 self.haze_t.shape[-1] if len(self.haze_t) else self.stored)
         ly = rng.integers(0, L - self.stored + 1, size=batch)
         lx = rng.integers(0, L - self.stored + 1, size=batch)
-        p, S = self.patch, self.stored
-        oy = rng.integers(0, S - p + 1, size=batch)
-        ox = rng.integers(0, S - p + 1, size=batch)
-        flips = rng.random((batch, 3)) < 0.5
-        free = np.isin(tasks, DIRECTION_FREE)
-        flips[:, 1] &= free
-        flips[:, 2] &= free
+        oy, ox, flips = draw_crops_flips(rng, batch, self.stored, self.patch, tasks)
 
         dev = self.device
         host = torch.from_numpy(np.concatenate([idx, param, ly, lx, oy, ox, flips.T.reshape(-1)]).astype(np.int64))
@@ -401,7 +401,7 @@ class SynthData:
             segs.append(y)
         d = synth.quantise8(torch.cat(segs)) if len(segs) > 1 else synth.quantise8(segs[0])
         both = torch.stack([d.permute(0, 2, 3, 1), x.permute(0, 2, 3, 1)])  # (2, B, S, S, 3) float
-        out = crop_flip(both, oy_t, ox_t, f, p)
+        out = crop_flip(both, oy_t, ox_t, f, self.patch)
         return out[0].contiguous(memory_format=memory_format), out[1].contiguous(memory_format=memory_format)
 
 

@@ -45,7 +45,6 @@ def ssim_rgb(a: np.ndarray, b: np.ndarray) -> float:
                                        sigma=1.5, use_sample_covariance=False))
 
 
-@torch.no_grad()
 def per_task_means(rows: dict) -> dict:
     """Per-kind rows -> per-task means (noise:15/25/50 -> noise, ...)."""
     tasks = {}
@@ -55,6 +54,7 @@ def per_task_means(rows: dict) -> dict:
             for t, rs in tasks.items()}
 
 
+@torch.no_grad()
 def score(model, val, batch=8):
     model.eval()
     rows = {}

@@ -16,9 +16,18 @@ public struct RAMNetwork: Sendable {
         // With several kernel threads, BLAS runs single-threaded and each product is split into
         // one column block per thread (Conv.gemmColumns): faster here than OpenBLAS' threading
         // on these skinny shapes (measured with `ram bench --blas-threads`).
-        if Conv.splitColumns && Parallel.threads > 1 && Gemm.threads > 1 {
-            return Gemm.withSingleThread { forward(input, workspace: ws, taps: taps) }
+        // Always taken (not only when BLAS currently has several threads): the hold is counted,
+        // so BLAS stays single-threaded for the whole pass even while other callers enter and
+        // leave theirs, and the result never depends on what else runs in the process.
+        if Conv.splitColumns && Parallel.threads > 1 {
+            return Gemm.withSingleThread { forwardPass(input, workspace: ws, taps: taps) }
         }
+        return forwardPass(input, workspace: ws, taps: taps)
+    }
+
+    private func forwardPass(_ input: Tensor, workspace ws: Workspace, taps: TapRequest)
+        -> (output: Tensor, taps: [String: Tensor])
+    {
         let h = input.height, w = input.width
         let d = configuration.dim
         var captured: [String: Tensor] = [:]

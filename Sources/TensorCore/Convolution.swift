@@ -84,8 +84,9 @@ public enum Conv {
             let wideN = h * wp
             // Few outputs (the network's last conv, 2d → 3): nine products with M = o run far
             // below sgemm speed, so stack the taps instead — one product with M = 9·o over the
-            // padded plane, then each output row sums its nine shifted rows.
-            let stacked = o <= 4
+            // padded plane, then each output row sums its nine shifted rows. Only while the 9·o
+            // product planes are no more than the padded input (c planes) already held.
+            let stacked = o <= 4 && 9 * o <= c
             let productRows = stacked ? 9 * o : o
             let productN = stacked ? (h + 2) * wp : wideN
             let need = c * padPlane + productRows * productN + o * c * 9

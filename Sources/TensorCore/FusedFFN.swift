@@ -50,13 +50,18 @@ public enum FusedFFN {
                 projectIn.withUnsafeBufferPointer { wIn in
                     depthwise.withUnsafeBufferPointer { wDw in
                         projectOut.withUnsafeBufferPointer { wOut in
-                            Parallel.forEach(threads) { p in
-                                runBand(
-                                    xp, c: c, h: h, w: w, n: n, rows: band(p), haloAbove: halo + 2 * p * c * w,
-                                    haloBelow: halo + (2 * p + 1) * c * w, lnWeight: lnWeight, lnBias: lnBias, eps: eps,
-                                    wIn: wIn.baseAddress!, wDw: wDw.baseAddress!, wOut: wOut.baseAddress!,
-                                    skinny: skinny, groupRows: groupRows)
+                            let bands = {
+                                Parallel.forEach(threads) { p in
+                                    runBand(
+                                        xp, c: c, h: h, w: w, n: n, rows: band(p), haloAbove: halo + 2 * p * c * w,
+                                        haloBelow: halo + (2 * p + 1) * c * w, lnWeight: lnWeight, lnBias: lnBias, eps: eps,
+                                        wIn: wIn.baseAddress!, wDw: wDw.baseAddress!, wOut: wOut.baseAddress!,
+                                        skinny: skinny, groupRows: groupRows)
+                                }
                             }
+                            // Bands already use the cores: their products run on one BLAS thread each
+                            // (also when `ram bench --blas-threads N` lets BLAS thread elsewhere).
+                            if threads > 1 && Gemm.threads > 1 { Gemm.withSingleThread(bands) } else { bands() }
                         }
                     }
                 }
@@ -73,13 +78,16 @@ public enum FusedFFN {
         let plane = h * w
         let ringRow = 2 * n * w
         let skinnyCount = skinny ? SkinnyGemm.scratchCount(m: 2 * n, k: c) : 0
-        let count = c * w + 3 * ringRow + n * groupRows * w + 6 * w + skinnyCount
-        let buf = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        defer { buf.deallocate() }
-        let ln = buf, ring = ln + c * w, gate = ring + 3 * ringRow
-        let tmpA = gate + n * groupRows * w, tmpB = tmpA + w, zero = tmpB + w, lnScratch = zero + w
+        // Every part starts on a 64-byte boundary (16 floats): SIMD loads stay within cache lines.
+        func up(_ k: Int) -> Int { (k + 15) & ~15 }
+        let count = up(c * w) + up(3 * ringRow) + up(n * groupRows * w) + 2 * up(w) + up(w) + up(3 * w) + skinnyCount
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
+        defer { raw.deallocate() }
+        let buf = raw.bindMemory(to: Float.self, capacity: count)
+        let ln = buf, ring = ln + up(c * w), gate = ring + up(3 * ringRow)
+        let tmpA = gate + up(n * groupRows * w), tmpB = tmpA + up(w), zero = tmpB + up(w), lnScratch = zero + up(w)
         zero.update(repeating: 0, count: w)
-        let packed = lnScratch + 3 * w
+        let packed = lnScratch + up(3 * w)
         if skinny { SkinnyGemm.packWeights(m: 2 * n, k: c, w: wIn, scratch: packed) }
 
         // project_in(LayerNorm(x row r)) into ring slot r mod 3.

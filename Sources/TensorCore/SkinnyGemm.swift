@@ -25,8 +25,9 @@ public enum SkinnyGemm {
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
         if m == 0 || n == 0 { return }
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount(m: m, k: k))
-        defer { scratch.deallocate() }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: scratchCount(m: m, k: k) * 4, alignment: 64)
+        defer { raw.deallocate() }
+        let scratch = raw.bindMemory(to: Float.self, capacity: scratchCount(m: m, k: k))
         packWeights(m: m, k: k, w: w, scratch: scratch)
         sgemmPacked(m: m, n: n, k: k, scratch: scratch, x: x, ldx: ldx, c: c, ldc: ldc, accumulate: accumulate)
     }

@@ -44,9 +44,10 @@ import TestSupport
         }
     }
 
-    /// Up to four outputs take the stacked-taps path (one product with M = 9·o, then shifted
-    /// row sums): the network's output conv 2d → 3.
-    @Test(arguments: [(1, 32, 37, 29), (2, 5, 1, 1), (3, 32, 64, 48), (4, 7, 3, 40), (3, 16, 1, 37)])
+    /// Up to four outputs (with 9·o ≤ c) take the stacked-taps path (one product with M = 9·o,
+    /// then shifted row sums): the network's output conv 2d → 3. 64×64 at two threads splits
+    /// the product's columns in two blocks.
+    @Test(arguments: [(1, 32, 37, 29), (2, 18, 1, 1), (3, 32, 64, 48), (4, 36, 3, 40), (3, 27, 1, 37), (3, 27, 64, 64)])
     func fewOutputConv3x3MatchesNaive(_ s: (Int, Int, Int, Int)) {
         let (o, c, h, w) = s
         var rng = TestRandom(seed: 300 + UInt64(o * 1000 + h))

@@ -95,9 +95,9 @@ import TestSupport
     /// The fused row pass equals the FFN written with the naive kernels: LayerNorm, 1×1 to 2n,
     /// depthwise 3×3, GELU(a)·b, 1×1 back, residual add. Shapes cover one band and several
     /// (halo rows between bands), heights not divisible by the thread count, project_out groups
-    /// that end mid-band, and both product paths (SkinnyGemm for c = 8 → 2n = 32, sgemm for
+    /// flushed mid-band (70×64: groups of 32, 32, 6 rows) and at band ends, and both product paths (SkinnyGemm for c = 8 → 2n = 32, sgemm for
     /// c = 12 → 2n = 12).
-    @Test(arguments: [(8, 16, 4, 33, 1), (8, 16, 13, 40, 3), (12, 6, 9, 64, 2), (8, 16, 70, 35, 2)])
+    @Test(arguments: [(8, 16, 4, 33, 1), (8, 16, 13, 40, 3), (12, 6, 9, 64, 2), (8, 16, 70, 35, 2), (8, 16, 70, 64, 1), (8, 16, 150, 64, 2)])
     func fusedFFNMatchesNaive(_ s: (Int, Int, Int, Int, Int)) {
         let (c, n, h, w, threads) = s
         var rng = TestRandom(seed: 11)

@@ -643,7 +643,7 @@ def main(argv=None) -> int:
             t_win = time.time()
         else:
             loss, l1, lr = train_step(x, y)
-        ema.update(step)
+        ema.update(init["steps"] + step)  # the decay's warm-up counts the steps of an --init run too
         step += 1
         patches += batch
         wall += time.time() - t0

@@ -185,7 +185,8 @@ def main(argv=None) -> int:
             "measured": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": round(val_seconds, 1),
         },
         "continue_training": f"python3 training/train.py --name {args.name} --resume --threads {a.get('threads', 1)} "
-                             f"--task-weights {a.get('task_weights', '1,1,1,1,1')}   (make train); "
+                             f"--task-weights {a.get('task_weights', '1,1,1,1,1')} --patch {a.get('patch', 64)} "
+                             f"--batch {a.get('batch', 8)}   (make train); "
                              f"then python3 training/export.py --name {args.name}",
     }
     if args.note:

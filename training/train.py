@@ -208,23 +208,32 @@ def validate(model, val, device, batch: int = 8, amp_dtype=None):
 # --------------------------------------------------------------------------- model bits
 
 class EMA:
+    """Exponential moving average of a model: float state (parameters and float buffers)
+    averaged with foreach kernels at every `update`, integer state (BatchNorm counters) copied
+    by `sync_ints` before the average is used or saved. Bound to `model`'s tensors at
+    construction (in-place loads keep them); shared by train.py and gpu/train_gpu.py."""
+
     def __init__(self, model: torch.nn.Module, decay: float):
         self.decay = decay
         self.module = copy.deepcopy(model).eval()
         for p in self.module.parameters():
             p.requires_grad_(False)
+        src, dst = model.state_dict(), self.module.state_dict()
+        self.f_src = [src[k] for k in dst if dst[k].dtype.is_floating_point]
+        self.f_dst = [dst[k] for k in dst if dst[k].dtype.is_floating_point]
+        self.i_src = [src[k] for k in dst if not dst[k].dtype.is_floating_point]
+        self.i_dst = [dst[k] for k in dst if not dst[k].dtype.is_floating_point]
 
     @torch.no_grad()
-    def update(self, model: torch.nn.Module, step: int):
+    def update(self, step: int):
         # Warm-up (as timm/Restormer-style EMAs): early on the average follows the model faster.
         d = min(self.decay, (1 + step) / (10 + step))
-        msd = model.state_dict()
-        for k, v in self.module.state_dict().items():
-            src = msd[k]
-            if v.dtype.is_floating_point:
-                v.mul_(d).add_(src.detach(), alpha=1 - d)
-            else:
-                v.copy_(src)
+        torch._foreach_lerp_(self.f_dst, self.f_src, 1 - d)
+
+    @torch.no_grad()
+    def sync_ints(self):
+        for a, b in zip(self.i_dst, self.i_src):
+            a.copy_(b)
 
 
 def fft_l1(a, b):
@@ -418,6 +427,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, on_signal)
 
     def save_ckpt(reason):
+        ema.sync_ints()
         state = {"config": config.to_dict(), "model": model.state_dict(), "ema": ema.module.state_dict(),
                  "optimizer": opt.state_dict(), "step": step, "wall": wall, "patches": patches_total,
                  "rng": rng_state(), "data_rng": data_rng.bit_generator.state, "args": vars(args),
@@ -431,6 +441,7 @@ def main(argv=None) -> int:
 
     def run_val():
         t = time.time()
+        ema.sync_ints()
         per_kind, per_task, per_kind_in = validate(ema.module, val, device, amp_dtype=amp_dtype)
         rec = {"event": "val", "step": step, "wall": round(wall, 1), "psnr_task": {k: round(v, 3) for k, v in per_task.items()},
                "psnr": {k: round(v, 3) for k, v in per_kind.items()},
@@ -466,7 +477,7 @@ def main(argv=None) -> int:
             acc[0] += a_
             acc[1] += b_
             acc[2] += 1
-        ema.update(model, step)
+        ema.update(step)
         step += 1
         patches_total += args.batch
         wall += time.time() - t0

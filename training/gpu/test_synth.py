@@ -148,6 +148,22 @@ def main(argv=None) -> int:
                 out.append(i)
         return out
 
+    def check_layer(task, kind, seed, ref, y, inp, where, **record):
+        """The synthesised y (float) against ram's 8-bit `ref`: record, print, fail below --min-psnr."""
+        got = to_u8(synth.quantise8(y))
+        p = psnr8(ref, got)
+        diff = np.abs(ref.astype(int) - got.astype(int))
+        r = {"task": task, "kind": kind, "seed": seed, **record,
+             "psnr": round(p, 2), "max_diff_levels": int(diff.max()), "fraction_off": round(float((diff > 0).mean()), 5),
+             "input_psnr": round(psnr8(ref, inp), 2)}
+        results["layers"].append(r)
+        ok = p >= args.min_psnr
+        print(f"{'ok  ' if ok else 'FAIL'} (a) {task:5s} {kind:12s} seed {seed:10d} {where}: "
+              f"{p:.2f} dB vs ram (input {r['input_psnr']:.2f} dB), max diff {r['max_diff_levels']}, "
+              f"{100 * r['fraction_off']:.3f} % of values off", flush=True)
+        if not ok:
+            failures.append(f"{task} {kind} seed {seed}: {p:.2f} dB < {args.min_psnr}")
+
     for task in ("rain", "haze"):
         kinds = z[f"{task}_kind"].tolist()
         if task == "rain":
@@ -171,42 +187,21 @@ def main(argv=None) -> int:
                 y = synth.rain(x, data._window(data.rain_slope, li, zero, zero), data.rain_white[li])
             else:
                 y = synth.haze(x, data._window(data.haze_t, li, zero, zero), data.haze_air[li])
-            got = to_u8(synth.quantise8(y))
-            p = psnr8(ref, got)
-            diff = np.abs(ref.astype(int) - got.astype(int))
-            r = {"task": task, "kind": kind, "seed": seed, "shape": [h, w], "window": [y0, x0], "clean_tile": key,
-                 "psnr": round(p, 2), "max_diff_levels": int(diff.max()), "fraction_off": round(float((diff > 0).mean()), 5),
-                 "input_psnr": round(psnr8(ref, img[y0:y0 + data.stored, x0:x0 + data.stored]), 2)}
-            results["layers"].append(r)
-            ok = p >= args.min_psnr
-            print(f"{'ok  ' if ok else 'FAIL'} (a) {task:5s} {kind:12s} seed {seed:10d} {w}x{h}: "
-                  f"{p:.2f} dB vs ram (input {r['input_psnr']:.2f} dB), max diff {r['max_diff_levels']}, "
-                  f"{100 * r['fraction_off']:.3f} % of values off", flush=True)
-            if not ok:
-                failures.append(f"{task} {kind} seed {seed}: {p:.2f} dB < {args.min_psnr}")
+            check_layer(task, kind, seed, ref, y, img[y0:y0 + data.stored, x0:x0 + data.stored], f"{w}x{h}",
+                        shape=[h, w], window=[y0, x0], clean_tile=key)
 
     bk = z["blur_kind"].tolist()
     shake = [i for i, k in enumerate(bk) if k == "blur"][:3]
     line = [i for i, k in enumerate(bk) if k != "blur"][:3]
-    for n, i in enumerate(shake + line):
+    for i in shake + line:
         kind, seed = bk[i], int(z["blur_seed"][i])
         ci = int(rng.integers(len(data.clean)))
         img = data.clean[ci].numpy()
         ref = ram.degrade8(img, kind, seed)
         x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
-        got = to_u8(synth.quantise8(synth.blur(x, data.blur_psf[i:i + 1])))
-        p = psnr8(ref, got)
-        diff = np.abs(ref.astype(int) - got.astype(int))
-        r = {"task": "blur", "kind": kind, "seed": seed, "clean_crop": ci, "kernel_size": int(z["blur_size"][i]),
-             "psnr": round(p, 2), "max_diff_levels": int(diff.max()), "fraction_off": round(float((diff > 0).mean()), 5),
-             "input_psnr": round(psnr8(ref, img), 2)}
-        results["layers"].append(r)
-        ok = p >= args.min_psnr
-        print(f"{'ok  ' if ok else 'FAIL'} (a) blur  {kind:12s} seed {seed:10d} {r['kernel_size']}px kernel: "
-              f"{p:.2f} dB vs ram (input {r['input_psnr']:.2f} dB), max diff {r['max_diff_levels']}, "
-              f"{100 * r['fraction_off']:.3f} % of values off", flush=True)
-        if not ok:
-            failures.append(f"blur {kind} seed {seed}: {p:.2f} dB < {args.min_psnr}")
+        ks = int(z["blur_size"][i])
+        check_layer("blur", kind, seed, ref, synth.blur(x, data.blur_psf[i:i + 1]), img, f"{ks}px kernel",
+                    clean_crop=ci, kernel_size=ks)
 
     # Negative controls: the same comparisons with a plausible mistake must fall below --min-psnr.
     def control(name, ref, y):

@@ -46,7 +46,6 @@ Writes under --out (default $OUT, else training/runs/<name>-gpu):
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import os
@@ -65,7 +64,7 @@ TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
 from ram import RAM, count_parameters  # noqa: E402
-from train import PRESETS, TASKS, hardware, optimizer_step, parse_config, psnr  # noqa: E402
+from train import EMA, PRESETS, TASKS, hardware, optimizer_step, parse_config, psnr  # noqa: E402
 
 sys.path.insert(0, HERE)
 import synth  # noqa: E402
@@ -111,31 +110,6 @@ def build_args(argv=None):
                     "<name>.pt (its EMA) or a shipped .safetensors (same configuration); carry it with the pack. "
                     "The optimiser starts fresh (warm-up, then the cosine); steps, patches and wall time add up")
     return ap.parse_args(argv)
-
-
-class EMA:
-    """train.EMA's arithmetic with foreach kernels: float state averaged, integer state copied."""
-
-    def __init__(self, model: torch.nn.Module, decay: float):
-        self.decay = decay
-        self.module = copy.deepcopy(model).eval()
-        for p in self.module.parameters():
-            p.requires_grad_(False)
-        src, dst = model.state_dict(), self.module.state_dict()
-        self.f_src = [src[k] for k in dst if dst[k].dtype.is_floating_point]
-        self.f_dst = [dst[k] for k in dst if dst[k].dtype.is_floating_point]
-        self.i_src = [src[k] for k in dst if not dst[k].dtype.is_floating_point]
-        self.i_dst = [dst[k] for k in dst if not dst[k].dtype.is_floating_point]
-
-    @torch.no_grad()
-    def update(self, step: int):
-        d = min(self.decay, (1 + step) / (10 + step))
-        torch._foreach_lerp_(self.f_dst, self.f_src, 1 - d)
-
-    @torch.no_grad()
-    def sync_ints(self):
-        for a, b in zip(self.i_dst, self.i_src):
-            a.copy_(b)
 
 
 def load_val(z, device, val_limit: int = 0):

@@ -96,13 +96,18 @@ public enum PNGCodec {
 
     // MARK: - Helpers
 
-    /// Planar floats -> interleaved (H, W, C) code values in 0...top: clamp to [0, 1], round to
-    /// nearest. NaN becomes 0, so a broken restoration still produces a viewable file.
+    /// The code a sample is stored as, 0...top: clamp to [0, 1], round to nearest; NaN becomes
+    /// 0, so a broken restoration still produces a viewable file. `RGBImage.quantized(bits:)`
+    /// uses the same rule.
+    @inline(__always)
+    static func codeValue(_ v: Float, top: Float) -> Float {
+        v.isNaN ? 0 : (min(max(v, 0), 1) * top).rounded()
+    }
+
+    /// Planar floats -> interleaved (H, W, C) code values in 0...top (`codeValue`).
     private static func interleave(_ image: RGBImage, channels: Int, top: Float) -> [UInt16] {
         let n = image.width * image.height
-        @inline(__always) func code(_ v: Float) -> UInt16 {
-            v.isNaN ? 0 : UInt16((min(max(v, 0), 1) * top).rounded())
-        }
+        @inline(__always) func code(_ v: Float) -> UInt16 { UInt16(codeValue(v, top: top)) }
         var out = [UInt16](repeating: 0, count: n * channels)
         out.withUnsafeMutableBufferPointer { dst in
             image.pixels.withUnsafeBufferPointer { src in

@@ -56,10 +56,7 @@ public struct RGBImage: Sendable, Equatable {
         precondition((1...16).contains(bits), "quantized: bits must be 1...16")
         let top = Float((1 << bits) - 1)
         var out = self
-        for i in 0..<out.pixels.count {
-            let v = out.pixels[i]
-            out.pixels[i] = v.isNaN ? 0 : (min(max(v, 0), 1) * top).rounded() / top
-        }
+        for i in 0..<out.pixels.count { out.pixels[i] = PNGCodec.codeValue(out.pixels[i], top: top) / top }
         return out
     }
 }

@@ -186,16 +186,18 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def validate(model, val, device, batch: int = 8, amp_dtype=None):
+def validate(model, val, device, batch: int = 8, amp_dtype=None, memory_format=torch.contiguous_format):
+    """PSNR of the model's output and of the input per kind, and the output's per task.
+    Batches run on `device`; outputs come back to wherever the clean images are."""
     model.eval()
     per_kind, per_kind_in = {}, {}
     for kind, (deg, clean) in val.items():
         outs = []
         for i in range(0, len(deg), batch):
-            x = deg[i:i + batch].to(device)
+            x = deg[i:i + batch].to(device).contiguous(memory_format=memory_format)
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 y = model(x)
-            outs.append(y.float().clamp(0, 1).cpu())
+            outs.append(y.float().clamp(0, 1).to(clean.device))
         out = torch.cat(outs)
         per_kind[kind] = float(psnr(out, clean).mean())
         per_kind_in[kind] = float(psnr(deg, clean).mean())

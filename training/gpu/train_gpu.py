@@ -64,7 +64,8 @@ TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
 from ram import RAM, count_parameters  # noqa: E402
-from train import EMA, PRESETS, TASKS, hardware, optimizer_step, parse_config, psnr  # noqa: E402
+from train import EMA, PRESETS, TASKS, hardware, optimizer_step, parse_config  # noqa: E402
+from train import validate as train_validate  # noqa: E402
 
 sys.path.insert(0, HERE)
 import synth  # noqa: E402
@@ -379,28 +380,14 @@ class SynthData:
         return out[0].contiguous(memory_format=memory_format), out[1].contiguous(memory_format=memory_format)
 
 
-@torch.no_grad()
 def validate(model, val, amp_dtype, device, batch, memory_format):
-    model.eval()
-    per_kind, per_kind_in = {}, {}
-    for kind, (deg, clean) in val.items():
-        outs = []
-        for i in range(0, len(deg), batch):
-            x = deg[i:i + batch].contiguous(memory_format=memory_format)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                y = model(x)
-            outs.append(y.float().clamp(0, 1))
-        out = torch.cat(outs)
-        per_kind[kind] = float(psnr(out, clean).mean())
-        per_kind_in[kind] = float(psnr(deg, clean).mean())
-    per_task = {}
-    for kind, v in per_kind.items():
-        per_task.setdefault(kind.split(":")[0], []).append(v)
+    """train.validate on the device's pairs, as the log records it (per task and per kind, input too)."""
+    per_kind, per_task, per_kind_in = train_validate(model, val, device, batch, amp_dtype, memory_format)
     in_task = {}
     for kind, v in per_kind_in.items():
         in_task.setdefault(kind.split(":")[0], []).append(v)
-    r = lambda d: {k: round(sum(v) / len(v), 3) for k, v in d.items()}  # noqa: E731
-    return {"psnr_task": r(per_task), "input_psnr_task": r(in_task),
+    return {"psnr_task": {k: round(v, 3) for k, v in per_task.items()},
+            "input_psnr_task": {k: round(sum(v) / len(v), 3) for k, v in in_task.items()},
             "psnr": {k: round(v, 3) for k, v in per_kind.items()}, "input_psnr": {k: round(v, 3) for k, v in per_kind_in.items()}}
 
 

@@ -17,17 +17,17 @@ struct TileOptions: ParsableArguments {
     @Option(help: "Overlap between neighbouring tiles, in pixels.")
     var overlap: Int = Restorer.defaultOverlap
 
-    @Option(help: "Tiles restored in parallel (each on one core).")
-    var workers: Int = 1
+    @Option(help: "Tiles restored in parallel, each on one core (default: one per core, at most \(Restorer.maxDefaultWorkers); 1 = one tile at a time on every core).")
+    var workers: Int?
 
     func validate() throws {
         if tile < 8 { throw ValidationError("--tile must be at least 8 (got \(tile))") }
         if overlap < 0 || overlap >= tile { throw ValidationError("--overlap must be ≥ 0 and smaller than --tile (got \(overlap) with tile \(tile))") }
-        if workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1 (got \(workers))") }
     }
 
     func restorer(_ model: RAMModelFile) -> Restorer {
-        Restorer(network: RAMNetwork(weights: model.weights), tileSize: tile, overlap: overlap, workers: workers)
+        Restorer(network: RAMNetwork(weights: model.weights), tileSize: tile, overlap: overlap, workers: workers ?? Restorer.defaultWorkers)
     }
 }
 

@@ -171,6 +171,8 @@ enum CLI {
         #expect(try CLI.run(["diff", dir + "/big.png", CLI.fixtures + "/tiny.output.png"]).stdout.contains("PSNR"))
         let bad = try CLI.run(["restore", input, dir + "/x.png", "--tile", "32", "--overlap", "32"])
         #expect(bad.status == 64 && bad.stderr.contains("overlap"))
+        let noWorkers = try CLI.run(["restore", input, dir + "/z.png", "--workers", "0"])
+        #expect(noWorkers.status == 64 && noWorkers.stderr.contains("--workers must be at least 1"))
         #expect(try CLI.run(["degrade", input, dir + "/y.png", "--kind", "nose:3"]).status == 64)
         #expect(CLI.files(dir) == ["big.png"])
     }

@@ -84,6 +84,12 @@ import TestSupport
         #expect(one.data.allSatisfy { $0.isFinite })
     }
 
+    @Test func defaultWorkersAreOnePerCoreBounded() {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        #expect(Restorer.defaultWorkers == min(Restorer.maxDefaultWorkers, max(1, cores)))
+        #expect((1...Restorer.maxDefaultWorkers).contains(Restorer.defaultWorkers))
+    }
+
     @Test func cancellationStopsBetweenTiles() throws {
         let net = try tinyNetwork()
         let flag = CancellationFlag()

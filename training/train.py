@@ -9,6 +9,14 @@
   pixels, a random horizontal flip, and for noise/blur/low light (whose recipe has no
   preferred direction) a random vertical flip and transpose. Rain streaks fall within 25 deg
   of vertical and haze depth grows toward the top, so those are only mirrored left-right.
+- --fresh noise,lowlight: those tasks take only the clean crop of a pair and degrade it afresh
+  on every draw (gpu/synth.py, the formulas of Degradation+Noise.swift, checked against
+  `ram degrade` by gpu/test_synth.py; noise sigma drawn from 15/25/50, low-light level from
+  U(0.15, 0.95) as make_pairs.py draws them), so no noise pattern is ever seen twice.
+- --big-patch P --big-prob q: a fraction q of the steps draw patches of P pixels of the
+  --big-tasks (default haze, rain, low light: degradations whose cues are global, airlight
+  and exposure) in a batch of --batch*(patch/P)^2 (at least 1), about the pixels of a normal
+  step. 96-pixel patches already raised haze by 2.9 dB over 64-pixel ones.
 - Loss: L1 + --fft-weight * L1 of the 2-D FFT (real and imaginary parts).
 - AdamW (--lr, --wd, betas 0.9/0.999), linear warm-up then cosine to --lr-min at --steps.
 - EMA of the weights (--ema; float buffers averaged too, BatchNorm counters copied).
@@ -47,6 +55,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ram import RAM, RAMConfig, count_parameters  # noqa: E402
+from gpu import synth  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -120,8 +129,12 @@ class ImageCache:
 
 
 class PairSampler:
-    def __init__(self, data: str, index: dict, patch: int, deadleaves: float, task_weights, cache_mb: int):
+    def __init__(self, data: str, index: dict, patch: int, deadleaves: float, task_weights, cache_mb: int,
+                 fresh=(), cache: "ImageCache | None" = None):
         self.data, self.patch, self.deadleaves = data, patch, deadleaves
+        # Tasks whose degraded patch is drawn afresh from the clean one each time (gpu/synth.py's
+        # formulas, checked against `ram degrade` by gpu/test_synth.py) instead of read from a pair.
+        self.fresh = set(fresh)
         self.by_task = {t: {"photo": [], "deadleaves": []} for t in TASKS}
         for e in index["train"]:
             w, h = e["box"][2] - e["box"][0], e["box"][3] - e["box"][1]
@@ -133,8 +146,10 @@ class PairSampler:
             raise SystemExit("no training pairs (run make train-data)")
         tw = dict(zip(TASKS, task_weights))
         self.task_p = np.array([tw[t] for t in self.tasks], float)
+        if not self.task_p.sum() > 0:
+            raise SystemExit(f"no task with a positive weight has pairs of at least {patch} px")
         self.task_p /= self.task_p.sum()
-        self.cache = ImageCache(data, cache_mb << 20)
+        self.cache = cache or ImageCache(data, cache_mb << 20)
 
     def counts(self):
         return {t: {k: len(v) for k, v in d.items()} for t, d in self.by_task.items()}
@@ -147,7 +162,8 @@ class PairSampler:
             pools = self.by_task[task]
             pool = pools["deadleaves"] if (pools["deadleaves"] and (rng.random() < self.deadleaves or not pools["photo"])) else pools["photo"]
             e = pool[rng.integers(len(pool))]
-            clean, deg = self.cache.get(e["clean"]), self.cache.get(e["degraded"])
+            clean = self.cache.get(e["clean"])
+            deg = clean if task in self.fresh else self.cache.get(e["degraded"])
             h, w = clean.shape[:2]
             y0, x0 = rng.integers(0, h - p + 1), rng.integers(0, w - p + 1)
             c, d = clean[y0:y0 + p, x0:x0 + p], deg[y0:y0 + p, x0:x0 + p]
@@ -161,7 +177,16 @@ class PairSampler:
             xs[b], ys[b] = d, c
             tasks.append(task)
         to_t = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float().div_(255)  # noqa: E731
-        return to_t(xs), to_t(ys), tasks
+        x, y = to_t(xs), to_t(ys)
+        for task in self.fresh & set(tasks):
+            rows = torch.tensor([i for i, t in enumerate(tasks) if t == task])
+            if task == "noise":  # the pairs' levels: noise:15, noise:25, noise:50
+                sig = torch.from_numpy(rng.choice(np.array([15.0, 25.0, 50.0]), len(rows))).float()
+                x[rows] = synth.quantise8(synth.noise(y[rows], sig))
+            elif task == "lowlight":  # the pairs' level ~ U(0.15, 0.95)
+                lev = torch.from_numpy(rng.uniform(0.15, 0.95, len(rows))).float()
+                x[rows] = synth.quantise8(synth.lowlight(y[rows], lev))
+        return x, y, tasks
 
 
 def load_val(data: str, index: dict, limit_per_kind: int = 0):
@@ -330,6 +355,13 @@ def build_args(argv=None):
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--deadleaves", type=float, default=0.2, help="probability that a patch comes from dead leaves")
     ap.add_argument("--task-weights", default="1,1,1,1,1", help="noise,rain,haze,blur,lowlight")
+    ap.add_argument("--fresh", default="", help="tasks degraded afresh each draw instead of read from pairs: "
+                    "noise and/or lowlight, comma-separated (default none)")
+    ap.add_argument("--big-patch", type=int, default=0, help="side of the large patches of --big-prob steps (0 = off)")
+    ap.add_argument("--big-prob", type=float, default=0.0, help="fraction of steps that draw --big-patch patches, "
+                    "batch --batch*(patch/big-patch)^2 (at least 1), so every step sees about as many pixels")
+    ap.add_argument("--big-tasks", default="haze,rain,lowlight",
+                    help="tasks of the large-patch steps (their --task-weights apply); those whose cues are global")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--amp", default="auto", choices=["auto", "off", "bf16", "fp16"], help="autocast on CUDA")
@@ -401,7 +433,17 @@ def main(argv=None) -> int:
 
     with open(os.path.join(args.data, "pairs", "index.json")) as f:
         index = json.load(f)
-    sampler = PairSampler(args.data, index, args.patch, args.deadleaves, task_weights, args.cache_mb)
+    fresh = [t for t in args.fresh.split(",") if t]
+    if set(fresh) - {"noise", "lowlight"}:
+        raise SystemExit(f"--fresh: only noise and lowlight can be drawn afresh, not {sorted(set(fresh) - {'noise', 'lowlight'})}")
+    sampler = PairSampler(args.data, index, args.patch, args.deadleaves, task_weights, args.cache_mb, fresh)
+    big_sampler, big_batch = None, 0
+    if args.big_patch and args.big_prob > 0:
+        big = set(t for t in args.big_tasks.split(",") if t)
+        big_weights = [w if t in big else 0.0 for t, w in zip(TASKS, task_weights)]
+        big_sampler = PairSampler(args.data, index, args.big_patch, args.deadleaves, big_weights, args.cache_mb,
+                                  fresh, cache=sampler.cache)
+        big_batch = max(1, round(args.batch * (args.patch / args.big_patch) ** 2))
     val = load_val(args.data, index, args.val_limit)
 
     log_path = os.path.join(run_dir, "log.jsonl")
@@ -460,13 +502,17 @@ def main(argv=None) -> int:
     t_start = time.time()
     t_ckpt = time.time()
     t_win, n_win, loss_win, l1_win = time.time(), 0, 0.0, 0.0
+    n_patches_win = px_win = 0
     task_win = {}
     model.train()
     while step < args.steps and not stop["flag"]:
         if args.minutes and time.time() - t_start > args.minutes * 60:
             break
         t0 = time.time()
-        x, y, tasks = sampler.sample(data_rng, args.batch)
+        if big_sampler is not None and data_rng.random() < args.big_prob:
+            x, y, tasks = big_sampler.sample(data_rng, big_batch)
+        else:
+            x, y, tasks = sampler.sample(data_rng, args.batch)
         x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         y = y.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         lr = lr_at(step, args)
@@ -481,9 +527,11 @@ def main(argv=None) -> int:
             acc[2] += 1
         ema.update(step)
         step += 1
-        patches_total += args.batch
+        patches_total += len(tasks)
         wall += time.time() - t0
         n_win += 1
+        n_patches_win += len(tasks)
+        px_win += x.numel() // 3
         loss_v = loss.item()
         loss_win += loss_v
         l1_win += l1.item()
@@ -493,11 +541,12 @@ def main(argv=None) -> int:
         if step % args.log_every == 0:
             dt = time.time() - t_win
             log({"event": "train", "step": step, "loss": round(loss_win / n_win, 5), "l1": round(l1_win / n_win, 5),
-                 "lr": lr, "patches_per_s": round(n_win * args.batch / dt, 2), "wall": round(wall, 1),
+                 "lr": lr, "patches_per_s": round(n_patches_win / dt, 2), "pixels_per_s": round(px_win / dt), "wall": round(wall, 1),
                  "cache_hit": round(sampler.cache.hits / max(1, sampler.cache.hits + sampler.cache.misses), 3),
                  "l1_task": {t: round(v[0] / v[2], 5) for t, v in sorted(task_win.items())},
                  "l1_input_task": {t: round(v[1] / v[2], 5) for t, v in sorted(task_win.items())}})
             t_win, n_win, loss_win, l1_win = time.time(), 0, 0.0, 0.0
+            n_patches_win = px_win = 0
             task_win.clear()
         if step % args.val_every == 0:
             run_val()

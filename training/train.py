@@ -15,8 +15,10 @@
   U(0.15, 0.95) as make_pairs.py draws them), so no noise pattern is ever seen twice.
 - --big-patch P --big-prob q: a fraction q of the steps draw patches of P pixels of the
   --big-tasks (default haze, rain, low light: degradations whose cues are global, airlight
-  and exposure) in a batch of --batch*(patch/P)^2 (at least 1), about the pixels of a normal
-  step. 96-pixel patches already raised haze by 2.9 dB over 64-pixel ones.
+  and exposure) in a batch of --batch*(patch/P)^2 (at least 2), about the pixels of a normal
+  step (one image per batch would make GatedDA's batch-statistics BatchNorm
+  erase the per-image statistics its tau gate reads). 96-pixel patches already raised haze
+  by 2.9 dB over 64-pixel ones.
 - Loss: L1 + --fft-weight * L1 of the 2-D FFT (real and imaginary parts).
 - AdamW (--lr, --wd, betas 0.9/0.999), linear warm-up then cosine to --lr-min at --steps.
 - EMA of the weights (--ema; float buffers averaged too, BatchNorm counters copied).
@@ -359,7 +361,7 @@ def build_args(argv=None):
                     "noise and/or lowlight, comma-separated (default none)")
     ap.add_argument("--big-patch", type=int, default=0, help="side of the large patches of --big-prob steps (0 = off)")
     ap.add_argument("--big-prob", type=float, default=0.0, help="fraction of steps that draw --big-patch patches, "
-                    "batch --batch*(patch/big-patch)^2 (at least 1), so every step sees about as many pixels")
+                    "batch --batch*(patch/big-patch)^2 (at least 2), so every step sees about as many pixels")
     ap.add_argument("--big-tasks", default="haze,rain,lowlight",
                     help="tasks of the large-patch steps (their --task-weights apply); those whose cues are global")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
@@ -443,7 +445,9 @@ def main(argv=None) -> int:
         big_weights = [w if t in big else 0.0 for t, w in zip(TASKS, task_weights)]
         big_sampler = PairSampler(args.data, index, args.big_patch, args.deadleaves, big_weights, args.cache_mb,
                                   fresh, cache=sampler.cache)
-        big_batch = max(1, round(args.batch * (args.patch / args.big_patch) ** 2))
+        # At least 2: GatedDA's BatchNorm trains on batch statistics, and with one image per batch
+        # it would normalise away the per-image mean and spread that drive its tau gate.
+        big_batch = max(2, round(args.batch * (args.patch / args.big_patch) ** 2))
     val = load_val(args.data, index, args.val_limit)
 
     log_path = os.path.join(run_dir, "log.jsonl")

@@ -30,6 +30,8 @@ Rows: one per kind. Columns:
               reproduces the pairs); the image is padded with a blur-consistent border
               before the (circular) FFT deconvolution, two passes (see wiener_deblur); the
               balance swept, the best mean PSNR over the set per blur kind
+  Wiener      the same without the kernel (blind, as RAM): one isotropic Gaussian PSF and
+  (blind)     one balance for the whole set per blur kind, the best mean PSNR of a sweep
   gamma       out = in^(1/g), g in 1.00, 1.05, ..., 6.00: one g for the set (best mean
               PSNR), and the per-image best g (an oracle: it needs the clean image)
   <model>     every Assets/weights/*.safetensors through `ram eval CLEAN... --crop-to 256
@@ -82,13 +84,17 @@ NLM_K = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 WIENER_BALANCE = [0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02]
 WIENER_PAD = 64          # padding (px) around the blurred image before deconvolution (see wiener_deblur)
 WIENER_PASSES = 2
+# Blind Wiener: one Gaussian PSF and one balance for the whole set per blur kind (no kernel
+# known, like RAM; tuned on the set, like the global gamma).
+BLIND_SIGMAS = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
+BLIND_BALANCE = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
 GAMMAS = [round(1 + 0.05 * i, 2) for i in range(101)]   # 1.00 ... 6.00
 DCP = {"patch": 15, "omega": 0.95, "t0": 0.1, "top_fraction": 0.001, "gf_radius": 60, "gf_eps": 1e-3}
 BEGIN, END = "<!-- eval-table:begin -->", "<!-- eval-table:end -->"
 # Versions of the baseline implementations, part of every cache key: bump a method's number
 # when its code here changes (metrics: psnr/ssim/score/load, which every cached number goes
 # through; wiener: wiener_deblur; dcp: dehaze_dcp and its helpers; gamma: the power law).
-BASELINE_CODE = {"metrics": 1, "nlm": 1, "bm3d": 1, "dcp": 1, "wiener": 1, "gamma_sweep": 1, "gamma": 1}
+BASELINE_CODE = {"metrics": 1, "nlm": 1, "bm3d": 1, "dcp": 1, "wiener": 1, "wiener_blind": 1, "gamma_sweep": 1, "gamma": 1}
 CACHE_FORMAT = 1
 CACHE_LIBS = ("numpy", "scipy", "scikit-image", "bm3d", "bm4d")   # their versions are part of every key
 
@@ -226,6 +232,14 @@ def wiener_deblur(img, psf, balance, pad=WIENER_PAD, passes=WIENER_PASSES):
     return est
 
 
+def gaussian_psf(sigma: float) -> np.ndarray:
+    """A normalised isotropic Gaussian kernel, (2*ceil(3 sigma)+1) px a side."""
+    r = int(np.ceil(3 * sigma))
+    x = np.arange(-r, r + 1, dtype=np.float64)
+    g = np.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * sigma * sigma))
+    return g / g.sum()
+
+
 # ---------------------------------------------------------------- baseline cache
 
 def file_sha256(path: str) -> str:
@@ -359,8 +373,8 @@ def caption(n_photos, bm3d_n, meta, models):
         "PSNR (dB) / SSIM on [0, 1], scikit-image conventions as `ram eval` (data_range 1, Gaussian SSIM window "
         "σ 1.5, 11×11, population covariances, per channel then averaged, full image, outputs clipped to [0, 1]). "
         "**Bold**: the row's best PSNR and best SSIM among columns scored on all photos, per-image oracle excluded. "
-        "The baselines are one specialist per task, given the true σ or the true kernel and a parameter tuned on "
-        "this very set; RAM is one blind network for every row.",
+        "The baselines are one specialist per task, given the true σ or the true kernel (all but the blind Wiener) "
+        "and a parameter tuned on this very set; RAM is one blind network for every row.",
         "",
         "- *input*: the degraded 8-bit PNG of `data/pairs/val`, which the baselines restore. "
         "`ram eval` degrades in float and quantises to 8 bits before restoring (`--input-bits 8`, its default); its "
@@ -386,6 +400,10 @@ def caption(n_photos, bm3d_n, meta, models):
         + ", ".join(f"{k} → {b:g}" for k, b in meta["wiener_balance"].items())
         + f". `blur` is a random camera-shake kernel per photo ({meta['shake_sizes']} px squares here), `blur:15,30` "
         "one fixed line kernel for every photo.",
+        "- *Wiener (blind)*: the same deconvolution without the kernel, as RAM has to work: one isotropic Gaussian "
+        "PSF and one balance for the whole set per blur kind, swept over σ " + ", ".join(f"{x:g}" for x in BLIND_SIGMAS)
+        + " px × balance " + ", ".join(f"{x:g}" for x in BLIND_BALANCE) + "; chosen: "
+        + ", ".join(f"{k} → σ {sg:g}, balance {b:g}" for k, (sg, b) in meta["blind_wiener"].items()) + ".",
         f"- *γ*: out = in^(1/γ); *global*: one γ for the set ({meta['gamma_global']:g}), *oracle*: the best γ per "
         "image (needs the clean image; not ranked).",
         "- Rain: no classical baseline (a median filter only makes it worse).",
@@ -581,6 +599,27 @@ def main(argv=None) -> int:
     timings["wiener_s"] = round(time.time() - t0, 1)
     cache.save()
 
+    # ---- blur, blind: one Gaussian PSF and balance per kind for the whole set (PSNR sweep, then
+    # the chosen pair scored with SSIM too)
+    t0 = time.time()
+    blind_best = {}
+    for k in psfs:
+        def blind_psnr(i, sg, b):
+            return cache.get("wiener_blind", deg_sha[k][i], clean_sha[i],
+                             {"gaussian_sigma": sg, "balance": b, "pad": WIENER_PAD, "passes": WIENER_PASSES},
+                             lambda: score(clean[i], wiener_deblur(deg[k][i], gaussian_psf(sg), b)))
+        grid = {(sg, b): float(np.mean([blind_psnr(i, sg, b)[0] for i in range(n)]))
+                for sg in BLIND_SIGMAS for b in BLIND_BALANCE}
+        sweeps[f"blind wiener {k} (PSNR by sigma, balance)"] = {f"{sg:g},{b:g}": v for (sg, b), v in grid.items()}
+        sg, b = max(grid, key=grid.get)
+        blind_best[k] = (sg, b)
+        results[k]["wiener_blind"] = cell([blind_psnr(i, sg, b) for i in range(n)],
+                                          params={"gaussian_sigma": sg, "balance": b, "pad": WIENER_PAD,
+                                                  "passes": WIENER_PASSES, "kernel": "one Gaussian for the set"})
+        print(f"  blind Wiener {k}: Gaussian sigma {sg:g}, balance {b:g}  {results[k]['wiener_blind']['psnr']:.2f} dB", flush=True)
+    timings["wiener_blind_s"] = round(time.time() - t0, 1)
+    cache.save()
+
     # ---- low light: global and per-image oracle gamma
     t0 = time.time()
     ll = deg["lowlight:0.5"]
@@ -661,11 +700,12 @@ def main(argv=None) -> int:
     timings["estimated_all_cached_s"] = round(runtime - cache.wall_s, 1)
     sizes = psf_info["blur"]["sizes"]
     meta = {"weights_sha": {m: results[VAL_KINDS[0]][m]["weights_sha256"] for m in models}, "ram_sha": ram_sha,
-            "shake_sizes": f"{min(sizes)}–{max(sizes)}", "nlm_k": nlm_k, "bm3d_s_per_image": timings.get("bm3d_s_per_image", 0), "wiener_balance": best_b, "gamma_global": g_best, "versions": versions,
+            "shake_sizes": f"{min(sizes)}–{max(sizes)}", "nlm_k": nlm_k, "bm3d_s_per_image": timings.get("bm3d_s_per_image", 0), "wiener_balance": best_b, "blind_wiener": blind_best, "gamma_global": g_best, "versions": versions,
             "bm3d_subset": bm3d_subset, "uncached_min": timings["estimated_uncached_s"] / 60,
             "cached_min": timings["estimated_all_cached_s"] / 60, "date": time.strftime("%Y-%m-%d"),
             "max_input_delta_db": max((c["max_abs_delta_psnr_db"] for c in input_check.values()), default=0.0)}
     columns = [("input", "input"), ("nlm", "NLM"), ("bm3d", "BM3D"), ("dcp", "DCP"), ("wiener", "Wiener (known kernel)"),
+               ("wiener_blind", "Wiener (blind)"),
                ("gamma", "γ global"), ("gamma_oracle", "γ oracle")] + [(m, f"RAM `{m}`") for m in models]
     table = make_table(results, columns, n)
     cap = caption(n, bm3d_n, meta, models)
@@ -680,7 +720,8 @@ def main(argv=None) -> int:
                       "use_sample_covariance False, channel_axis -1, full image, outputs clipped to [0,1] (float, not re-quantised)",
         "photos": names, "kinds": VAL_KINDS, "versions": versions,
         "ram_binary": {"path": os.path.relpath(args.ram, REPO), "sha256": ram_sha}, "pairs_binary_sha256": pairs_sha,
-        "bm3d_photos": bm3d_n, "chosen": {"nlm_h_over_sigma": nlm_k, "wiener_balance": best_b, "wiener_pad": WIENER_PAD, "wiener_passes": WIENER_PASSES,
+        "bm3d_photos": bm3d_n, "chosen": {"nlm_h_over_sigma": nlm_k, "wiener_balance": best_b,
+                                         "blind_wiener_sigma_balance": blind_best, "wiener_pad": WIENER_PAD, "wiener_passes": WIENER_PASSES,
                                          "gamma_global": g_best, "dcp": DCP},
         "results": results, "sweeps": sweeps, "psf": psf_info, "ram_eval_vs_pairs_input": input_check,
         "bm3d_subset_psnr": bm3d_subset, "checks": checks, "timings": timings, "cache": cache_info,

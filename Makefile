@@ -35,7 +35,7 @@ train-data: build
 
 # Continues the shipped small model's run from its last checkpoint with the settings it was
 # trained with (one torch thread: two collapse when anything else holds a core).
-TRAIN_ARGS ?= --name ram-small --threads 1 --task-weights 1.25,0.6,1.5,2,0.5 --patch 96 --batch 4
+TRAIN_ARGS ?= --name ram-small --threads 1 --task-weights 2,0.6,1.5,1,0.5 --patch 96 --batch 4 --big-patch 144 --big-prob 0.3
 train:
 	$(PYTHON) training/train.py --resume $(TRAIN_ARGS)
 

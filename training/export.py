@@ -169,8 +169,12 @@ def main(argv=None) -> int:
             "hardware": ckpt.get("hardware"),
             "loss": f"L1 + {a.get('fft_weight')} * L1(orthonormal rFFT)",
             "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to {a.get('lr_min')} at step {a.get('steps')}), wd {a.get('wd')}",
-            "ema": a.get("ema"), "task_mix": "uniform over noise/rain/haze/blur/lowlight per patch; "
-                                              f"dead leaves with probability {a.get('deadleaves')}",
+            "ema": a.get("ema"), "task_mix": "per patch, noise/rain/haze/blur/lowlight weighted "
+                                              f"{a.get('task_weights', '1,1,1,1,1')}; "
+                                              f"dead leaves with probability {a.get('deadleaves')}"
+                                              + (f"; {a['fresh']} degraded afresh per draw" if a.get("fresh") else "")
+                                              + (f"; {a['big_prob']:g} of the steps on {a['big_patch']}px patches of "
+                                                 f"{a.get('big_tasks')}" if a.get("big_patch") and a.get("big_prob") else ""),
             "checkpoint_saved": ckpt.get("saved"),
             "schedule_complete": ckpt["step"] >= (a.get("steps") or 0),
         },
@@ -186,7 +190,11 @@ def main(argv=None) -> int:
         },
         "continue_training": f"python3 training/train.py --name {args.name} --resume --threads {a.get('threads', 1)} "
                              f"--task-weights {a.get('task_weights', '1,1,1,1,1')} --patch {a.get('patch', 64)} "
-                             f"--batch {a.get('batch', 8)}   (make train); "
+                             f"--batch {a.get('batch', 8)}"
+                             + (f" --fresh {a['fresh']}" if a.get("fresh") else "")
+                             + (f" --big-patch {a['big_patch']} --big-prob {a['big_prob']:g} --big-tasks {a.get('big_tasks')}"
+                                if a.get("big_patch") and a.get("big_prob") else "")
+                             + "   (make train); "
                              f"then python3 training/export.py --name {args.name}",
     }
     if args.note:

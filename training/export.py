@@ -158,6 +158,7 @@ def main(argv=None) -> int:
     val_seconds = time.time() - t
 
     a = ckpt.get("args", {})
+    big = bool(a.get("big_patch") and a.get("big_prob"))
     card = {
         "name": args.name,
         "model": "RAM (all-in-one restoration: noise, rain, haze, blur, low light), trained from scratch by this project",
@@ -174,7 +175,7 @@ def main(argv=None) -> int:
                                               f"dead leaves with probability {a.get('deadleaves')}"
                                               + (f"; {a['fresh']} degraded afresh per draw" if a.get("fresh") else "")
                                               + (f"; {a['big_prob']:g} of the steps on {a['big_patch']}px patches of "
-                                                 f"{a.get('big_tasks')}" if a.get("big_patch") and a.get("big_prob") else ""),
+                                                 f"{a.get('big_tasks')}" if big else ""),
             "checkpoint_saved": ckpt.get("saved"),
             "schedule_complete": ckpt["step"] >= (a.get("steps") or 0),
         },
@@ -193,7 +194,7 @@ def main(argv=None) -> int:
                              f"--batch {a.get('batch', 8)}"
                              + (f" --fresh {a['fresh']}" if a.get("fresh") else "")
                              + (f" --big-patch {a['big_patch']} --big-prob {a['big_prob']:g} --big-tasks {a.get('big_tasks')}"
-                                if a.get("big_patch") and a.get("big_prob") else "")
+                                if big else "")
                              + "   (make train); "
                              f"then python3 training/export.py --name {args.name}",
     }

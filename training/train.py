@@ -11,8 +11,9 @@
   of vertical and haze depth grows toward the top, so those are only mirrored left-right.
 - --fresh noise,lowlight: those tasks take only the clean crop of a pair and degrade it afresh
   on every draw (gpu/synth.py, the formulas of Degradation+Noise.swift, checked against
-  `ram degrade` by gpu/test_synth.py; noise sigma drawn from 15/25/50, low-light level from
-  U(0.15, 0.95) as make_pairs.py draws them), so no noise pattern is ever seen twice.
+  `ram degrade` by gpu/test_synth.py; noise sigma drawn from make_pairs.py's levels, low-light
+  level uniform over its range, both read by gpu/ramio.kind_census as the GPU kit does), so no
+  noise pattern is ever seen twice.
 - --big-patch P --big-prob q: a fraction q of the steps draw patches of P pixels of the
   --big-tasks (default haze, rain, low light: degradations whose cues are global, airlight
   and exposure) in a batch of --batch*(patch/P)^2 (at least 2), about the pixels of a normal
@@ -57,7 +58,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ram import RAM, RAMConfig, count_parameters  # noqa: E402
-from gpu import synth  # noqa: E402
+from gpu import ramio, synth  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -132,11 +133,15 @@ class ImageCache:
 
 class PairSampler:
     def __init__(self, data: str, index: dict, patch: int, deadleaves: float, task_weights, cache_mb: int,
-                 fresh=(), cache: "ImageCache | None" = None):
+                 fresh=(), census: dict | None = None, cache: "ImageCache | None" = None):
         self.data, self.patch, self.deadleaves = data, patch, deadleaves
         # Tasks whose degraded patch is drawn afresh from the clean one each time (gpu/synth.py's
-        # formulas, checked against `ram degrade` by gpu/test_synth.py) instead of read from a pair.
+        # formulas, checked against `ram degrade` by gpu/test_synth.py) instead of read from a pair,
+        # with make_pairs.py's noise levels and low-light range (`census`: ramio.kind_census()).
         self.fresh = set(fresh)
+        if self.fresh and census is None:
+            census = ramio.kind_census()
+        self.census = census
         self.by_task = {t: {"photo": [], "deadleaves": []} for t in TASKS}
         for e in index["train"]:
             w, h = e["box"][2] - e["box"][0], e["box"][3] - e["box"][1]
@@ -182,11 +187,12 @@ class PairSampler:
         x, y = to_t(xs), to_t(ys)
         for task in self.fresh & set(tasks):
             rows = torch.tensor([i for i, t in enumerate(tasks) if t == task])
-            if task == "noise":  # the pairs' levels: noise:15, noise:25, noise:50
-                sig = torch.from_numpy(rng.choice(np.array([15.0, 25.0, 50.0]), len(rows))).float()
+            if task == "noise":
+                sig = torch.from_numpy(rng.choice(np.array(self.census["noise_sigmas"]), len(rows))).float()
                 x[rows] = synth.quantise8(synth.noise(y[rows], sig))
-            elif task == "lowlight":  # the pairs' level ~ U(0.15, 0.95)
-                lev = torch.from_numpy(rng.uniform(0.15, 0.95, len(rows))).float()
+            elif task == "lowlight":
+                lo, hi = self.census["lowlight_min"], self.census["lowlight_max"]
+                lev = torch.from_numpy(rng.uniform(lo, hi, len(rows))).float()
                 x[rows] = synth.quantise8(synth.lowlight(y[rows], lev))
         return x, y, tasks
 
@@ -444,7 +450,7 @@ def main(argv=None) -> int:
         big = set(t for t in args.big_tasks.split(",") if t)
         big_weights = [w if t in big else 0.0 for t, w in zip(TASKS, task_weights)]
         big_sampler = PairSampler(args.data, index, args.big_patch, args.deadleaves, big_weights, args.cache_mb,
-                                  fresh, cache=sampler.cache)
+                                  fresh, census=sampler.census, cache=sampler.cache)
         # At least 2: GatedDA's BatchNorm trains on batch statistics, and with one image per batch
         # it would normalise away the per-image mean and spread that drive its tau gate.
         big_batch = max(2, round(args.batch * (args.patch / args.big_patch) ** 2))

@@ -86,8 +86,8 @@ WIENER_PAD = 64          # padding (px) around the blurred image before deconvol
 WIENER_PASSES = 2
 # Blind Wiener: one Gaussian PSF and one balance for the whole set per blur kind (no kernel
 # known, like RAM; tuned on the set, like the global gamma).
-BLIND_SIGMAS = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
-BLIND_BALANCE = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
+BLIND_SIGMAS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0]
+BLIND_BALANCE = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0]
 GAMMAS = [round(1 + 0.05 * i, 2) for i in range(101)]   # 1.00 ... 6.00
 DCP = {"patch": 15, "omega": 0.95, "t0": 0.1, "top_fraction": 0.001, "gf_radius": 60, "gf_eps": 1e-3}
 BEGIN, END = "<!-- eval-table:begin -->", "<!-- eval-table:end -->"

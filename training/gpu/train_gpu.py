@@ -28,10 +28,12 @@ Same recipe as training/train.py, adapted to a fixed time budget:
 - learning rate: linear warm-up over --warmup steps, then a cosine to --lr-min that ends
   exactly at the deadline (the schedule runs on wall time, since the step count a GPU reaches
   is not known in advance);
-- CUDA: bf16 autocast (fp16 + GradScaler where bf16 is missing), channels-last, TF32,
-  cuDNN autotuning, fused AdamW, optional torch.compile (--compile 1; falls back to eager if
-  compiling fails; its time counts against --minutes). Out of memory at the first step
-  halves the batch.
+- CUDA: bf16 autocast (fp16 + GradScaler where bf16 is missing), TF32, cuDNN autotuning,
+  fused AdamW; a speed probe first (--probe-steps) times channels-last against contiguous and
+  trains in the faster, and with --profile writes each one's operator table; optional
+  torch.compile (--compile 1 whole model, 2 per block), kept only if the probe finds it
+  faster (eager if compiling fails; its time counts against --minutes). Out of memory at the
+  first step halves the batch.
 
 Writes under --out (default $OUT, else training/runs/<name>-gpu):
   <name>.pt     {config, ema (float16), step, wall, patches, args, hardware, saved, ...}: the EMA
@@ -46,6 +48,7 @@ Writes under --out (default $OUT, else training/runs/<name>-gpu):
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -63,7 +66,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
-from ram import RAM, count_parameters  # noqa: E402
+from ram import RAM, Block, count_parameters  # noqa: E402
 from train import EMA, PRESETS, TASKS, hardware, optimizer_step, parse_config  # noqa: E402
 from train import validate as train_validate  # noqa: E402
 
@@ -98,8 +101,16 @@ def build_args(argv=None):
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--amp", default="auto", choices=["auto", "off", "bf16", "fp16"],
                     help="autocast dtype (auto: bf16 on CUDA if supported, else fp16 with GradScaler; off on CPU)")
-    ap.add_argument("--compile", type=int, default=0, help="1 = torch.compile the training model (eager if it fails)")
-    ap.add_argument("--channels-last", type=int, default=1)
+    ap.add_argument("--compile", type=int, default=0, help="1 = torch.compile the training model, 2 = compile each block "
+                    "(regional: blocks of one level share code, far shorter compile); kept only if the speed probe "
+                    "finds it faster than eager (eager if compiling fails)")
+    ap.add_argument("--channels-last", type=int, default=-1,
+                    help="1 channels-last, 0 contiguous (NCHW), -1 = the faster of the two in the speed probe (default)")
+    ap.add_argument("--probe-steps", type=int, default=-1,
+                    help="timed forward+backward steps per candidate in the speed probe before training "
+                         "(-1 = 5 on CUDA, 0 elsewhere; 0 = no probe)")
+    ap.add_argument("--profile", type=int, default=1, help="1 = the speed probe also writes profile-<format>.txt "
+                    "(torch.profiler, 2 passes per format: which operators take the time)")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = leave torch's default)")
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--val-every", type=int, default=300, help="validate (and rewrite the checkpoint) every N steps")
@@ -391,6 +402,85 @@ def validate(model, val, amp_dtype, device, batch, memory_format):
             "psnr": {k: round(v, 3) for k, v in per_kind.items()}, "input_psnr": {k: round(v, 3) for k, v in per_kind_in.items()}}
 
 
+def forward_backward(m, x, y, amp_dtype, device):
+    """One forward and backward pass with the training loss's L1 term, no optimiser step (the
+    speed probe's unit of work; the gradients are dropped)."""
+    with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        out = m(x)
+    (out.float() - y).abs().mean().backward()
+    m.zero_grad(set_to_none=True)
+
+
+def profile_ops(m, x, y, amp_dtype, device, steps: int, path: str):
+    """torch.profiler over `steps` forward+backward passes: the operators and kernels that take
+    the time, as a table (top 40 by device time, else CPU time) written to `path`."""
+    from torch.profiler import ProfilerActivity, profile
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=acts) as prof:
+        for _ in range(steps):
+            forward_backward(m, x, y, amp_dtype, device)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    with open(path, "w") as f:
+        f.write(f"# {steps} forward+backward passes, input {tuple(x.shape)} "
+                f"{'channels-last' if x.is_contiguous(memory_format=torch.channels_last) else 'contiguous'}\n")
+        f.write(prof.key_averages().table(sort_by=key, row_limit=40, max_name_column_width=90))
+
+
+def speed_probe(model, data, batch, amp_dtype, device, steps, seed, fmts, profile_dir=None):
+    """Measures what one training step costs before training starts: `steps` calls of
+    data.sample alone, then per memory format in `fmts` ({name: format}) a throwaway copy of
+    `model` on the device doing one untimed forward+backward (warm-up) and `steps` timed ones.
+    cuDNN autotuning is off during the probe (its search costs tens of seconds per candidate;
+    training turns it back on for the chosen format only). A candidate that runs out of
+    memory or fails is reported and skipped. Uses its own random stream, so the training
+    batches are the same with or without a probe. Returns {"sample_ms", "warmup_s": {..},
+    "step_ms": {name: ms or None}, "errors": {..}}."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    prng = np.random.default_rng(seed + 1000)
+    bench = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = False
+    res = {"steps": steps, "batch": batch, "warmup_s": {}, "step_ms": {}, "errors": {}}
+    try:
+        sync()
+        t = time.time()
+        for _ in range(steps):
+            data.sample(prng, batch, torch.contiguous_format)
+        sync()
+        res["sample_ms"] = round(1000 * (time.time() - t) / max(1, steps), 1)
+        for name, fmt in fmts.items():
+            m = None
+            try:
+                m = copy.deepcopy(model).to(device).to(memory_format=fmt)
+                m.train()
+                x, y = data.sample(prng, batch, fmt)
+                t = time.time()
+                forward_backward(m, x, y, amp_dtype, device)
+                sync()
+                res["warmup_s"][name] = round(time.time() - t, 2)
+                t = time.time()
+                for _ in range(steps):
+                    forward_backward(m, x, y, amp_dtype, device)
+                sync()
+                res["step_ms"][name] = round(1000 * (time.time() - t) / max(1, steps), 1)
+                if profile_dir:
+                    path = os.path.join(profile_dir, f"profile-{name}.txt")
+                    t = time.time()
+                    profile_ops(m, x, y, amp_dtype, device, 2, path)
+                    res.setdefault("profile_s", {})[name] = round(time.time() - t, 2)
+            except Exception as e:  # noqa: BLE001  (out of memory included: the candidate is skipped)
+                res["step_ms"][name] = None
+                res["errors"][name] = f"{type(e).__name__}: {str(e)[:300]}"
+            finally:
+                del m
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+    finally:
+        torch.backends.cudnn.benchmark = bench
+    return res
+
+
 def main(argv=None) -> int:
     args = build_args(argv)
     if args.threads:
@@ -410,7 +500,7 @@ def main(argv=None) -> int:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
-    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
+    probe_steps = args.probe_steps if args.probe_steps >= 0 else (5 if device.type == "cuda" else 0)
 
     out_dir = args.out or os.path.join(TRAINING, "runs", f"{args.name}-gpu")
     os.makedirs(out_dir, exist_ok=True)
@@ -460,6 +550,26 @@ def main(argv=None) -> int:
         init["path"] = args.init
     elif args.init_identity:
         torch.nn.init.zeros_(model.output.weight)
+    # Memory format: measured (speed probe) unless given. The first GPU run (session 6, H200,
+    # channels-last, batch 32) reached 90 patches/s, about 5 TFLOP/s on a 17 GFLOP forward: far
+    # from the hardware, with the many depthwise and odd-width convolutions as the suspects.
+    formats = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
+    probe = None
+    if probe_steps:
+        fmts = formats if args.channels_last < 0 else {k: v for k, v in formats.items()
+                                                      if (k == "channels_last") == bool(args.channels_last)}
+        probe = speed_probe(model, data, args.batch, amp_dtype, device, probe_steps, args.seed, fmts,
+                            out_dir if args.profile else None)
+        timed = {k: v for k, v in probe["step_ms"].items() if v is not None}
+        if args.channels_last < 0 and timed:
+            probe["chosen"] = min(timed, key=timed.get)
+    if probe and probe.get("chosen"):
+        layout = probe["chosen"]
+    else:
+        layout = "contiguous" if args.channels_last == 0 or (args.channels_last < 0 and device.type != "cuda") else "channels_last"
+    memory_format = formats[layout]
+    if probe:
+        log({"event": "probe", **probe, "layout": layout})
     model = model.to(device).to(memory_format=memory_format)
     ema = EMA(model, args.ema)
     fused = device.type == "cuda"
@@ -494,12 +604,60 @@ def main(argv=None) -> int:
 
     train_model = model
     compiled = False
+    blocks = [mod for mod in model.modules() if isinstance(mod, Block)]
+
+    def uncompile():
+        for blk in blocks:  # undoes nn.Module.compile (regional compilation)
+            blk._compiled_call_impl = None
+        return model, False
+
     if args.compile:
         try:
-            train_model = torch.compile(model)
+            if args.compile == 2:
+                # Regional compilation: each Block on its own; blocks of one level have the same
+                # shapes and share compiled code, so compiling costs a few block graphs instead
+                # of the whole network's (the pointwise fusion inside the blocks is the point).
+                for blk in blocks:
+                    blk.compile(dynamic=False)
+                train_model = model
+            else:
+                train_model = torch.compile(model)
             compiled = True
         except Exception as e:  # noqa: BLE001
+            train_model, compiled = uncompile()
             log({"event": "warning", "message": f"torch.compile failed ({type(e).__name__}: {e}); eager"})
+    eager_ms = probe and probe["step_ms"].get(layout)
+    if compiled and eager_ms:
+        # Probe the compiled model too (compiling happens here, on the real model, so a winner
+        # costs nothing more at the first step); keep it only if it is faster than eager.
+        bench = torch.backends.cudnn.benchmark
+        torch.backends.cudnn.benchmark = False
+        sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+        prng = np.random.default_rng(args.seed + 2000)
+        rec = {"event": "probe_compile", "layout": layout, "eager_step_ms": eager_ms}
+        try:
+            x, y = data.sample(prng, args.batch, memory_format)
+            t = time.time()
+            forward_backward(train_model, x, y, amp_dtype, device)
+            sync()
+            rec["compile_s"] = round(time.time() - t, 2)
+            t = time.time()
+            for _ in range(probe_steps):
+                forward_backward(train_model, x, y, amp_dtype, device)
+            sync()
+            rec["step_ms"] = round(1000 * (time.time() - t) / probe_steps, 1)
+            if rec["step_ms"] >= eager_ms:
+                train_model, compiled = uncompile()
+        except Exception as e:  # noqa: BLE001
+            rec["error"] = f"{type(e).__name__}: {str(e)[:500]}"
+            train_model, compiled = uncompile()
+        finally:
+            torch.backends.cudnn.benchmark = bench
+            model.zero_grad(set_to_none=True)
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+        rec["compiled"] = compiled
+        log(rec)
 
     step, patches, wall = 0, 0, 0.0
     batch = args.batch
@@ -596,7 +754,7 @@ def main(argv=None) -> int:
                     if not compiled:
                         raise
                     log({"event": "warning", "message": f"compiled step failed ({type(e).__name__}: {str(e)[:500]}); eager"})
-                    train_model, compiled = model, False
+                    train_model, compiled = uncompile()
                     opt.zero_grad(set_to_none=True)
             state["first_step_s"] = round(time.time() - t0, 2)
             log({"event": "first_step", "seconds": state["first_step_s"], "batch": batch, "compiled": compiled,
@@ -643,7 +801,7 @@ def main(argv=None) -> int:
     summary = {
         "name": args.name, "checkpoint": os.path.basename(ckpt_path) if saved else None, "stopped": state["stopped"],
         "config": config.to_dict(), "parameters": count_parameters(model), "hardware": hw, "env": env,
-        "amp": str(amp_dtype), "compiled": compiled, "channels_last": bool(args.channels_last), "fused_adamw": fused,
+        "amp": str(amp_dtype), "compiled": compiled, "channels_last": layout == "channels_last", "probe": probe, "fused_adamw": fused,
         "batch": batch, "patch": patch, "steps": step, "patches": patches, "train_wall_s": round(wall, 1),
         "process_s": round(total, 1), "first_step_s": state["first_step_s"],
         "patches_per_s": round(patches / wall, 1) if wall else None,

@@ -59,15 +59,14 @@ def main(argv=None) -> int:
     # BatchNorm on batch statistics: a training-mode copy (its output does not read the running
     # statistics it updates, so one copy serves every batch).
     train_mode = copy.deepcopy(model).train()
+    # Batch-statistics BatchNorm is measured in batches of 4 mixed tasks, as train.py trains.
+    mixed = train.PairSampler(args.data, index, args.patch, 0.0, [1.0] * len(train.TASKS), 512, cache=cache)
     rows = []
     print(f"{os.path.basename(args.checkpoint)} step {ck.get('step')}: {args.patches} patches of {args.patch} px per task")
     print(f"{'task':9s} {'input L1':>9s} {'out L1':>8s} {'(train BN)':>10s} {'worse':>6s} {'shift of worse':>15s}")
     for task in train.TASKS:
         weights = [1.0 if t == task else 0.0 for t in train.TASKS]
         sampler = train.PairSampler(args.data, index, args.patch, 0.0, weights, 512, cache=cache)
-        # Batch-statistics BatchNorm is measured in batches of 4 mixed tasks, as train.py trains.
-        mixed = train.PairSampler(args.data, index, args.patch, 0.0, [1.0] * len(train.TASKS), 512,
-                                  cache=cache)
         e_in, e_out, e_train, shifts, worst = [], [], [], [], (-1.0, None)
         with torch.no_grad():
             for _ in range(args.patches):

@@ -411,6 +411,27 @@ def forward_backward(m, x, y, amp_dtype, device):
     m.zero_grad(set_to_none=True)
 
 
+def time_passes(m, x, y, amp_dtype, device, steps: int):
+    """Times `m` on (x, y) with cuDNN autotuning off (its search costs tens of seconds per
+    shape): one first forward+backward pass (warm-up, or compiling for a compiled model) and
+    `steps` more. Returns (seconds of the first pass, milliseconds per later pass)."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    bench = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = False
+    try:
+        t = time.time()
+        forward_backward(m, x, y, amp_dtype, device)
+        sync()
+        first_s = time.time() - t
+        t = time.time()
+        for _ in range(steps):
+            forward_backward(m, x, y, amp_dtype, device)
+        sync()
+        return round(first_s, 2), round(1000 * (time.time() - t) / max(1, steps), 1)
+    finally:
+        torch.backends.cudnn.benchmark = bench
+
+
 def profile_ops(m, x, y, amp_dtype, device, steps: int, path: str):
     """torch.profiler over `steps` forward+backward passes: the operators and kernels that take
     the time, as a table (top 40 by device time, else CPU time) written to `path`."""
@@ -431,53 +452,40 @@ def profile_ops(m, x, y, amp_dtype, device, steps: int, path: str):
 def speed_probe(model, data, batch, amp_dtype, device, steps, seed, fmts, profile_dir=None):
     """Measures what one training step costs before training starts: `steps` calls of
     data.sample alone, then per memory format in `fmts` ({name: format}) a throwaway copy of
-    `model` on the device doing one untimed forward+backward (warm-up) and `steps` timed ones.
-    cuDNN autotuning is off during the probe (its search costs tens of seconds per candidate;
-    training turns it back on for the chosen format only). A candidate that runs out of
+    `model` on the device doing one untimed forward+backward (warm-up) and `steps` timed ones
+    (time_passes: cuDNN autotuning off; training turns it back on for the chosen format only).
+    A candidate that runs out of
     memory or fails is reported and skipped. Uses its own random stream, so the training
     batches are the same with or without a probe. Returns {"sample_ms", "warmup_s": {..},
     "step_ms": {name: ms or None}, "errors": {..}}."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     prng = np.random.default_rng(seed + 1000)
-    bench = torch.backends.cudnn.benchmark
-    torch.backends.cudnn.benchmark = False
     res = {"steps": steps, "batch": batch, "warmup_s": {}, "step_ms": {}, "errors": {}}
-    try:
-        sync()
-        t = time.time()
-        for _ in range(steps):
-            data.sample(prng, batch, torch.contiguous_format)
-        sync()
-        res["sample_ms"] = round(1000 * (time.time() - t) / max(1, steps), 1)
-        for name, fmt in fmts.items():
-            m = None
-            try:
-                m = copy.deepcopy(model).to(device).to(memory_format=fmt)
-                m.train()
-                x, y = data.sample(prng, batch, fmt)
+    sync()
+    t = time.time()
+    for _ in range(steps):
+        data.sample(prng, batch, torch.contiguous_format)
+    sync()
+    res["sample_ms"] = round(1000 * (time.time() - t) / max(1, steps), 1)
+    for name, fmt in fmts.items():
+        m = None
+        try:
+            m = copy.deepcopy(model).to(device).to(memory_format=fmt)
+            m.train()
+            x, y = data.sample(prng, batch, fmt)
+            res["warmup_s"][name], res["step_ms"][name] = time_passes(m, x, y, amp_dtype, device, steps)
+            if profile_dir:
+                path = os.path.join(profile_dir, f"profile-{name}.txt")
                 t = time.time()
-                forward_backward(m, x, y, amp_dtype, device)
-                sync()
-                res["warmup_s"][name] = round(time.time() - t, 2)
-                t = time.time()
-                for _ in range(steps):
-                    forward_backward(m, x, y, amp_dtype, device)
-                sync()
-                res["step_ms"][name] = round(1000 * (time.time() - t) / max(1, steps), 1)
-                if profile_dir:
-                    path = os.path.join(profile_dir, f"profile-{name}.txt")
-                    t = time.time()
-                    profile_ops(m, x, y, amp_dtype, device, 2, path)
-                    res.setdefault("profile_s", {})[name] = round(time.time() - t, 2)
-            except Exception as e:  # noqa: BLE001  (out of memory included: the candidate is skipped)
-                res["step_ms"][name] = None
-                res["errors"][name] = f"{type(e).__name__}: {str(e)[:300]}"
-            finally:
-                del m
-                if device.type == "cuda":
-                    torch.cuda.empty_cache()
-    finally:
-        torch.backends.cudnn.benchmark = bench
+                profile_ops(m, x, y, amp_dtype, device, 2, path)
+                res.setdefault("profile_s", {})[name] = round(time.time() - t, 2)
+        except Exception as e:  # noqa: BLE001  (out of memory included: the candidate is skipped)
+            res["step_ms"][name] = None
+            res["errors"][name] = f"{type(e).__name__}: {str(e)[:300]}"
+        finally:
+            del m
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
     return res
 
 
@@ -630,29 +638,17 @@ def main(argv=None) -> int:
     if compiled and eager_ms:
         # Probe the compiled model too (compiling happens here, on the real model, so a winner
         # costs nothing more at the first step); keep it only if it is faster than eager.
-        bench = torch.backends.cudnn.benchmark
-        torch.backends.cudnn.benchmark = False
-        sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
         prng = np.random.default_rng(args.seed + 2000)
         rec = {"event": "probe_compile", "layout": layout, "eager_step_ms": eager_ms}
         try:
             x, y = data.sample(prng, args.batch, memory_format)
-            t = time.time()
-            forward_backward(train_model, x, y, amp_dtype, device)
-            sync()
-            rec["compile_s"] = round(time.time() - t, 2)
-            t = time.time()
-            for _ in range(probe_steps):
-                forward_backward(train_model, x, y, amp_dtype, device)
-            sync()
-            rec["step_ms"] = round(1000 * (time.time() - t) / probe_steps, 1)
+            rec["compile_s"], rec["step_ms"] = time_passes(train_model, x, y, amp_dtype, device, probe_steps)
             if rec["step_ms"] >= eager_ms:
                 train_model, compiled = uncompile()
         except Exception as e:  # noqa: BLE001
             rec["error"] = f"{type(e).__name__}: {str(e)[:500]}"
             train_model, compiled = uncompile()
         finally:
-            torch.backends.cudnn.benchmark = bench
             model.zero_grad(set_to_none=True)
             if device.type == "cuda":
                 torch.cuda.empty_cache()

@@ -26,6 +26,10 @@ CANDIDATES = {
     "d16-2222-r1": dict(dim=16, num_blocks=(2, 2, 2, 2), num_refinement=1),
     "d24-1223-r1": dict(dim=24, num_blocks=(1, 2, 2, 3), num_refinement=1),
     "d28-3557-r4": dict(dim=28, num_blocks=(3, 5, 5, 7), num_refinement=4),
+    # Deeper versions of the shipped d16-1112-r1 that training/grow.py can grow it into.
+    "d16-1112-r2": dict(dim=16, num_blocks=(1, 1, 1, 2), num_refinement=2),
+    "d16-1123-r2": dict(dim=16, num_blocks=(1, 1, 2, 3), num_refinement=2),
+    "d16-2112-r1": dict(dim=16, num_blocks=(2, 1, 1, 2), num_refinement=1),
 }
 
 

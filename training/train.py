@@ -21,7 +21,8 @@
   erase the per-image statistics its tau gate reads). 96-pixel patches already raised haze
   by 2.9 dB over 64-pixel ones.
 - Loss: L1 + --fft-weight * L1 of the 2-D FFT (real and imaginary parts).
-- AdamW (--lr, --wd, betas 0.9/0.999), linear warm-up then cosine to --lr-min at --steps.
+- AdamW (--lr, --wd, betas 0.9/0.999), linear warm-up then cosine to --lr-min at --steps
+  (counted from --schedule-from, default 0: a stretch resumed at a later step can have its own).
 - EMA of the weights (--ema; float buffers averaged too, BatchNorm counters copied).
   Validation and export use the EMA model in eval mode; BatchNorm inside GatedDA trains
   normally (batch statistics) in the live model.
@@ -302,9 +303,12 @@ def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
 
 
 def lr_at(step: int, args) -> float:
-    if step < args.warmup:
-        return args.lr * (step + 1) / args.warmup
-    t = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
+    """Linear warm-up over --warmup steps, then cosine to --lr-min at --steps; both counted from
+    --schedule-from (0: the run's first step; a later step starts a new stretch's own schedule)."""
+    s, total = max(0, step - args.schedule_from), args.steps - args.schedule_from
+    if s < args.warmup:
+        return args.lr * (s + 1) / args.warmup
+    t = min(1.0, (s - args.warmup) / max(1, total - args.warmup))
     return args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + math.cos(math.pi * t))
 
 
@@ -358,6 +362,9 @@ def build_args(argv=None):
     ap.add_argument("--lr-min", type=float, default=1e-6)
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--schedule-from", type=int, default=0,
+                    help="step at which the warm-up and cosine start (default 0; e.g. the step a grown "
+                         "checkpoint was grown at, so the new stretch gets a whole schedule of its own)")
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0 = off)")
     ap.add_argument("--fft-weight", type=float, default=0.1)
     ap.add_argument("--ema", type=float, default=0.999)
@@ -465,11 +472,13 @@ def main(argv=None) -> int:
         logf.flush()
         print(json.dumps(rec), flush=True)
 
+    grown = ckpt.get("grown") if ckpt is not None else None  # training/grow.py's record, kept in every checkpoint
     cmd = "python3 training/train.py " + " ".join(sys.argv[1:] if argv is None else argv)
     log({"event": "start", "step": step, "resumed": ckpt is not None, "config": config.to_dict(),
          "parameters": count_parameters(model), "device": str(device), "amp": str(amp_dtype),
          "hardware": hardware(device), "args": vars(args), "command": cmd, "pid": os.getpid(),
-         "train_pairs": sampler.counts(), "val_kinds": {k: len(v[0]) for k, v in val.items()}})
+         "train_pairs": sampler.counts(), "val_kinds": {k: len(v[0]) for k, v in val.items()},
+         **({"grown": grown} if grown else {})})
 
     stop = {"flag": False}
 
@@ -488,6 +497,8 @@ def main(argv=None) -> int:
                  "hardware": hardware(device), "saved": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if scaler.is_enabled():
             state["scaler"] = scaler.state_dict()
+        if grown:
+            state["grown"] = grown
         tmp = ckpt_path + ".tmp"
         torch.save(state, tmp)
         os.replace(tmp, ckpt_path)

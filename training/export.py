@@ -169,13 +169,19 @@ def main(argv=None) -> int:
             "wall_seconds": round(ckpt["wall"], 1), "wall_hours": round(ckpt["wall"] / 3600, 2),
             "hardware": ckpt.get("hardware"),
             "loss": f"L1 + {a.get('fft_weight')} * L1(orthonormal rFFT)",
-            "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to {a.get('lr_min')} at step {a.get('steps')}), wd {a.get('wd')}",
+            "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to {a.get('lr_min')} at step {a.get('steps')}"
+                         + (f", both from step {a['schedule_from']}" if a.get("schedule_from") else "")
+                         + f"), wd {a.get('wd')}",
             "ema": a.get("ema"), "task_mix": "per patch, noise/rain/haze/blur/lowlight weighted "
                                               f"{a.get('task_weights', '1,1,1,1,1')}; "
                                               f"dead leaves with probability {a.get('deadleaves')}"
                                               + (f"; {a['fresh']} degraded afresh per draw" if a.get("fresh") else "")
                                               + (f"; {a['big_prob']:g} of the steps on {a['big_patch']}px patches of "
                                                  f"{a.get('big_tasks')}" if big else ""),
+            **({"grown": {"from_config": ckpt["grown"]["from_config"], "at_step": ckpt["grown"]["step"],
+                          "how": "training/grow.py: blocks appended per level with zero output projections "
+                                 "(same output at the step it was grown), then trained on"}}
+               if ckpt.get("grown") else {}),
             "checkpoint_saved": ckpt.get("saved"),
             "schedule_complete": ckpt["step"] >= (a.get("steps") or 0),
         },

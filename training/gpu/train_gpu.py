@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trains RAM on a GPU from data/gpu_pack.npz (training/gpu/pack.py) within a hard wall-clock budget.
 
-    python3 training/gpu/train_gpu.py [--pack data/gpu_pack.npz] [--out $OUT] [--config paper]
+    python3 training/gpu/train_gpu.py [--pack data/gpu_pack.npz] [--out $OUT] [--config paper] [--init W]
                                       [--minutes 7.5] [--batch 32] [--lr 2e-4] [--compile 0]
 
 Made for one call of the device tool (training/gpu/run.sh, training/gpu/README.md): the whole
@@ -66,7 +66,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
-from ram import RAM, Block, count_parameters  # noqa: E402
+from ram import RAM, Block, RAMConfig, count_parameters  # noqa: E402
 from train import EMA, PRESETS, TASKS, hardware, optimizer_step, parse_config  # noqa: E402
 from train import validate as train_validate  # noqa: E402
 
@@ -83,7 +83,8 @@ def build_args(argv=None):
     ap.add_argument("--pack", default=os.path.join(REPO, "data", "gpu_pack.npz"))
     ap.add_argument("--out", default=os.environ.get("OUT", ""), help="output folder (default $OUT, else training/runs/<name>-gpu)")
     ap.add_argument("--name", default="ram-paper", help="run name: the checkpoint is <out>/<name>.pt (default ram-paper)")
-    ap.add_argument("--config", default="paper", help=f"preset ({', '.join(PRESETS)}), JSON, or dim=..,blocks=..,refinement=.. (default paper)")
+    ap.add_argument("--config", default=None, help=f"preset ({', '.join(PRESETS)}), JSON, or dim=..,blocks=..,refinement=.. "
+                    "(default: --init's configuration, else paper)")
     ap.add_argument("--minutes", type=float, default=7.5, help="hard wall-clock budget of this process, start to exit (default 7.5)")
     ap.add_argument("--reserve-s", type=float, default=20, help="seconds of the budget kept for the last validation and checkpoint")
     ap.add_argument("--max-steps", type=int, default=0, help="also stop after this many steps (0 = time only)")
@@ -536,9 +537,8 @@ def main(argv=None) -> int:
     load_s = time.time() - t_load
     patch = data.patch
 
-    config = parse_config(args.config)
-    model = RAM(config)
     init = {"steps": 0, "patches": 0, "wall": 0.0}
+    config = parse_config(args.config) if args.config else None
     if args.init:
         if args.init.endswith(".safetensors"):
             sys.path.insert(0, TRAINING)
@@ -552,12 +552,20 @@ def main(argv=None) -> int:
             prev = torch.load(args.init, map_location="cpu", weights_only=False)
             sd, init_config = prev["ema"], prev.get("config")
             init.update(steps=int(prev.get("step", 0)), patches=int(prev.get("patches", 0)), wall=float(prev.get("wall", 0.0)))
+        if config is None:
+            if init_config is None:
+                raise SystemExit(f"--init {args.init} does not record its configuration; give --config")
+            config = RAMConfig.from_dict(init_config)
         if init_config is not None and init_config != config.to_dict():
             raise SystemExit(f"--init {args.init}: configuration {init_config} differs from {config.to_dict()}")
+        model = RAM(config)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
         init["path"] = args.init
-    elif args.init_identity:
-        torch.nn.init.zeros_(model.output.weight)
+    else:
+        config = config or parse_config("paper")
+        model = RAM(config)
+        if args.init_identity:
+            torch.nn.init.zeros_(model.output.weight)
     # Memory format: measured (speed probe) unless given. The first GPU run (session 6, H200,
     # channels-last, batch 32) reached 90 patches/s, about 5 TFLOP/s on a 17 GFLOP forward: far
     # from the hardware, with the many depthwise and odd-width convolutions as the suspects.

@@ -26,6 +26,8 @@
 - EMA of the weights (--ema; float buffers averaged too, BatchNorm counters copied).
   Validation and export use the EMA model in eval mode; BatchNorm inside GatedDA trains
   normally (batch statistics) in the live model.
+- --init W starts a new run (no checkpoint to resume) from weights W: a shipped .safetensors
+  or a GPU run's <name>.pt (training/gpu); fresh optimizer, step/wall/patches continue W's.
 - Checkpoints (model, EMA, optimizer, step, RNG states, wall time, log position) go to
   training/checkpoints/<name>/last.pt every --ckpt-minutes, at the end, and on SIGTERM/SIGINT;
   --resume continues from it (a missing checkpoint starts fresh).
@@ -302,6 +304,25 @@ def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
     return loss, l1
 
 
+def load_init(path: str) -> dict:
+    """Weights to start a run from (--init): a shipped .safetensors (configuration and history
+    from its metadata) or a checkpoint with an "ema" entry (gpu/train_gpu.py's <name>.pt, or a
+    train.py last.pt)."""
+    if not os.path.exists(path):
+        raise SystemExit(f"--init {path}: no such file")
+    if path.endswith(".safetensors"):
+        from safetensors_util import read_ram
+        sd, cfg, card = read_ram(path)
+        tr = (card or {}).get("training", {})
+        return {"path": path, "weights": sd, "config": cfg.to_dict(), "step": int(tr.get("steps") or 0),
+                "wall": float(tr.get("wall_seconds") or 0.0), "patches": int(tr.get("patches_seen") or 0)}
+    prev = torch.load(path, map_location="cpu", weights_only=False)
+    if "ema" not in prev or "config" not in prev:
+        raise SystemExit(f"--init {path}: not a checkpoint with EMA weights and a configuration")
+    return {"path": path, "weights": prev["ema"], "config": prev["config"], "step": int(prev.get("step", 0)),
+            "wall": float(prev.get("wall", 0.0)), "patches": int(prev.get("patches", 0))}
+
+
 def lr_at(step: int, args) -> float:
     """Linear warm-up over --warmup steps, then cosine to --lr-min at --steps; both counted from
     --schedule-from (0: the run's first step; a later step starts a new stretch's own schedule)."""
@@ -362,6 +383,9 @@ def build_args(argv=None):
     ap.add_argument("--lr-min", type=float, default=1e-6)
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--init", default="", help="start from these weights when there is no checkpoint to resume: a "
+                    "shipped .safetensors or a GPU run's <name>.pt (fresh optimizer; step, wall time and patches "
+                    "continue theirs; pair with --schedule-from that step)")
     ap.add_argument("--schedule-from", type=int, default=0,
                     help="step at which the warm-up and cosine start (default 0; e.g. the step a grown "
                          "checkpoint was grown at, so the new stretch gets a whole schedule of its own)")
@@ -409,12 +433,17 @@ def main(argv=None) -> int:
     os.makedirs(run_dir, exist_ok=True)
     ckpt_path = os.path.join(ckpt_dir, "last.pt")
 
-    ckpt = None
+    ckpt, init = None, None
     if args.resume and os.path.exists(ckpt_path):
         ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         config = RAMConfig.from_dict(ckpt["config"])
         if args.config and parse_config(args.config).to_dict() != config.to_dict():
             raise SystemExit(f"--config {args.config} differs from the checkpoint's {config.to_dict()}; use another --name")
+    elif args.init:
+        init = load_init(args.init)
+        config = parse_config(args.config) if args.config else RAMConfig.from_dict(init["config"])
+        if init["config"] != config.to_dict():
+            raise SystemExit(f"--init {args.init}: configuration {init['config']} differs from {config.to_dict()}")
     else:
         config = parse_config(args.config or DEFAULT_PRESET)
 
@@ -445,6 +474,14 @@ def main(argv=None) -> int:
         set_rng_state(ckpt["rng"])
         data_rng.bit_generator.state = ckpt["data_rng"]
         ema.module.to(device)
+    elif init is not None:
+        # Both the live and the EMA weights start from the given (EMA) weights; the optimizer
+        # starts fresh; step, wall time and patches continue the weights' own history.
+        weights = {k: v.float() if v.is_floating_point() else v for k, v in init["weights"].items()}
+        model.load_state_dict(weights)
+        ema.module.load_state_dict(weights)
+        ema.module.to(device)
+        step, wall, patches_total = init["step"], init["wall"], init["patches"]
 
     with open(os.path.join(args.data, "pairs", "index.json")) as f:
         index = json.load(f)
@@ -473,12 +510,16 @@ def main(argv=None) -> int:
         print(json.dumps(rec), flush=True)
 
     grown = ckpt.get("grown") if ckpt is not None else None  # training/grow.py's record, kept in every checkpoint
+    if init is not None:
+        log_init = {"path": init["path"], "step": init["step"]}
+    else:
+        log_init = ckpt.get("init") if ckpt is not None else None  # where the run's weights came from (--init)
     cmd = "python3 training/train.py " + " ".join(sys.argv[1:] if argv is None else argv)
     log({"event": "start", "step": step, "resumed": ckpt is not None, "config": config.to_dict(),
          "parameters": count_parameters(model), "device": str(device), "amp": str(amp_dtype),
          "hardware": hardware(device), "args": vars(args), "command": cmd, "pid": os.getpid(),
          "train_pairs": sampler.counts(), "val_kinds": {k: len(v[0]) for k, v in val.items()},
-         **({"grown": grown} if grown else {})})
+         **({"grown": grown} if grown else {}), **({"init": log_init} if log_init else {})})
 
     stop = {"flag": False}
 
@@ -499,6 +540,8 @@ def main(argv=None) -> int:
             state["scaler"] = scaler.state_dict()
         if grown:
             state["grown"] = grown
+        if log_init:
+            state["init"] = log_init
         tmp = ckpt_path + ".tmp"
         torch.save(state, tmp)
         os.replace(tmp, ckpt_path)

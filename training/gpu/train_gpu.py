@@ -67,7 +67,7 @@ TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
 from ram import RAM, Block, RAMConfig, count_parameters  # noqa: E402
-from train import EMA, PRESETS, TASKS, hardware, optimizer_step, parse_config  # noqa: E402
+from train import EMA, PRESETS, TASKS, hardware, load_init, optimizer_step, parse_config  # noqa: E402
 from train import validate as train_validate  # noqa: E402
 
 sys.path.insert(0, HERE)
@@ -540,27 +540,13 @@ def main(argv=None) -> int:
     init = {"steps": 0, "patches": 0, "wall": 0.0}
     config = parse_config(args.config) if args.config else None
     if args.init:
-        if args.init.endswith(".safetensors"):
-            sys.path.insert(0, TRAINING)
-            from safetensors_util import read_ram  # noqa: E402
-            sd, cfg, card = read_ram(args.init)
-            tr = (card or {}).get("training", {})
-            init.update(steps=int(tr.get("steps") or 0), patches=int(tr.get("patches_seen") or 0),
-                        wall=float(tr.get("wall_seconds") or 0.0))
-            init_config = cfg.to_dict()
-        else:
-            prev = torch.load(args.init, map_location="cpu", weights_only=False)
-            sd, init_config = prev["ema"], prev.get("config")
-            init.update(steps=int(prev.get("step", 0)), patches=int(prev.get("patches", 0)), wall=float(prev.get("wall", 0.0)))
-        if config is None:
-            if init_config is None:
-                raise SystemExit(f"--init {args.init} does not record its configuration; give --config")
-            config = RAMConfig.from_dict(init_config)
-        if init_config is not None and init_config != config.to_dict():
-            raise SystemExit(f"--init {args.init}: configuration {init_config} differs from {config.to_dict()}")
+        w = load_init(args.init)  # train.py's reader: .safetensors card or a checkpoint's EMA
+        config = config or RAMConfig.from_dict(w["config"])
+        if w["config"] != config.to_dict():
+            raise SystemExit(f"--init {args.init}: configuration {w['config']} differs from {config.to_dict()}")
         model = RAM(config)
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
-        init["path"] = args.init
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in w["weights"].items()})
+        init.update(steps=w["step"], patches=w["patches"], wall=w["wall"], path=args.init)
     else:
         config = config or parse_config("paper")
         model = RAM(config)

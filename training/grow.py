@@ -86,8 +86,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"the grown configuration must have at least the source's blocks per level ({sd} vs {dd})")
 
     torch.manual_seed(0)
-    src_model, dst_model = RAM(src_cfg), RAM(dst_cfg)
-    src_model.load_state_dict(ck["model"])
+    src_model, dst_model = RAM(src_cfg), RAM(dst_cfg)  # structure and parameter names only
     grown = {"model": grow_state(ck["model"], src_model, dst_model),
              "ema": grow_state(ck["ema"], src_model, dst_model)}
 

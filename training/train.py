@@ -304,23 +304,29 @@ def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
     return loss, l1
 
 
-def load_init(path: str) -> dict:
+def load_init(path: str, config_text: str | None = None) -> dict:
     """Weights to start a run from (--init): a shipped .safetensors (configuration and history
     from its metadata) or a checkpoint with an "ema" entry (gpu/train_gpu.py's <name>.pt, or a
-    train.py last.pt)."""
+    train.py last.pt). "config" is the weights' RAMConfig; a --config given as `config_text`
+    must be the same."""
     if not os.path.exists(path):
         raise SystemExit(f"--init {path}: no such file")
     if path.endswith(".safetensors"):
         from safetensors_util import read_ram
         sd, cfg, card = read_ram(path)
         tr = (card or {}).get("training", {})
-        return {"path": path, "weights": sd, "config": cfg.to_dict(), "step": int(tr.get("steps") or 0),
+        init = {"path": path, "weights": sd, "config": cfg, "step": int(tr.get("steps") or 0),
                 "wall": float(tr.get("wall_seconds") or 0.0), "patches": int(tr.get("patches_seen") or 0)}
-    prev = torch.load(path, map_location="cpu", weights_only=False)
-    if "ema" not in prev or "config" not in prev:
-        raise SystemExit(f"--init {path}: not a checkpoint with EMA weights and a configuration")
-    return {"path": path, "weights": prev["ema"], "config": prev["config"], "step": int(prev.get("step", 0)),
-            "wall": float(prev.get("wall", 0.0)), "patches": int(prev.get("patches", 0))}
+    else:
+        prev = torch.load(path, map_location="cpu", weights_only=False)
+        if "ema" not in prev or "config" not in prev:
+            raise SystemExit(f"--init {path}: not a checkpoint with EMA weights and a configuration")
+        init = {"path": path, "weights": prev["ema"], "config": RAMConfig.from_dict(prev["config"]),
+                "step": int(prev.get("step", 0)), "wall": float(prev.get("wall", 0.0)), "patches": int(prev.get("patches", 0))}
+    if config_text and parse_config(config_text).to_dict() != init["config"].to_dict():
+        raise SystemExit(f"--init {path}: configuration {init['config'].to_dict()} differs from "
+                         f"--config {config_text} ({parse_config(config_text).to_dict()})")
+    return init
 
 
 def lr_at(step: int, args) -> float:
@@ -440,10 +446,8 @@ def main(argv=None) -> int:
         if args.config and parse_config(args.config).to_dict() != config.to_dict():
             raise SystemExit(f"--config {args.config} differs from the checkpoint's {config.to_dict()}; use another --name")
     elif args.init:
-        init = load_init(args.init)
-        config = parse_config(args.config) if args.config else RAMConfig.from_dict(init["config"])
-        if init["config"] != config.to_dict():
-            raise SystemExit(f"--init {args.init}: configuration {init['config']} differs from {config.to_dict()}")
+        init = load_init(args.init, args.config)
+        config = init["config"]
     else:
         config = parse_config(args.config or DEFAULT_PRESET)
 

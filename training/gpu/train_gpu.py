@@ -66,7 +66,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
-from ram import RAM, Block, RAMConfig, count_parameters  # noqa: E402
+from ram import RAM, Block, count_parameters  # noqa: E402
 from train import EMA, PRESETS, TASKS, hardware, load_init, optimizer_step, parse_config  # noqa: E402
 from train import validate as train_validate  # noqa: E402
 
@@ -538,17 +538,14 @@ def main(argv=None) -> int:
     patch = data.patch
 
     init = {"steps": 0, "patches": 0, "wall": 0.0}
-    config = parse_config(args.config) if args.config else None
     if args.init:
-        w = load_init(args.init)  # train.py's reader: .safetensors card or a checkpoint's EMA
-        config = config or RAMConfig.from_dict(w["config"])
-        if w["config"] != config.to_dict():
-            raise SystemExit(f"--init {args.init}: configuration {w['config']} differs from {config.to_dict()}")
+        w = load_init(args.init, args.config)  # train.py's reader: .safetensors card or a checkpoint's EMA
+        config = w["config"]
         model = RAM(config)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in w["weights"].items()})
         init.update(steps=w["step"], patches=w["patches"], wall=w["wall"], path=args.init)
     else:
-        config = config or parse_config("paper")
+        config = parse_config(args.config or "paper")
         model = RAM(config)
         if args.init_identity:
             torch.nn.init.zeros_(model.output.weight)

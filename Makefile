@@ -28,7 +28,11 @@ fixtures:
 bench: build
 	scripts/bench.sh
 
+# The data scripts need numpy, scipy and Pillow; a fresh machine gets them from PyPI.
 train-data: build
+	@$(PYTHON) -c "import numpy, scipy, PIL" 2>/dev/null || { \
+		echo "train-data: installing numpy scipy pillow from PyPI" >&2; \
+		$(PYTHON) -m pip install -q numpy scipy pillow; }
 	$(PYTHON) training/collect_data.py
 	$(PYTHON) training/dead_leaves.py
 	$(PYTHON) training/make_pairs.py

@@ -41,6 +41,9 @@ train-data: build
 # trained with (one torch thread: two collapse when anything else holds a core).
 TRAIN_ARGS ?= --name ram-small --threads 1 --task-weights 2,0.6,1.5,1,0.5 --patch 96 --batch 4 --big-patch 144 --big-prob 0.3
 train:
+	@$(PYTHON) -c "import torch, numpy, PIL, safetensors, skimage" 2>/dev/null || { \
+		echo "train: missing Python packages; install them with: pip install -r training/requirements.txt" \
+		     "(torch: pip install torch==2.13.0+cpu for the CPU build)" >&2; exit 1; }
 	$(PYTHON) training/train.py --resume $(TRAIN_ARGS)
 
 # The README's evaluation table (training/eval_table.py): shipped weights through `ram eval`

@@ -21,6 +21,7 @@ PyTorch reference to 1e-4 (tests/parity), so the card's numbers are what `ram ev
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -35,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from ram import RAM, RAMConfig, count_parameters  # noqa: E402
-from safetensors_util import load_ram, save_ram  # noqa: E402
+from safetensors_util import load_ram, read_ram, save_ram  # noqa: E402
 from train import load_val, psnr  # noqa: E402
 
 
@@ -112,6 +113,22 @@ def score_with_ram(ram: str, weights_path: str, data: str, index: dict, threads:
     return rows, per_task_means(rows)
 
 
+def init_record(init: dict) -> dict:
+    """The card's record of the weights a run started from (train.py --init): path and step, and
+    where the file is still the one the run started from (same step in its card), its sha256 and
+    its own card's training section, so a model continued from shipped weights keeps their history."""
+    rec = {"path": init.get("path"), "step": init.get("step")}
+    path = init.get("path") or ""
+    if path.endswith(".safetensors") and os.path.exists(path):
+        _, _, card = read_ram(path)
+        tr = (card or {}).get("training", {})
+        if tr.get("steps") == init.get("step"):
+            with open(path, "rb") as f:
+                rec["sha256"] = hashlib.sha256(f.read()).hexdigest()
+            rec["training"] = tr
+    return rec
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--name", default="ram-small")
@@ -168,7 +185,8 @@ def main(argv=None) -> int:
             "steps": ckpt["step"], "patches_seen": ckpt.get("patches"), "batch": a.get("batch"), "patch": a.get("patch"),
             "wall_seconds": round(ckpt["wall"], 1), "wall_hours": round(ckpt["wall"] / 3600, 2),
             "hardware": ckpt.get("hardware"),
-            "loss": f"L1 + {a.get('fft_weight')} * L1(orthonormal rFFT)",
+            "loss": ("per-patch ln(MSE) (minus PSNR up to constants; train.py --loss psnr)" if a.get("loss") == "psnr"
+                     else "L1") + f" + {a.get('fft_weight')} * L1(orthonormal rFFT)",
             "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to {a.get('lr_min')} at step {a.get('steps')}"
                          + (f", both from step {a['schedule_from']}" if a.get("schedule_from") else "")
                          + f"), wd {a.get('wd')}",
@@ -182,6 +200,7 @@ def main(argv=None) -> int:
                           "how": "training/grow.py: blocks appended per level with zero output projections "
                                  "(same output at the step it was grown), then trained on"}}
                if ckpt.get("grown") else {}),
+            **({"init": init_record(ckpt["init"])} if ckpt.get("init") else {}),
             "checkpoint_saved": ckpt.get("saved"),
             "schedule_complete": ckpt["step"] >= (a.get("steps") or 0),
         },
@@ -198,6 +217,7 @@ def main(argv=None) -> int:
         "continue_training": f"python3 training/train.py --name {args.name} --resume --threads {a.get('threads', 1)} "
                              f"--task-weights {a.get('task_weights', '1,1,1,1,1')} --patch {a.get('patch', 64)} "
                              f"--batch {a.get('batch', 8)}"
+                             + (f" --loss {a['loss']}" if a.get("loss", "l1") != "l1" else "")
                              + (f" --fresh {a['fresh']}" if a.get("fresh") else "")
                              + (f" --big-patch {a['big_patch']} --big-prob {a['big_prob']:g} --big-tasks {a.get('big_tasks')}"
                                 if big else "")

@@ -37,14 +37,16 @@ train-data: build
 	$(PYTHON) training/dead_leaves.py
 	$(PYTHON) training/make_pairs.py
 
-# Continues the shipped small model's run from its last checkpoint with the settings it was
-# trained with (one torch thread: two collapse when anything else holds a core).
-TRAIN_ARGS ?= --name ram-small --threads 1 --task-weights 2,0.6,1.5,1,0.5 --patch 96 --batch 4 --big-patch 144 --big-prob 0.3
+# Continues the shipped small model's run from its last checkpoint, or on a machine without one
+# from the shipped weights (--init), with the settings it was trained with (one torch thread: two
+# collapse when anything else holds a core). The schedule continues the checkpoint's stretch (or
+# starts at the weights' step); `make train TRAIN_EXTRA="--steps N"` anneals by step N.
+TRAIN_ARGS ?= --name ram-small --init Assets/weights/ram-small.safetensors --threads 1 --loss psnr --lr 1e-4 --warmup 300 --task-weights 2,0.6,1.5,1,0.5 --patch 96 --batch 4 --big-patch 144 --big-prob 0.3
 train:
 	@$(PYTHON) -c "import torch, numpy, PIL, safetensors, skimage" 2>/dev/null || { \
 		echo "train: missing Python packages; install them with: pip install -r training/requirements.txt" \
 		     "(torch: pip install torch==2.13.0+cpu for the CPU build)" >&2; exit 1; }
-	$(PYTHON) training/train.py --resume $(TRAIN_ARGS)
+	$(PYTHON) training/train.py --resume $(TRAIN_ARGS) $(TRAIN_EXTRA)
 
 # The README's evaluation table (training/eval_table.py): shipped weights through `ram eval`
 # against classical baselines on data/pairs/val, one thread. Needs $(RAM) (make build) and the

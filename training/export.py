@@ -218,6 +218,7 @@ def main(argv=None) -> int:
                              f"--task-weights {a.get('task_weights', '1,1,1,1,1')} --patch {a.get('patch', 64)} "
                              f"--batch {a.get('batch', 8)}"
                              + (f" --loss {a['loss']}" if a.get("loss", "l1") != "l1" else "")
+                             + (f" --lr {a['lr']:g}" if a.get("lr") else "")
                              + (f" --fresh {a['fresh']}" if a.get("fresh") else "")
                              + (f" --big-patch {a['big_patch']} --big-prob {a['big_prob']:g} --big-tasks {a.get('big_tasks')}"
                                 if big else "")

@@ -317,7 +317,8 @@ def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
     scaler.scale(loss).backward()
     if clip:
         scaler.unscale_(opt)
-        optimizer_step.last_grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip))
+        # Kept as a tensor: float() here would make a CUDA run wait for the GPU on every step.
+        optimizer_step.last_grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
     scaler.step(opt)
     scaler.update()
     if per_sample:
@@ -325,7 +326,7 @@ def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
     return loss, l1
 
 
-optimizer_step.last_grad_norm = float("nan")  # the gradient norm before the clip, of the last step
+optimizer_step.last_grad_norm = None  # the last step's gradient norm before the clip (a tensor; None without clip)
 
 
 def load_init(path: str, config_text: str | None = None) -> dict:
@@ -415,10 +416,11 @@ def build_args(argv=None):
     ap.add_argument("--warmup", type=int, default=500)
     ap.add_argument("--init", default="", help="start from these weights when there is no checkpoint to resume: a "
                     "shipped .safetensors or a GPU run's <name>.pt (fresh optimizer; step, wall time and patches "
-                    "continue theirs; pair with --schedule-from that step)")
-    ap.add_argument("--schedule-from", type=int, default=0,
-                    help="step at which the warm-up and cosine start (default 0; e.g. the step a grown "
-                         "checkpoint was grown at, so the new stretch gets a whole schedule of its own)")
+                    "continue theirs; the schedule starts at that step unless --schedule-from says otherwise)")
+    ap.add_argument("--schedule-from", type=int, default=None,
+                    help="step at which the warm-up and cosine start (default: a resumed run's own, or the step "
+                         "a grown checkpoint was grown at; the --init weights' step; else 0); give it to start a "
+                         "new stretch with a whole schedule of its own")
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0 = off)")
     ap.add_argument("--fft-weight", type=float, default=0.1)
     ap.add_argument("--loss", default="l1", choices=["l1", "psnr"],
@@ -476,6 +478,14 @@ def main(argv=None) -> int:
         config = init["config"]
     else:
         config = parse_config(args.config or DEFAULT_PRESET)
+    if args.schedule_from is None:
+        # Unset: a resumed run keeps its stretch's schedule (a grown checkpoint's starts at the
+        # growth), a run started from --init weights gets a schedule of its own from their step.
+        if ckpt is not None:
+            args.schedule_from = max(int(ckpt.get("args", {}).get("schedule_from") or 0),
+                                     int((ckpt.get("grown") or {}).get("step") or 0))
+        else:
+            args.schedule_from = init["step"] if init is not None else 0
 
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -545,6 +555,10 @@ def main(argv=None) -> int:
     else:
         log_init = ckpt.get("init") if ckpt is not None else None  # where the run's weights came from (--init)
     cmd = "python3 training/train.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if ckpt is not None and ckpt.get("args", {}).get("loss", "l1") != args.loss:
+        # Not stored as a setting of the run: each resume says its loss (the card's continue_training does).
+        print(f"note: resuming a run last trained with --loss {ckpt['args'].get('loss', 'l1')} under --loss {args.loss}",
+              file=sys.stderr, flush=True)
     log({"event": "start", "step": step, "resumed": ckpt is not None, "config": config.to_dict(),
          "parameters": count_parameters(model), "device": str(device), "amp": str(amp_dtype),
          "hardware": hardware(device), "args": vars(args), "command": cmd, "pid": os.getpid(),
@@ -612,7 +626,7 @@ def main(argv=None) -> int:
         lr = lr_at(step, args)
         loss, l1, l1_each = optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
                                            args.fft_weight, args.clip, per_sample=True, loss_kind=args.loss)
-        gn_win += optimizer_step.last_grad_norm
+        gn_win += float(optimizer_step.last_grad_norm) if optimizer_step.last_grad_norm is not None else math.nan
         # Per task: the output's L1 and the input's (the degraded patch against the clean one).
         in_each = (x - y).abs().mean(dim=(1, 2, 3))
         for t, a_, b_ in zip(tasks, l1_each.tolist(), in_each.tolist()):

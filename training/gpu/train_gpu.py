@@ -22,7 +22,8 @@ Same recipe as training/train.py, adapted to a fixed time budget:
 - each patch draws its task (--task-weights, default uniform), then a dead-leaves crop with
   probability --deadleaves (else a photo crop), a random --patch crop of the stored crop, a
   random horizontal flip, and for noise/blur/low light also a vertical flip and transpose;
-- loss L1 + --fft-weight * L1 of the orthonormal rFFT (train.fft_l1), AdamW, gradient clip,
+- loss L1 (or with --loss psnr each patch's ln(MSE), train.patch_loss) + --fft-weight * L1 of
+  the orthonormal rFFT (train.fft_l1), AdamW, gradient clip,
   EMA of all float state (--ema, with train.py's warm-up of the decay), output conv zeroed
   (the untrained network is the identity);
 - learning rate: linear warm-up over --warmup steps, then a cosine to --lr-min that ends
@@ -96,6 +97,7 @@ def build_args(argv=None):
     ap.add_argument("--warmup", type=int, default=150, help="linear warm-up steps")
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0 = off)")
     ap.add_argument("--fft-weight", type=float, default=0.1)
+    ap.add_argument("--loss", default="l1", choices=["l1", "psnr"], help="as train.py --loss")
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--deadleaves", type=float, default=0.2, help="probability that a patch comes from dead leaves")
     ap.add_argument("--task-weights", default="1,1,1,1,1", help="noise,rain,haze,blur,lowlight")
@@ -699,7 +701,7 @@ def main(argv=None) -> int:
     def train_step(x, y):
         lr = lr_now()
         loss, l1 = optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
-                                  args.fft_weight, args.clip)
+                                  args.fft_weight, args.clip, loss_kind=args.loss)
         return loss.detach(), l1.detach(), lr
 
     model.train()

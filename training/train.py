@@ -292,41 +292,37 @@ PSNR_EPS = 1e-6
 PSNR_SCALE = 0.05
 
 
-def patch_loss(out, y, kind: str):
-    if kind == "psnr":
-        mse = ((out - y) ** 2).mean(dim=(1, 2, 3))
-        return PSNR_SCALE * torch.log(mse + PSNR_EPS).mean()
-    return (out - y).abs().mean()
+def psnr_loss(out, y):
+    mse = ((out - y) ** 2).mean(dim=(1, 2, 3))
+    return PSNR_SCALE * torch.log(mse + PSNR_EPS).mean()
 
 
 def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device, fft_weight, clip, per_sample=False,
                    loss_kind: str = "l1"):
     """One AdamW step on the batch (x, y): autocast forward, the loss (L1, or with loss_kind "psnr"
-    the per-patch log-MSE of patch_loss) + fft_weight x FFT L1, scaled backward, gradient clip,
+    the per-patch log-MSE of psnr_loss) + fft_weight x FFT L1, scaled backward, gradient clip,
     step. Shared by train.py and gpu/train_gpu.py. Returns (loss, l1), and with per_sample also
-    each patch's L1 (detached), for per-task logs."""
+    each patch's L1 (detached), for per-task logs, and the gradient norm before the clip (a tensor,
+    None without clip; not read here, since float() would make a CUDA run wait on every step)."""
     for g in opt.param_groups:
         g["lr"] = lr
     with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
         out = train_model(x)
     out = out.float()
     l1 = (out - y).abs().mean()
-    base = l1 if loss_kind == "l1" else patch_loss(out, y, loss_kind)
+    base = psnr_loss(out, y) if loss_kind == "psnr" else l1
     loss = base + fft_weight * fft_l1(out, y) if fft_weight else base
     opt.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
+    grad_norm = None
     if clip:
         scaler.unscale_(opt)
-        # Kept as a tensor: float() here would make a CUDA run wait for the GPU on every step.
-        optimizer_step.last_grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
     scaler.step(opt)
     scaler.update()
     if per_sample:
-        return loss, l1, (out.detach() - y).abs().mean(dim=(1, 2, 3))
+        return loss, l1, (out.detach() - y).abs().mean(dim=(1, 2, 3)), grad_norm
     return loss, l1
-
-
-optimizer_step.last_grad_norm = None  # the last step's gradient norm before the clip (a tensor; None without clip)
 
 
 def load_init(path: str, config_text: str | None = None) -> dict:
@@ -424,7 +420,7 @@ def build_args(argv=None):
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0 = off)")
     ap.add_argument("--fft-weight", type=float, default=0.1)
     ap.add_argument("--loss", default="l1", choices=["l1", "psnr"],
-                    help="l1, or psnr: per patch ln(MSE), each patch weighted by its relative error (see patch_loss)")
+                    help="l1, or psnr: per patch ln(MSE), each patch weighted by its relative error (see psnr_loss)")
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--deadleaves", type=float, default=0.2, help="probability that a patch comes from dead leaves")
     ap.add_argument("--task-weights", default="1,1,1,1,1", help="noise,rain,haze,blur,lowlight")
@@ -624,9 +620,9 @@ def main(argv=None) -> int:
         x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         y = y.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         lr = lr_at(step, args)
-        loss, l1, l1_each = optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
+        loss, l1, l1_each, grad_norm = optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
                                            args.fft_weight, args.clip, per_sample=True, loss_kind=args.loss)
-        gn_win += float(optimizer_step.last_grad_norm) if optimizer_step.last_grad_norm is not None else math.nan
+        gn_win += float(grad_norm) if grad_norm is not None else math.nan
         # Per task: the output's L1 and the input's (the degraded patch against the clean one).
         in_each = (x - y).abs().mean(dim=(1, 2, 3))
         for t, a_, b_ in zip(tasks, l1_each.tolist(), in_each.tolist()):

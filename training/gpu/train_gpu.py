@@ -22,7 +22,7 @@ Same recipe as training/train.py, adapted to a fixed time budget:
 - each patch draws its task (--task-weights, default uniform), then a dead-leaves crop with
   probability --deadleaves (else a photo crop), a random --patch crop of the stored crop, a
   random horizontal flip, and for noise/blur/low light also a vertical flip and transpose;
-- loss L1 (or with --loss psnr each patch's ln(MSE), train.patch_loss) + --fft-weight * L1 of
+- loss L1 (or with --loss psnr each patch's ln(MSE), train.psnr_loss) + --fft-weight * L1 of
   the orthonormal rFFT (train.fft_l1), AdamW, gradient clip,
   EMA of all float state (--ema, with train.py's warm-up of the decay), output conv zeroed
   (the untrained network is the identity);

@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 RAM := .build/release/ram
 
-.PHONY: run build debug test deps fixtures bench train-data train eval eval-table clean format
+.PHONY: run build debug test test-training deps fixtures bench train-data train eval eval-table clean format
 
 run: build
 	$(RAM)
@@ -20,6 +20,14 @@ debug: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The training pipeline's own checks (plain Python scripts, one torch thread each; they need
+# training/requirements.txt, not the data; gpu/test_synth.py skips without a pack).
+test-training:
+	@$(PYTHON) -c "import torch, numpy, safetensors" 2>/dev/null || { \
+		echo "test-training: missing Python packages; install them with: pip install -r training/requirements.txt" >&2; exit 1; }
+	@set -e; for t in training/test_*.py training/gpu/test_synth.py; do \
+		echo "== $$t"; OMP_NUM_THREADS=1 $(PYTHON) $$t; done
 
 # Regenerates the parity fixtures from the PyTorch reference (needs torch; tests don't).
 fixtures:

@@ -21,6 +21,10 @@
   erase the per-image statistics its tau gate reads). 96-pixel patches already raised haze
   by 2.9 dB over 64-pixel ones.
 - Loss: L1 + --fft-weight * L1 of the 2-D FFT (real and imaginary parts).
+- --bn frozen: GatedDA's BatchNorm layers stay in eval mode while the rest trains, so they
+  normalise with their running statistics (as inference does) and keep them; their scale and
+  shift still learn. The default (batch) normalises each step's few mixed-task patches by
+  their own statistics, which the shipped forward pass never sees (training/test_bn.py).
 - AdamW (--lr, --wd, betas 0.9/0.999), linear warm-up then cosine to --lr-min at --steps
   (counted from --schedule-from, default 0: a stretch resumed at a later step can have its own).
 - EMA of the weights (--ema; float buffers averaged too, BatchNorm counters copied).
@@ -297,6 +301,19 @@ def psnr_loss(out, y):
     return PSNR_SCALE * torch.log(mse + PSNR_EPS).mean()
 
 
+def set_train_mode(model: torch.nn.Module, bn: str = "batch") -> None:
+    """model.train(), and with bn == "frozen" every BatchNorm back in eval mode: it normalises
+    with its running statistics (the inference forward pass) and no longer updates them, while
+    its scale and shift still get gradients. Batch statistics of a few mixed-task patches
+    differ from the running ones the shipped model uses, so what batch-mode training improves
+    is not exactly what inference computes."""
+    model.train()
+    if bn == "frozen":
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.eval()
+
+
 def optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device, fft_weight, clip, per_sample=False,
                    loss_kind: str = "l1"):
     """One AdamW step on the batch (x, y): autocast forward, the loss (L1, or with loss_kind "psnr"
@@ -421,6 +438,10 @@ def build_args(argv=None):
     ap.add_argument("--fft-weight", type=float, default=0.1)
     ap.add_argument("--loss", default="l1", choices=["l1", "psnr"],
                     help="l1, or psnr: per patch ln(MSE), each patch weighted by its relative error (see psnr_loss)")
+    ap.add_argument("--bn", default="batch", choices=["batch", "frozen"],
+                    help="GatedDA's BatchNorm while training: batch (batch statistics, running ones updated) or "
+                         "frozen (the running statistics, as inference uses them, left unchanged; scale and shift "
+                         "still learn), so the trained forward pass is the shipped one")
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--deadleaves", type=float, default=0.2, help="probability that a patch comes from dead leaves")
     ap.add_argument("--task-weights", default="1,1,1,1,1", help="noise,rain,haze,blur,lowlight")
@@ -608,7 +629,7 @@ def main(argv=None) -> int:
     t_win, n_win, loss_win, l1_win, gn_win = time.time(), 0, 0.0, 0.0, 0.0
     n_patches_win = px_win = 0
     task_win = {}
-    model.train()
+    set_train_mode(model, args.bn)
     while step < args.steps and not stop["flag"]:
         if args.minutes and time.time() - t_start > args.minutes * 60:
             break

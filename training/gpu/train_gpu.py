@@ -68,7 +68,7 @@ TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
 from ram import RAM, Block, count_parameters  # noqa: E402
-from train import EMA, PRESETS, TASKS, hardware, load_init, optimizer_step, parse_config  # noqa: E402
+from train import EMA, PRESETS, TASKS, hardware, load_init, optimizer_step, parse_config, set_train_mode  # noqa: E402
 from train import validate as train_validate  # noqa: E402
 
 sys.path.insert(0, HERE)
@@ -98,6 +98,7 @@ def build_args(argv=None):
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0 = off)")
     ap.add_argument("--fft-weight", type=float, default=0.1)
     ap.add_argument("--loss", default="l1", choices=["l1", "psnr"], help="as train.py --loss")
+    ap.add_argument("--bn", default="batch", choices=["batch", "frozen"], help="as train.py --bn")
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--deadleaves", type=float, default=0.2, help="probability that a patch comes from dead leaves")
     ap.add_argument("--task-weights", default="1,1,1,1,1", help="noise,rain,haze,blur,lowlight")
@@ -704,7 +705,7 @@ def main(argv=None) -> int:
                                   args.fft_weight, args.clip, loss_kind=args.loss)
         return loss.detach(), l1.detach(), lr
 
-    model.train()
+    set_train_mode(model, args.bn)
     run_val()  # step 0: the identity map, i.e. the input PSNR
     win_loss = torch.zeros((), device=device)
     win_l1 = torch.zeros((), device=device)

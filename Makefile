@@ -49,7 +49,7 @@ train-data: build
 # from the shipped weights (--init), with the settings it was trained with (one torch thread: two
 # collapse when anything else holds a core). The schedule continues the checkpoint's stretch (or
 # starts at the weights' step); `make train TRAIN_EXTRA="--steps N"` anneals by step N.
-TRAIN_ARGS ?= --name ram-small --init Assets/weights/ram-small.safetensors --threads 1 --loss psnr --lr 1e-4 --warmup 300 --task-weights 2,0.6,1.5,1,0.5 --patch 96 --batch 4 --big-patch 144 --big-prob 0.3
+TRAIN_ARGS ?= --name ram-small-g --init Assets/weights/ram-small.safetensors --threads 1 --loss psnr --bn frozen --lr 1e-4 --warmup 300 --task-weights 2,0.6,1.5,3,0.5 --patch 96 --batch 4 --big-patch 144 --big-prob 0.3 --big-tasks haze,rain,lowlight,blur
 train:
 	@$(PYTHON) -c "import torch, numpy, PIL, safetensors, skimage" 2>/dev/null || { \
 		echo "train: missing Python packages; install them with: pip install -r training/requirements.txt" \

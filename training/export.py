@@ -214,10 +214,11 @@ def main(argv=None) -> int:
             "per_kind": per_kind, "per_task": per_task,
             "measured": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": round(val_seconds, 1),
         },
-        "continue_training": f"python3 training/train.py --name {args.name} --resume --threads {a.get('threads', 1)} "
+        "continue_training": f"python3 training/train.py --name {a.get('name') or args.name} --resume --threads {a.get('threads', 1)} "
                              f"--task-weights {a.get('task_weights', '1,1,1,1,1')} --patch {a.get('patch', 64)} "
                              f"--batch {a.get('batch', 8)}"
                              + (f" --loss {a['loss']}" if a.get("loss", "l1") != "l1" else "")
+                             + (f" --bn {a['bn']}" if a.get("bn", "batch") != "batch" else "")
                              + (f" --lr {a['lr']:g}" if a.get("lr") else "")
                              + (f" --fresh {a['fresh']}" if a.get("fresh") else "")
                              + (f" --big-patch {a['big_patch']} --big-prob {a['big_prob']:g} --big-tasks {a.get('big_tasks')}"

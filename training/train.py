@@ -572,10 +572,13 @@ def main(argv=None) -> int:
     else:
         log_init = ckpt.get("init") if ckpt is not None else None  # where the run's weights came from (--init)
     cmd = "python3 training/train.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    if ckpt is not None and ckpt.get("args", {}).get("loss", "l1") != args.loss:
-        # Not stored as a setting of the run: each resume says its loss (the card's continue_training does).
-        print(f"note: resuming a run last trained with --loss {ckpt['args'].get('loss', 'l1')} under --loss {args.loss}",
-              file=sys.stderr, flush=True)
+    # Not stored as settings of the run: each resume says its loss and BatchNorm mode (the card's
+    # continue_training does); a resume under other ones says so.
+    for key, default in (("loss", "l1"), ("bn", "batch")):
+        before = (ckpt or {}).get("args", {}).get(key, default)
+        if ckpt is not None and before != getattr(args, key):
+            print(f"note: resuming a run last trained with --{key} {before} under --{key} {getattr(args, key)}",
+                  file=sys.stderr, flush=True)
     log({"event": "start", "step": step, "resumed": ckpt is not None, "config": config.to_dict(),
          "parameters": count_parameters(model), "device": str(device), "amp": str(amp_dtype),
          "hardware": hardware(device), "args": vars(args), "command": cmd, "pid": os.getpid(),

@@ -190,6 +190,8 @@ def main(argv=None) -> int:
             "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to {a.get('lr_min')} at step {a.get('steps')}"
                          + (f", both from step {a['schedule_from']}" if a.get("schedule_from") else "")
                          + f"), wd {a.get('wd')}",
+            "batchnorm_last_stretch": ("frozen: running statistics as at inference, never updated; scale and shift trained (train.py --bn frozen)"
+                          if a.get("bn") == "frozen" else "batch statistics while training, running statistics updated"),
             "ema": a.get("ema"), "task_mix": "per patch, noise/rain/haze/blur/lowlight weighted "
                                               f"{a.get('task_weights', '1,1,1,1,1')}; "
                                               f"dead leaves with probability {a.get('deadleaves')}"

@@ -26,7 +26,7 @@ def make_model(seed: int) -> RAM:
     # Non-trivial running statistics and a non-zero output conv, so the two modes differ.
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                 m.running_mean.uniform_(-0.5, 0.5)
                 m.running_var.uniform_(0.5, 2.0)
         for p in model.parameters():
@@ -40,7 +40,7 @@ def bn_stats(model):
 
 
 def bn_affine(model):
-    return [p.detach().clone() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)
+    return [p.detach().clone() for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
             for p in (m.weight, m.bias)]
 
 
@@ -52,7 +52,7 @@ def main() -> int:
     scaler = torch.amp.GradScaler("cpu", enabled=False)
 
     model = make_model(0)
-    n_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    n_bn = sum(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
     assert n_bn > 0
     model.eval()
     with torch.no_grad():
@@ -61,7 +61,7 @@ def main() -> int:
     # frozen: the training forward is the eval forward, statistics untouched, affine trained.
     set_train_mode(model, "frozen")
     assert model.training
-    assert all(not m.training for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert all(not m.training for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
     with torch.no_grad():
         got = model(x)
     assert torch.equal(got, ref), float((got - ref).abs().max())

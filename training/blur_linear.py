@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How far a blind linear filter gets on the blur validation: a reference for the network.
 
-    python3 training/blur_linear.py [--size 15] [--stride 3] [--every 2] [--save filter.npy]
+    python3 training/blur_linear.py [--size 15] [--stride 3] [--every 2] [--save filter.npy [--force]]
 
 Fits one K x K filter f by least squares over the blur training pairs of `make train-data`
 (data/pairs/index.json, task blur: camera shake and random line kernels, photos and dead
@@ -58,10 +58,13 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=15, help="filter side K (odd)")
     ap.add_argument("--stride", type=int, default=3, help="use every n-th pixel of a pair in each direction")
     ap.add_argument("--every", type=int, default=2, help="use every n-th training pair")
-    ap.add_argument("--save", default="", help="write the filter as .npy")
+    ap.add_argument("--save", default="", help="write the filter as .npy (through a temporary file)")
+    ap.add_argument("--force", action="store_true", help="let --save replace an existing file")
     args = ap.parse_args(argv)
     if args.size % 2 != 1 or args.size < 1:
         raise SystemExit(f"--size must be odd and positive, got {args.size}")
+    if args.save and os.path.exists(args.save) and not args.force:
+        raise SystemExit(f"--save {args.save}: the file exists (add --force to replace it)")
     index_path = os.path.join(args.data, "pairs", "index.json")
     if not os.path.exists(index_path):
         raise SystemExit(f"{index_path} is missing (run make train-data)")
@@ -74,7 +77,10 @@ def main(argv=None) -> int:
     print(f"fitted a {args.size}x{args.size} filter on {len(train_pairs)} blur training pairs "
           f"(sum {filt.sum():.4f}, centre tap {filt[args.size // 2, args.size // 2]:.3f})")
     if args.save:
-        np.save(args.save, filt)
+        tmp = args.save + ".tmp"
+        with open(tmp, "wb") as f:  # a file object: np.save would append .npy to a name
+            np.save(f, filt)
+        os.replace(tmp, args.save)
     val = train.load_val(args.data, {"val": [e for e in index["val"] if e["kind"].startswith("blur")]})
     for kind, (deg, clean) in sorted(val.items()):
         d = deg.numpy().astype(np.float64)

@@ -15,13 +15,16 @@ public enum TapBranch: String, CaseIterable, Sendable {
 }
 
 extension BlockWeights {
-    /// x ← x + mixer(LN1(x)); x ← x + ffn(LN2(x)). `x` is ws.x.
-    func forward(_ ws: Workspace, taps: TapRequest, captured: inout [String: Tensor]) {
+    /// x ← x + mixer(LN1(x)); x ← x + ffn(LN2(x)). `x` is ws.x. With `statistics`, the
+    /// channel attention and GatedDA use those whole-image statistics instead of ws.x's own
+    /// (the streamed forward pass runs a block band by band this way).
+    func forward(_ ws: Workspace, taps: TapRequest, captured: inout [String: Tensor],
+                 statistics: BlockStatistics? = nil) {
         let c = width
         // --- Mixer ---
         Norm.layerNormChannelsSplit(ws.x, weight: norm1Weight, bias: norm1Bias, even: &ws.xAtt, odd: &ws.xGate)
-        mixer.attention(ws)
-        mixer.gated.forward(ws, block: name, taps: taps, captured: &captured)
+        mixer.attention(ws, matrices: statistics?.attention)
+        mixer.gated.forward(ws, block: name, taps: taps, captured: &captured, statistics: statistics?.gate)
         if taps.wants(name, "attn") { captured[name + ".attn"] = ws.outAtt }
         mixer.crossUpdate(ws)
         // x += project_out(fused): the residual add is the sgemm's β = 1.
@@ -63,8 +66,9 @@ func add(_ x: inout Tensor, _ y: Tensor) {
 }
 
 extension MixerWeights {
-    /// out_att = channel attention of ws.xAtt (half channels) → ws.outAtt.
-    func attention(_ ws: Workspace) {
+    /// out_att = channel attention of ws.xAtt (half channels) → ws.outAtt. With `matrices`
+    /// (per head, the softmaxed ch×ch attention of the whole image), only A·v is computed.
+    func attention(_ ws: Workspace, matrices: [[Float]]? = nil) {
         let half = ws.xAtt.channels
         Conv.pointwise(ws.xAtt, weight: qkv, outChannels: 3 * half, into: &ws.qkv1)
         Conv.depthwise(ws.qkv1, weight: qkvDepthwise, kernel: 3, into: &ws.qkv)
@@ -74,6 +78,11 @@ extension MixerWeights {
         ws.qkv.data.withUnsafeMutableBufferPointer { qb in
             ws.outAtt.data.withUnsafeMutableBufferPointer { ob in
                 let q = qb.baseAddress!
+                if let matrices {
+                    ChannelAttention.applyMatrices(matrices, v: q + 2 * half * n, channelsPerHead: half / heads, n: n,
+                                                   out: ob.baseAddress!)
+                    return
+                }
                 ChannelAttention.apply(
                     q: q, k: q + half * n, v: q + 2 * half * n, heads: heads,
                     channelsPerHead: half / heads, n: n, temperature: temperature,
@@ -114,12 +123,20 @@ extension MixerWeights {
 }
 
 extension GatedDAWeights {
-    /// GatedDA on ws.xGate → ws.outGate (docs/NETWORK.md, "GatedDA").
-    func forward(_ ws: Workspace, block: String, taps: TapRequest, captured: inout [String: Tensor]) {
+    /// GatedDA on ws.xGate → ws.outGate (docs/NETWORK.md, "GatedDA"). `statistics`: the
+    /// whole image's per-channel mean and std of the BatchNorm output, instead of ws.xGate's.
+    func forward(_ ws: Workspace, block: String, taps: TapRequest, captured: inout [String: Tensor],
+                 statistics: (mean: [Float], std: [Float])? = nil) {
         let c = channels, na = alphaChannels
         let h = ws.xGate.height, w = ws.xGate.width, n = h * w
-        let (mu, s) = Norm.batchNormWithStatistics(
-            ws.xGate, weight: bnWeight, bias: bnBias, runningMean: bnMean, runningVar: bnVar, into: &ws.bn)
+        let (mu, s): ([Float], [Float])
+        if let statistics {
+            Norm.batchNorm(ws.xGate, weight: bnWeight, bias: bnBias, runningMean: bnMean, runningVar: bnVar, into: &ws.bn)
+            (mu, s) = statistics
+        } else {
+            (mu, s) = Norm.batchNormWithStatistics(
+                ws.xGate, weight: bnWeight, bias: bnBias, runningMean: bnMean, runningVar: bnVar, into: &ws.bn)
+        }
         Conv.pointwise(ws.bn, weight: wExp, outChannels: hidden, into: &ws.expanded)
         // ws.expanded = [γ (C); β (C); α (na)]. α′ = W_depth(α) · (1 + τ·σ(μ + s)) on the first na
         // channels' statistics, computed in place (the scale is folded into the 7×7 weights), so

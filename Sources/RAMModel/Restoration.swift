@@ -3,39 +3,145 @@ import Imaging
 import TensorCore
 
 /// Image-level entry points: RGBImage in, RGBImage out, alpha carried through untouched.
+///
+/// By default an image is restored with the whole image's semantics (what one forward pass
+/// over the whole image computes): in one pass when that fits `maxMemory`, otherwise by
+/// `StreamedForward`, which gives the same output at bounded memory. Per-tile statistics
+/// (`TiledRestorer`: every tile adapts to itself, overlaps blended) are there for people who
+/// study them; they change the answer, so they are never chosen implicitly.
 public struct Restorer: Sendable {
+    public enum Statistics: Sendable, Equatable {
+        /// Whole-image statistics (exact), one pass or streamed within the memory budget.
+        case wholeImage
+        /// Each tile of `tileSize` (overlapping by `overlap`) restored on its own and blended.
+        case perTile
+    }
+
     public let network: RAMNetwork
+    public var statistics: Statistics
     public var tileSize: Int
     public var overlap: Int
     public var workers: Int
+    /// Bytes the restoration may use for the network's feature maps and workspaces.
+    public var maxMemory: Int
+    /// Forces the streamed pass with this tile size (tests and studies); nil: chosen by `plan`.
+    public var streamTile: Int?
 
-    public init(network: RAMNetwork, tileSize: Int = Restorer.defaultTileSize, overlap: Int = Restorer.defaultOverlap,
-                workers: Int = 1) {
+    public init(network: RAMNetwork, statistics: Statistics = .wholeImage, tileSize: Int = Restorer.defaultTileSize,
+                overlap: Int = Restorer.defaultOverlap, workers: Int = 1, maxMemory: Int = Restorer.defaultMaxMemory,
+                streamTile: Int? = nil) {
         self.network = network
+        self.statistics = statistics
         self.tileSize = tileSize
         self.overlap = overlap
         self.workers = workers
+        self.maxMemory = maxMemory
+        self.streamTile = streamTile
     }
 
-    /// Defaults measured with `ram bench` (see README, Performance).
+    /// Per-tile defaults (`--tile`): measured with `ram bench` (see README, Performance).
     public static let defaultTileSize = 256
     public static let defaultOverlap = 32
+    /// The default memory budget (`--max-memory`).
+    public static let defaultMaxMemory = 1536 << 20
 
     /// Tiles in flight by default: one per core (each single-threaded, which beats one tile on
-    /// every core: a 1024² image with ram-small 3.8-4.1 s with two workers vs 5.1-5.4 s with
-    /// one on two cores), at most `maxDefaultWorkers` so memory stays bounded (one workspace
-    /// per worker; see README, Tiling and memory). Images of one tile use every core either way.
+    /// every core), at most `maxDefaultWorkers` so memory stays bounded (one workspace per
+    /// worker; see README, Tiling and memory).
     public static let maxDefaultWorkers = 4
     public static var defaultWorkers: Int {
         min(maxDefaultWorkers, max(1, ProcessInfo.processInfo.activeProcessorCount))
     }
 
-    /// Restores the image (tiled when larger than a tile). nil when cancelled.
+    /// How an image of this size is restored.
+    public enum Plan: Sendable, Equatable, CustomStringConvertible {
+        case onePass
+        case streamed(tile: Int, spill: Bool)
+        case perTile(tiles: Int)
+
+        public var description: String {
+            switch self {
+            case .onePass: return "one pass"
+            case .streamed(let t, let spill): return "streamed in \(t)-pixel tiles\(spill ? ", feature maps in temporary files" : "")"
+            case .perTile(let n): return "\(n) tiles with per-tile statistics"
+            }
+        }
+    }
+
+    /// Bytes one forward pass over a padded (h, w) image holds in its workspace: about 25·dim
+    /// floats per pixel (the largest of each scratch tensor over the levels; measured by
+    /// `Workspace.footprint`, see RestorerPlanTests) plus the padded input and the output.
+    public func onePassBytes(height h: Int, width w: Int) -> Int {
+        let n = (h + (8 - h % 8) % 8) * (w + (8 - w % 8) % 8)
+        return 4 * n * (25 * network.configuration.dim + 6)
+    }
+
+    /// Bytes of the feature maps alive at once in the streamed pass: the decoder's last level
+    /// (2·dim channels) read and written (2·2·dim floats per pixel).
+    public func streamedMapBytes(height h: Int, width w: Int) -> Int {
+        let n = (h + (8 - h % 8) % 8) * (w + (8 - w % 8) % 8)
+        return 4 * n * 4 * network.configuration.dim
+    }
+
+    public func plan(height h: Int, width w: Int) -> Plan {
+        if statistics == .perTile {
+            let tiles = (try? TilePlan(width: w, height: h, tileSize: tileSize, overlap: overlap).tiles.count) ?? 1
+            return .perTile(tiles: tiles)
+        }
+        // The maps stay in memory when they fit beside the workspaces (a quarter of the budget).
+        let spill = streamedMapBytes(height: h, width: w) > maxMemory - maxMemory / 4
+        if let streamTile { return .streamed(tile: streamTile, spill: spill) }
+        if onePassBytes(height: h, width: w) <= maxMemory { return .onePass }
+        return .streamed(tile: streamedTile(workers: max(1, workers)), spill: spill)
+    }
+
+    /// The largest tile (a multiple of 8) whose workspaces fit a quarter of the budget, split
+    /// among the workers: a tile's workspace holds about 14 floats per pixel per channel of
+    /// the widest block (8·dim at the lowest level), plus its 4-pixel halo.
+    func streamedTile(workers: Int) -> Int {
+        let perPixel = 4 * 14 * 8 * network.configuration.dim
+        let side = Int((Double(maxMemory / 4 / workers) / Double(perPixel)).squareRoot()) - 2 * StreamedForward.blockHalo
+        return max(16, min(512, side / 8 * 8))
+    }
+
+    /// Steps the restoration reports through `progress` for an image of this size.
+    public func steps(height h: Int, width w: Int) -> Int {
+        switch plan(height: h, width: w) {
+        case .onePass: return 1
+        case .perTile(let n): return n
+        case .streamed(let t, let spill):
+            return StreamedForward(network: network, tileSize: t, spill: spill).steps(height: h, width: w)
+        }
+    }
+
+    /// Restores the image; nil when cancelled.
     public func restore(_ image: RGBImage, cancel: CancellationFlag? = nil,
                         progress: ((TileProgress) -> Void)? = nil) throws -> RGBImage? {
-        let tiled = TiledRestorer(network: network, tileSize: tileSize, overlap: overlap, workers: workers)
-        guard let out = try tiled.restore(image.tensor, cancel: cancel, progress: progress) else { return nil }
+        guard let out = try restore(image.tensor, cancel: cancel, progress: progress) else { return nil }
         return RGBImage(tensor: out, alpha: image.alpha, bitDepth: image.bitDepth)
+    }
+
+    /// Restores a (3, H, W) tensor; nil when cancelled.
+    public func restore(_ image: Tensor, cancel: CancellationFlag? = nil,
+                        progress: ((TileProgress) -> Void)? = nil) throws -> Tensor? {
+        let h = image.height, w = image.width
+        switch plan(height: h, width: w) {
+        case .perTile:
+            let tiled = TiledRestorer(network: network, tileSize: tileSize, overlap: overlap, workers: workers)
+            return try tiled.restore(image, cancel: cancel, progress: progress)
+        case .onePass:
+            if cancel?.isCancelled == true { return nil }
+            let out = network.forward(image).output
+            progress?(TileProgress(index: 0, rect: PixelRect(x: 0, y: 0, width: w, height: h), restored: out, done: 1, total: 1))
+            return out
+        case .streamed(let t, let spill):
+            let streamed = StreamedForward(network: network, tileSize: t, spill: spill, workers: workers)
+            return try streamed.forward(image, cancel: cancel) { p in
+                let rect = p.output?.rect ?? PixelRect(x: 0, y: 0, width: 0, height: 0)
+                let restored = p.output?.restored ?? Tensor(channels: 3, height: 0, width: 0)
+                progress?(TileProgress(index: p.done - 1, rect: rect, restored: restored, done: p.done, total: p.total))
+            }
+        }
     }
 }
 

@@ -57,3 +57,102 @@ public enum ChannelAttention {
         }
     }
 }
+
+extension ChannelAttention {
+    /// out_h = A_h · v_h for each head, with A_h (ch×ch) given: the attention of a larger
+    /// image applied to a part of it. v and out are (heads·ch, n).
+    public static func applyMatrices(
+        _ matrices: [[Float]], v: UnsafePointer<Float>, channelsPerHead ch: Int, n: Int,
+        out: UnsafeMutablePointer<Float>
+    ) {
+        Profile.count(flops: 2 * matrices.count * ch * ch * n)
+        Profile.measure(.attention) {
+            for (h, a) in matrices.enumerated() {
+                precondition(a.count == ch * ch, "attention matrix \(a.count) != \(ch)x\(ch)")
+                let off = h * ch * n
+                a.withUnsafeBufferPointer { ab in
+                    Conv.gemmColumns(n) { lo, len in
+                        Gemm.sgemm(m: ch, n: len, k: ch, a: ab.baseAddress!, lda: ch, b: v + off + lo, ldb: n,
+                                   c: out + off + lo, ldc: n)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sufficient statistics of channel attention over a set of pixels: per head the unnormalised
+/// q·kᵀ and the squared L2 norms of q's and k's rows, in double. Sums over disjoint pixel sets
+/// add up to the sums over their union, so an image can be visited in bands; `matrices` then
+/// gives exactly the softmax(q̂·k̂ᵀ · temperature) that one pass over the whole image computes
+/// (q̂ = q / max(‖q‖, eps), as F.normalize).
+public struct AttentionSums: Sendable, Equatable {
+    public let heads: Int
+    public let channelsPerHead: Int
+    public private(set) var qk: [Double]   // heads × ch × ch
+    public private(set) var qq: [Double]   // heads · ch
+    public private(set) var kk: [Double]
+
+    public init(heads: Int, channelsPerHead ch: Int) {
+        self.heads = heads
+        channelsPerHead = ch
+        qk = [Double](repeating: 0, count: heads * ch * ch)
+        qq = [Double](repeating: 0, count: heads * ch)
+        kk = [Double](repeating: 0, count: heads * ch)
+    }
+
+    public mutating func add(_ other: AttentionSums) {
+        precondition(other.heads == heads && other.channelsPerHead == channelsPerHead)
+        for i in qk.indices { qk[i] += other.qk[i] }
+        for i in qq.indices { qq[i] += other.qq[i]; kk[i] += other.kk[i] }
+    }
+
+    /// Adds pixels [lo, lo + count) of q and k, each (heads·ch, stride).
+    public mutating func accumulate(q: UnsafePointer<Float>, k: UnsafePointer<Float>, stride n: Int, from lo: Int, count: Int) {
+        let ch = channelsPerHead, rows = heads * ch
+        if count <= 0 { return }
+        Profile.count(flops: 2 * heads * ch * ch * count)
+        Profile.measure(.attention) {
+            // One float product per thread and head over a slice of the pixels, added in double.
+            let threads = max(1, min(Parallel.threads, count / 4096))
+            let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * heads * ch * ch)
+            defer { partial.deallocate() }
+            Parallel.forEach(threads * heads) { job in
+                let part = job / heads, h = job % heads
+                let a = lo + count * part / threads, b = lo + count * (part + 1) / threads
+                let off = h * ch * n + a
+                Gemm.sgemm(transB: true, m: ch, n: ch, k: b - a, a: q + off, lda: n, b: k + off, ldb: n,
+                           c: partial + (part * heads + h) * ch * ch, ldc: ch)
+            }
+            for part in 0..<threads {
+                for i in 0..<(heads * ch * ch) { qk[i] += Double(partial[part * heads * ch * ch + i]) }
+            }
+            var squares = [Double](repeating: 0, count: 2 * rows)
+            squares.withUnsafeMutableBufferPointer { sq in
+                let s = sq.baseAddress!
+                Parallel.forEach(2 * rows) { r in
+                    let row = (r < rows ? q + r * n : k + (r - rows) * n) + lo
+                    s[r] = Norm.sumOfSquares(row, count)
+                }
+            }
+            for r in 0..<rows { qq[r] += squares[r]; kk[r] += squares[rows + r] }
+        }
+    }
+
+    /// Per head, the softmaxed ch×ch attention matrix of all the pixels added so far.
+    public func matrices(temperature: [Float], eps: Double = 1e-12) -> [[Float]] {
+        let ch = channelsPerHead
+        return (0..<heads).map { h in
+            var a = [Float](repeating: 0, count: ch * ch)
+            for i in 0..<ch {
+                let ni = max(qq[h * ch + i].squareRoot(), eps)
+                for j in 0..<ch {
+                    let nj = max(kk[h * ch + j].squareRoot(), eps)
+                    a[i * ch + j] = Float(qk[(h * ch + i) * ch + j] / (ni * nj) * Double(temperature[h]))
+                }
+            }
+            a.withUnsafeMutableBufferPointer { Norm.softmaxRows($0.baseAddress!, rows: ch, n: ch) }
+            return a
+        }
+    }
+}

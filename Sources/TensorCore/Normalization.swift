@@ -202,3 +202,93 @@ public enum Norm {
         }
     }
 }
+
+extension Norm {
+    /// Σ x² in double, from float partial sums over 1024 values.
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+        var total = 0.0, lo = 0
+        while lo < n {
+            let hi = min(n, lo + 1024)
+            var s: Float = 0
+            for i in lo..<hi { s = s.addingProduct(x[i], x[i]) }
+            total += Double(s)
+            lo = hi
+        }
+        return total
+    }
+}
+
+/// Per-channel first and second moments of BatchNorm's output over a set of pixels, in
+/// double, shifted by each channel's BatchNorm bias (the output's expected mean) for accuracy.
+/// Sums over disjoint pixel sets add up; `meanStd` gives what `batchNormWithStatistics`
+/// returns for their union.
+public struct ChannelMoments: Sendable, Equatable {
+    public private(set) var sum: [Double]
+    public private(set) var sumSquares: [Double]
+    public private(set) var count: Int
+    let shift: [Float]
+
+    public init(shift: [Float]) {
+        self.shift = shift
+        sum = [Double](repeating: 0, count: shift.count)
+        sumSquares = sum
+        count = 0
+    }
+
+    public mutating func add(_ other: ChannelMoments) {
+        precondition(other.shift == shift)
+        for i in sum.indices { sum[i] += other.sum[i]; sumSquares[i] += other.sumSquares[i] }
+        count += other.count
+    }
+
+    /// Adds pixels [lo, lo + count) of BatchNorm(x), x being (C, stride).
+    public mutating func accumulateBatchNorm(
+        _ x: UnsafePointer<Float>, stride n: Int, from lo: Int, count len: Int, weight: [Float], bias: [Float],
+        runningMean: [Float], runningVar: [Float], eps: Float = 1e-5
+    ) {
+        let c = shift.count
+        var s = [Double](repeating: 0, count: c), q = [Double](repeating: 0, count: c)
+        Profile.measure(.norm) {
+            s.withUnsafeMutableBufferPointer { sb in
+                q.withUnsafeMutableBufferPointer { qb in
+                    let sp = sb.baseAddress!, qp = qb.baseAddress!
+                    Parallel.forEach(c) { ch in
+                        let scale = weight[ch] / (runningVar[ch] + eps).squareRoot()
+                        let offset = bias[ch] - runningMean[ch] * scale - shift[ch]
+                        let src = x + ch * n + lo
+                        var total = 0.0, totalSq = 0.0, i = 0
+                        while i < len {
+                            let hi = min(len, i + 1024)
+                            var ps: Float = 0, pq: Float = 0
+                            for j in i..<hi {
+                                let t = src[j] * scale + offset
+                                ps += t
+                                pq = pq.addingProduct(t, t)
+                            }
+                            total += Double(ps)
+                            totalSq += Double(pq)
+                            i = hi
+                        }
+                        sp[ch] = total
+                        qp[ch] = totalSq
+                    }
+                }
+            }
+        }
+        for ch in 0..<c { sum[ch] += s[ch]; sumSquares[ch] += q[ch] }
+        count += len
+    }
+
+    /// Per channel: the mean and sqrt(biased variance + statEps).
+    public func meanStd(statEps: Double = 1e-6) -> (mean: [Float], std: [Float]) {
+        let n = Double(max(1, count))
+        var mean = [Float](repeating: 0, count: sum.count), std = mean
+        for ch in sum.indices {
+            let m = sum[ch] / n
+            let v = max(0, sumSquares[ch] / n - m * m)
+            mean[ch] = Float(Double(shift[ch]) + m)
+            std[ch] = Float((v + statEps).squareRoot())
+        }
+        return (mean, std)
+    }
+}

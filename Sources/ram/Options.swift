@@ -11,23 +11,35 @@ struct WeightsOptions: ParsableArguments {
 }
 
 struct TileOptions: ParsableArguments {
-    @Option(help: "Tile size in pixels (the image is restored tile by tile above this size).")
-    var tile: Int = Restorer.defaultTileSize
+    @Option(help: ArgumentHelp(
+        "Memory for the network's feature maps, in MB. Images that fit run in one pass; larger ones are streamed tile by tile with the same result, spilling feature maps to temporary files when they do not fit.",
+        valueName: "MB"))
+    var maxMemory: Int = Restorer.defaultMaxMemory >> 20
 
-    @Option(help: "Overlap between neighbouring tiles, in pixels.")
+    @Option(help: ArgumentHelp(
+        "Restore tiles of this size independently (per-tile statistics: each tile adapts to its own content, which changes the result; for studying tiling). Default: whole-image statistics.",
+        valueName: "PIXELS"))
+    var tile: Int?
+
+    @Option(help: "Overlap between neighbouring tiles with --tile, in pixels.")
     var overlap: Int = Restorer.defaultOverlap
 
     @Option(help: "Tiles restored in parallel, each on one core (default: one per core, at most \(Restorer.maxDefaultWorkers); 1 = one tile at a time on every core).")
     var workers: Int?
 
     func validate() throws {
-        if tile < 8 { throw ValidationError("--tile must be at least 8 (got \(tile))") }
-        if overlap < 0 || overlap >= tile { throw ValidationError("--overlap must be ≥ 0 and smaller than --tile (got \(overlap) with tile \(tile))") }
+        if maxMemory < 64 { throw ValidationError("--max-memory must be at least 64 MB (got \(maxMemory))") }
+        if let tile, tile < 8 { throw ValidationError("--tile must be at least 8 (got \(tile))") }
+        if overlap < 0 || overlap >= (tile ?? Int.max) {
+            throw ValidationError("--overlap must be ≥ 0 and smaller than --tile (got \(overlap) with tile \(tile ?? 0))")
+        }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1 (got \(workers))") }
     }
 
     func restorer(_ model: RAMModelFile) -> Restorer {
-        Restorer(network: RAMNetwork(weights: model.weights), tileSize: tile, overlap: overlap, workers: workers ?? Restorer.defaultWorkers)
+        Restorer(network: RAMNetwork(weights: model.weights), statistics: tile == nil ? .wholeImage : .perTile,
+                 tileSize: tile ?? Restorer.defaultTileSize, overlap: overlap, workers: workers ?? Restorer.defaultWorkers,
+                 maxMemory: maxMemory << 20)
     }
 }
 

@@ -26,10 +26,13 @@ struct Restore: ParsableCommand {
             let image = try inputOptions.read(input)
             let bar = ProgressBar("restoring \(URL(fileURLWithPath: input).lastPathComponent)")
             let start = Date()
-            let restored = try tiles.restorer(model).restore(image) { bar.update($0.done, $0.total) }!
+            let restorer = tiles.restorer(model)
+            let plan = restorer.plan(height: image.height, width: image.width)
+            let restored = try restorer.restore(image) { bar.update($0.done, $0.total) }!
             try PNGCodec.save(restored, to: output, force: force, inputs: [input], bitDepth: bitDepth)
             if isatty(2) != 0 {
-                printErr(String(format: "wrote %@ (%dx%d) in %.2f s", output, image.width, image.height, Date().timeIntervalSince(start)))
+                printErr(String(format: "wrote %@ (%dx%d, %@) in %.2f s", output, image.width, image.height,
+                                plan.description, Date().timeIntervalSince(start)))
             }
         }
     }

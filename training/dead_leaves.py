@@ -4,7 +4,7 @@
     python3 training/dead_leaves.py [--data data] [--count 200] [--size 256] [--jobs 1]
 
 Classic dead leaves (Achddou, Gousseau & Ladjal, SSVM 2021; parameters of their
-DeadLeavesPlus code, see ../shared/notes/data.md section 3): opaque discs dropped front to
+DeadLeavesPlus code): opaque discs dropped front to
 back on a canvas twice the output size, radius density proportional to r^-alpha with
 alpha = 3 between rmin = 1 and rmax = canvas/2, colours sampled from pixels of the training
 photos (data/split.json, train side only, so validation colours never leak in), then a 2x

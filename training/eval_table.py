@@ -40,7 +40,7 @@ Rows: one per kind. Columns:
               quantises to 8 bits as a saved PNG, `--input-bits 8`, so the model sees the
               pairs' image; its input PSNR is compared with the 8-bit pairs' and the
               difference is recorded)
-Rain has no classical baseline here (a median filter makes it worse; data.md §4).
+Rain has no classical baseline here (the best median filter makes it worse).
 
 Outputs: training/eval_table.md (the table and caption), training/eval_table.json (every
 number: per image, per sweep value, chosen parameters, checks, versions, timings), and the

@@ -3,7 +3,7 @@
 
     python3 training/export.py [--name ram-small] [--out Assets/weights/ram-small.safetensors]
 
-The card (DESIGN.md "Weights file": `__metadata__` format/config/card) records the data
+The card (the file's `__metadata__` holds format, config and card) records the data
 (photos per source from data/collect_report.json, dead-leaves images, training pairs per
 degradation), the training state (steps, patches, wall time, hardware, loss, optimiser,
 schedule) and validation scores measured here, on data/pairs/val, with the weights exactly as

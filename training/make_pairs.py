@@ -5,7 +5,7 @@
 
 Every degraded image is written by the Swift CLI (`ram degrade IN OUT --kind KIND --seed N`),
 so training, evaluation and the app share one implementation of each degradation
-(DESIGN.md "Images, degradations, metrics"; recipes in Sources/Imaging/Degradation*.swift).
+(recipes in Sources/Imaging/Degradation*.swift).
 
 Train (data/pairs/train/): every training photo of data/split.json, cut into crops of at
 most 384 px a side (photos up to 512 px on the long side stay whole; larger ones are

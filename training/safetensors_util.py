@@ -1,4 +1,4 @@
-"""Save and load RAM weights as safetensors (DESIGN.md, "Weights file").
+"""Save and load RAM weights as safetensors, the format `ram` reads.
 
 `__metadata__` holds strings only: {"format": "ram", "config": <config JSON>, "card": <JSON>}.
 Floating-point tensors are written as fp32 or fp16; integer buffers

@@ -10,7 +10,7 @@ batches of 4 mixed tasks as train.py draws them), the share of patches the netwo
 worse than its input, and the mean |colour shift| (output mean minus input mean, per channel)
 of those patches. A task whose output L1 is above its input's is not learnt at that patch
 size; a large colour shift on its worst patches means the network took it for another task
-(session 5: blurred sky crops of 96 px read as haze and were "dehazed").
+(e.g. blurred sky crops of 96 px read as haze and were "dehazed"; training/README.md).
 
 --save writes the worst patch of each task as input | output | clean, 3x nearest, one row
 per task. Uses the EMA weights, CPU, one thread.

@@ -8,7 +8,7 @@
 
 /// The haze of one image: the atmospheric scattering model I = J·t + A·(1 − t),
 /// t = exp(−β·d), as RESIDE synthesises it (Li et al., TIP 2019), on a pseudo-depth because a
-/// clean photo has none (recipe from shared/notes/data.md §2(iii)):
+/// clean photo has none:
 ///
 /// - d = (1 − w)·ramp + w·field, in [0, 1] (1 = far).
 /// - ramp: 1 above a horizon at U(0.2, 0.6)·height, falling linearly to 0.1 at the bottom row.
@@ -17,8 +17,8 @@
 ///   upsampled), rescaled to [0, 1]; weight w ~ U(0, 0.4).
 /// - A: grey level U(0.7, 1.0) plus U(−0.03, 0.03) per channel, capped at 1.
 ///
-/// t therefore lies in [exp(−β), 1] ⊂ (0, 1]. β = 1.2 leaves 30 % of the scene at the far
-/// end (data.md's dehazing baselines use β 1.2 with this depth).
+/// t therefore lies in [exp(−β), 1] ⊂ (0, 1]. β = 1.2 (the evaluation's `haze:1.2`) leaves
+/// 30 % of the scene at the far end.
 public struct HazeField: Sendable {
     public var width: Int
     public var height: Int

@@ -26,8 +26,9 @@ extension Degradation {
 /// one point of that box so that a level names one darkness:
 ///   α = 0.95,  β = 1 − 0.5·level,  γ = 1.5 + 3.5·level,
 ///   peak = 300·10^(−level) photons at white (300 → 30),  readSigma = 0.002 + 0.008·level.
-/// Level 0.5: β 0.75, γ 3.25, peak ≈ 94.9, read 0.006 (close to data.md's measured setting
-/// α .95, β .7, γ 2.5, peak 100, read .005). The noise ranges are data.md's own choice.
+/// Level 0.5: β 0.75, γ 3.25, peak ≈ 94.9, read 0.006 (close to α .95, β .7, γ 2.5, peak 100,
+/// read .005, the setting the low-light baselines were first measured with). The noise ranges
+/// (peak 30–300 photons at white, read σ 0.002–0.01) are this project's choice.
 public struct LowLightCurve: Equatable, Sendable {
     public var alpha: Float
     public var beta: Float

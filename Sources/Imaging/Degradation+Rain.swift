@@ -7,7 +7,7 @@
 #endif
 
 /// Rain streak parameters for a level in [0, 1]: the float form of the Photoshop / HQ-RAIN
-/// `addrain.py` recipe (shared/notes/data.md §2(ii)), one layer for light rain (Rain100L has
+/// `addrain.py` recipe (github.com/cschenxiang/HQ-RAIN), one layer for light rain (Rain100L has
 /// one streak type) up to five with a veil for heavy rain (Rain100H-like, O = α(B + ΣS) +
 /// (1 − α)A).
 ///

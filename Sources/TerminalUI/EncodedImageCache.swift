@@ -1,8 +1,8 @@
 import Imaging
 
 /// Keeps the last few encoded images so a frame that only moves the split, changes the
-/// status line or flips A/B copies cells instead of resampling (DESIGN: "drawing a frame
-/// only copies cells"). Keyed by what determines the cells: the caller's image identity,
+/// status line or flips A/B copies cells instead of resampling (drawing a frame only copies
+/// cells). Keyed by what determines the cells: the caller's image identity,
 /// the source rectangle, the cell size and the colour mode. Least recently used goes first.
 ///
 /// The image id is the caller's: anything Hashable that changes when the pixels change

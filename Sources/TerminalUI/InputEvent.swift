@@ -22,7 +22,8 @@ public enum InputEvent: Hashable, Sendable {
 
 /// ncurses key codes (curses.h, octal there), kept here as numbers so that the mapping is a
 /// pure function testable without a terminal; `NcursesBackend` checks a few against the
-/// header's macros. Values from notes/toolchain.md §4 and /usr/include/curses.h (6.4).
+/// header's macros. Values from /usr/include/curses.h (ncurses 6.4), and as ncurses returns
+/// them under tmux 3.3a with `keypad` on (arrows 258–261, F1 265, Backspace 263, resize 410).
 public enum CursesKeyCode {
     public static let down: Int32 = 0o402  // 258
     public static let up: Int32 = 0o403  // 259

@@ -3,7 +3,8 @@
 ///
 /// We write SGR and cursor moves ourselves instead of going through ncurses: under tmux
 /// this gave exact colours with any TERM, no palette quirk for values below 8 and no
-/// colour-pair limits (notes/toolchain.md §4). Conventions of the stream:
+/// colour-pair limits (ncurses' direct colour needs TERM=tmux-direct and the ncurses-term
+/// package, and treats values below 8 as palette indices). Conventions of the stream:
 /// - cursor positioning (`ESC[row;colH`, 1-based) only where the next changed cell is not
 ///   where the cursor already is; after the last column the cursor is treated as unknown
 ///   because terminals disagree about the pending-wrap state;

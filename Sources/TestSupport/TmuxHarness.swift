@@ -2,7 +2,7 @@ import Foundation
 import TerminalUI
 
 /// Runs a command in a private tmux server and looks at what it draws: the end-to-end
-/// harness for anything that writes to a terminal (the recipe of notes/toolchain.md §4).
+/// harness for anything that writes to a terminal (tested with tmux 3.3a).
 ///
 /// - a private socket (`-L ram-test-<pid>-<n>`) and `-f /dev/null`, so the user's tmux
 ///   server and configuration are never touched;

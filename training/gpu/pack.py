@@ -75,7 +75,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TASKS = ("noise", "rain", "haze", "blur", "lowlight")
-TRAVEL_LIMIT_MIB = 64.0  # what the device tool moves: working tree + carried paths
+TRAVEL_LIMIT_MIB = 64.0  # one upload to a remote GPU machine: working tree + pack (+ weights)
 sys.path.insert(0, HERE)
 
 
@@ -101,8 +101,8 @@ def zsize(a: np.ndarray) -> int:
 
 
 def tree_bytes() -> int | None:
-    """Bytes of what the device tool copies besides carried paths: tracked and untracked,
-    not ignored files (plus shared/ if present)."""
+    """Bytes of the working tree that travels with the pack: tracked and untracked, not
+    ignored files."""
     try:
         out = subprocess.run(["git", "-C", REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                              capture_output=True, check=True).stdout
@@ -523,7 +523,7 @@ def main(argv=None) -> int:
     ap.add_argument("--ram", default=os.path.join(REPO, ".build", "release", "ram"),
                     help="the ram CLI for format 2 (a private copy is used; default .build/release/ram)")
     ap.add_argument("--max-mib", type=float, default=50.0,
-                    help="size cap of the file (default 50: the device tool moves 64 MiB with the working tree, ~7 MiB now)")
+                    help="size cap of the file (default 50, so that working tree + pack stay under a 64 MiB upload)")
     ap.add_argument("--crop", type=int, default=128, help="stored training crop side, and layer window side (default 128)")
     ap.add_argument("--deadleaves", type=float, default=0.2, help="fraction of crops (and layer shapes) from dead-leaves tiles (default 0.2)")
     ap.add_argument("--val-crop", type=int, default=96, help="centre crop of each validation pair (0 = no validation set)")
@@ -600,7 +600,7 @@ def main(argv=None) -> int:
         report["travel_limit_mib"] = TRAVEL_LIMIT_MIB
     print(json.dumps(report, indent=1))
     if tree is not None and travel > TRAVEL_LIMIT_MIB - 2:
-        print(f"WARNING: working tree + pack = {travel:.1f} MiB, too close to the device tool's {TRAVEL_LIMIT_MIB} MiB; "
+        print(f"WARNING: working tree + pack = {travel:.1f} MiB, too close to a {TRAVEL_LIMIT_MIB} MiB upload; "
               f"rerun with a smaller --max-mib", file=sys.stderr)
         return 1
     return 0

@@ -52,7 +52,7 @@ if [ "${RAM_GPU_ALLOW_CPU:-0}" != 1 ] && ! "$PY" -c "import torch, sys; sys.exit
   exit 4
 fi
 if [ ! -f "$PACK" ]; then
-  echo "ERROR: $PACK not found: build it here with 'python3 training/gpu/pack.py' and pass carry=[\"$PACK\"] to run." | tee -a "$OUT/diag.txt"
+  echo "ERROR: $PACK not found: build it with 'python3 training/gpu/pack.py' on the machine with data/pairs and copy it here (or set PACK=...)." | tee -a "$OUT/diag.txt"
   exit 2
 fi
 

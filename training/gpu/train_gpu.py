@@ -4,7 +4,7 @@
     python3 training/gpu/train_gpu.py [--pack data/gpu_pack.npz] [--out $OUT] [--config paper] [--init W]
                                       [--minutes 7.5] [--batch 32] [--lr 2e-4] [--compile 0]
 
-Made for one call of the device tool (training/gpu/run.sh, training/gpu/README.md): the whole
+Made for one fixed-budget run on a GPU (training/gpu/run.sh, training/gpu/README.md): the whole
 pack goes onto the GPU, batches are sampled, degraded (format 2), cropped and augmented there,
 and the run stops on its own when --minutes (counted from the start of this process) is used up.
 
@@ -552,7 +552,7 @@ def main(argv=None) -> int:
         model = RAM(config)
         if args.init_identity:
             torch.nn.init.zeros_(model.output.weight)
-    # Memory format: measured (speed probe) unless given. The first GPU run (session 6, H200,
+    # Memory format: measured (speed probe) unless given. The first GPU run (2026-11-28, H200,
     # channels-last, batch 32) reached 90 patches/s, about 5 TFLOP/s on a 17 GFLOP forward: far
     # from the hardware, with the many depthwise and odd-width convolutions as the suspects.
     formats = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}

@@ -165,7 +165,7 @@ private final class StreamRun: @unchecked Sendable {
     func dims(_ level: Int) -> (h: Int, w: Int) { (hp >> level, wp >> level) }
 
     func store(_ channels: Int, _ level: Int) throws -> FeatureStore {
-        try FeatureStore(channels: channels, height: dims(level).h, width: dims(level).w, spill: spill)
+        try FeatureStore(channels: channels, height: dims(level).h, width: dims(level).w, spill: spill, block: tile)
     }
 
     /// `r` grown by `halo` on every side, clipped to the level's map.

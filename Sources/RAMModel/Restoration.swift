@@ -56,13 +56,14 @@ public struct Restorer: Sendable {
     /// How an image of this size is restored.
     public enum Plan: Sendable, Equatable, CustomStringConvertible {
         case onePass
-        case streamed(tile: Int, spill: Bool)
+        case streamed(tiles: [Int], spill: Bool)
         case perTile(tiles: Int)
 
         public var description: String {
             switch self {
             case .onePass: return "one pass"
-            case .streamed(let t, let spill): return "streamed in \(t)-pixel tiles\(spill ? ", feature maps in temporary files" : "")"
+            case .streamed(let t, let spill):
+                return "streamed in \(t.map(String.init).joined(separator: "/"))-pixel tiles\(spill ? ", feature maps in temporary files" : "")"
             case .perTile(let n): return "\(n) tiles with per-tile statistics"
             }
         }
@@ -90,18 +91,21 @@ public struct Restorer: Sendable {
         }
         // The maps stay in memory when they fit beside the workspaces (a quarter of the budget).
         let spill = streamedMapBytes(height: h, width: w) > maxMemory - maxMemory / 4
-        if let streamTile { return .streamed(tile: streamTile, spill: spill) }
+        if let streamTile { return .streamed(tiles: [Int](repeating: streamTile, count: 4), spill: spill) }
         if onePassBytes(height: h, width: w) <= maxMemory { return .onePass }
-        return .streamed(tile: streamedTile(workers: max(1, workers)), spill: spill)
+        return .streamed(tiles: streamedTiles(workers: max(1, workers)), spill: spill)
     }
 
-    /// The largest tile (a multiple of 8) whose workspaces fit a quarter of the budget, split
-    /// among the workers: a tile's workspace holds about 14 floats per pixel per channel of
-    /// the widest block (8·dim at the lowest level), plus its 4-pixel halo.
-    func streamedTile(workers: Int) -> Int {
-        let perPixel = 4 * 14 * 8 * network.configuration.dim
-        let side = Int((Double(maxMemory / 4 / workers) / Double(perPixel)).squareRoot()) - 2 * StreamedForward.blockHalo
-        return max(16, min(512, side / 8 * 8))
+    /// Per level, the largest tile (a multiple of 8) whose workspace fits a quarter of the
+    /// budget split among the workers: a tile's workspace holds about 14 floats per pixel per
+    /// channel of the level's widest block (2·dim at the first two levels, 4·dim, 8·dim),
+    /// with its 4-pixel halo.
+    func streamedTiles(workers: Int) -> [Int] {
+        let d = network.configuration.dim
+        return [2 * d, 2 * d, 4 * d, 8 * d].map { width in
+            let side = Int((Double(maxMemory / 4 / workers) / Double(4 * 14 * width)).squareRoot()) - 2 * StreamedForward.blockHalo
+            return max(16, min(1024, side / 8 * 8))
+        }
     }
 
     /// Steps the restoration reports through `progress` for an image of this size.
@@ -110,7 +114,7 @@ public struct Restorer: Sendable {
         case .onePass: return 1
         case .perTile(let n): return n
         case .streamed(let t, let spill):
-            return StreamedForward(network: network, tileSize: t, spill: spill).steps(height: h, width: w)
+            return StreamedForward(network: network, tileSizes: t, spill: spill).steps(height: h, width: w)
         }
     }
 
@@ -135,7 +139,7 @@ public struct Restorer: Sendable {
             progress?(TileProgress(index: 0, rect: PixelRect(x: 0, y: 0, width: w, height: h), restored: out, done: 1, total: 1))
             return out
         case .streamed(let t, let spill):
-            let streamed = StreamedForward(network: network, tileSize: t, spill: spill, workers: workers)
+            let streamed = StreamedForward(network: network, tileSizes: t, spill: spill, workers: workers)
             return try streamed.forward(image, cancel: cancel) { p in
                 let rect = p.output?.rect ?? PixelRect(x: 0, y: 0, width: 0, height: 0)
                 let restored = p.output?.restored ?? Tensor(channels: 3, height: 0, width: 0)

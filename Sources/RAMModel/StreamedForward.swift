@@ -80,7 +80,8 @@ public struct StreamProgress: Sendable {
 /// those whole-image statistics. Memory: the workspaces of `workers` tiles plus the live maps.
 public struct StreamedForward: Sendable {
     public let network: RAMNetwork
-    public let tileSize: Int
+    /// Tile side per level (full, 1/2, 1/4, 1/8 resolution).
+    public let tileSizes: [Int]
     public let spill: Bool
     public let workers: Int
 
@@ -88,17 +89,23 @@ public struct StreamedForward: Sendable {
     /// before the FFN's 3×3 depthwise convolution (1).
     static let blockHalo = 4
 
-    public init(network: RAMNetwork, tileSize: Int, spill: Bool = false, workers: Int = 1) {
-        precondition(tileSize >= 8 && tileSize % 2 == 0, "stream tile size must be even and at least 8")
+    public init(network: RAMNetwork, tileSizes: [Int], spill: Bool = false, workers: Int = 1) {
+        precondition(tileSizes.count == 4 && tileSizes.allSatisfy { $0 >= 8 && $0 % 2 == 0 },
+                     "stream tile sizes: four, even, at least 8")
         self.network = network
-        self.tileSize = tileSize
+        self.tileSizes = tileSizes
         self.spill = spill
         self.workers = max(1, workers)
     }
 
+    /// The same tile side at every level.
+    public init(network: RAMNetwork, tileSize: Int, spill: Bool = false, workers: Int = 1) {
+        self.init(network: network, tileSizes: [Int](repeating: tileSize, count: 4), spill: spill, workers: workers)
+    }
+
     /// Tiles visited by `forward` for an image of this size, over all stages.
     public func steps(height: Int, width: Int) -> Int {
-        StreamRun.steps(config: network.configuration, hp: padded(height), wp: padded(width), tile: tileSize)
+        StreamRun.steps(config: network.configuration, hp: padded(height), wp: padded(width), tiles: tileSizes)
     }
 
     private func padded(_ n: Int) -> Int { n + (8 - n % 8) % 8 }
@@ -115,7 +122,7 @@ public struct StreamedForward: Sendable {
             Layout.reflectPad(input, bottom: hp - h, right: wp - w, into: &t)
             paddedInput = t
         }
-        let run = StreamRun(network: network, tile: tileSize, spill: spill, workers: workers, hp: hp, wp: wp,
+        let run = StreamRun(network: network, tiles: tileSizes, spill: spill, workers: workers, hp: hp, wp: wp,
                             cancel: cancel, progress: progress)
         // BLAS runs single-threaded: the kernels split their work themselves (one worker) or
         // each worker runs on one core (see RAMNetwork.forward).
@@ -126,7 +133,7 @@ public struct StreamedForward: Sendable {
 /// One streamed forward pass: geometry, workers, progress.
 private final class StreamRun: @unchecked Sendable {
     let weights: RAMWeights
-    let tile: Int, spill: Bool, workers: Int
+    let tileSizes: [Int], spill: Bool, workers: Int
     let hp: Int, wp: Int
     let cancel: CancellationFlag?
     let progress: ((StreamProgress) -> Void)?
@@ -135,13 +142,13 @@ private final class StreamRun: @unchecked Sendable {
     private let lock = NSLock()
     private var done = 0
 
-    init(network: RAMNetwork, tile: Int, spill: Bool, workers: Int, hp: Int, wp: Int,
+    init(network: RAMNetwork, tiles: [Int], spill: Bool, workers: Int, hp: Int, wp: Int,
          cancel: CancellationFlag?, progress: ((StreamProgress) -> Void)?) {
         weights = network.weights
-        self.tile = tile; self.spill = spill; self.workers = workers
+        tileSizes = tiles; self.spill = spill; self.workers = workers
         self.hp = hp; self.wp = wp
         self.cancel = cancel; self.progress = progress
-        total = StreamRun.steps(config: network.configuration, hp: hp, wp: wp, tile: tile)
+        total = StreamRun.steps(config: network.configuration, hp: hp, wp: wp, tiles: tiles)
         workspaces = (0..<workers).map { _ in Workspace() }
     }
 
@@ -151,8 +158,8 @@ private final class StreamRun: @unchecked Sendable {
         }
     }
 
-    static func steps(config: RAMConfiguration, hp: Int, wp: Int, tile: Int) -> Int {
-        let n = (0..<4).map { tiles(hp >> $0, wp >> $0, tile).count }
+    static func steps(config: RAMConfiguration, hp: Int, wp: Int, tiles t: [Int]) -> Int {
+        let n = (0..<4).map { tiles(hp >> $0, wp >> $0, t[$0]).count }
         let blocks = config.numBlocks, refinement = config.numRefinement
         var s = 2 * n[0]                                                  // first and last convolution
         s += 2 * (blocks[0] + blocks[0] + refinement) * n[0]              // encoder1, decoder1, refinement
@@ -165,7 +172,7 @@ private final class StreamRun: @unchecked Sendable {
     func dims(_ level: Int) -> (h: Int, w: Int) { (hp >> level, wp >> level) }
 
     func store(_ channels: Int, _ level: Int) throws -> FeatureStore {
-        try FeatureStore(channels: channels, height: dims(level).h, width: dims(level).w, spill: spill, block: tile)
+        try FeatureStore(channels: channels, height: dims(level).h, width: dims(level).w, spill: spill, block: tileSizes[level])
     }
 
     /// `r` grown by `halo` on every side, clipped to the level's map.
@@ -180,7 +187,7 @@ private final class StreamRun: @unchecked Sendable {
     /// Returns false when cancelled.
     func forEachTile(_ level: Int, _ body: (Int, PixelRect, Workspace) -> Void) -> Bool {
         let (h, w) = dims(level)
-        let grid = StreamRun.tiles(h, w, tile)
+        let grid = StreamRun.tiles(h, w, tileSizes[level])
         var next = 0
         let claim: () -> Int? = { [self] in
             lock.lock(); defer { lock.unlock() }
@@ -287,7 +294,7 @@ private final class StreamRun: @unchecked Sendable {
         for b in list {
             // Pass 1: the whole image's statistics, tile by tile (summed in tile order, so the
             // result does not depend on which worker finished first).
-            var sums = [BlockStatisticsSums?](repeating: nil, count: StreamRun.tiles(dims(level).h, dims(level).w, tile).count)
+            var sums = [BlockStatisticsSums?](repeating: nil, count: StreamRun.tiles(dims(level).h, dims(level).w, tileSizes[level]).count)
             let source = x
             try check(forEachTile(level) { [self] i, r, ws in
                 let e = grown(r, 1, level)

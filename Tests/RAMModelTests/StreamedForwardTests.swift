@@ -30,14 +30,15 @@ import TestSupport
         }
     }
 
-    /// Larger than any tile and not a multiple of 8 or of the tile: streamed == one pass.
+    /// Larger than any tile and not a multiple of 8 or of the tiles, a different tile size at
+    /// every level, maps in files: streamed == one pass.
     @Test func equalsOnePassOnALargerOddImage() throws {
         let net = RAMNetwork(weights: try RAMModelFile(path: Fixtures.path("tiny_ff.weights.safetensors")).weights)
         var rng = TestRandom(seed: 3)
         let x = Tensor(channels: 3, height: 83, width: 101, data: rng.array(3 * 83 * 101).map { 0.5 + 0.4 * $0 })
         let whole = net.forward(x).output
         var steps = 0, painted = 0
-        let s = StreamedForward(network: net, tileSize: 32, workers: 2)
+        let s = StreamedForward(network: net, tileSizes: [32, 16, 24, 8], spill: true, workers: 2)
         let out = try #require(try s.forward(x) { p in
             steps += 1
             if let o = p.output { painted += o.rect.width * o.rect.height }

@@ -26,6 +26,10 @@ public struct Restorer: Sendable {
     public var maxMemory: Int
     /// Forces the streamed pass with this tile size (tests and studies); nil: chosen by `plan`.
     public var streamTile: Int?
+    /// Paint a first result before the exact one (the viewer): tiles of `tileSize` restored with
+    /// statistics pooled from full-resolution crops (`StatisticsPool`), reported with stage
+    /// `.firstPaint` as each finishes, for images larger than two tiles.
+    public var firstPaint = false
 
     public init(network: RAMNetwork, statistics: Statistics = .wholeImage, tileSize: Int = Restorer.defaultTileSize,
                 overlap: Int = Restorer.defaultOverlap, workers: Int = 1, maxMemory: Int = Restorer.defaultMaxMemory,
@@ -129,7 +133,11 @@ public struct Restorer: Sendable {
     public func restore(_ image: Tensor, cancel: CancellationFlag? = nil,
                         progress: ((TileProgress) -> Void)? = nil) throws -> Tensor? {
         let h = image.height, w = image.width
-        switch plan(height: h, width: w) {
+        let plan = plan(height: h, width: w)
+        if firstPaint, statistics == .wholeImage, max(h, w) > 2 * tileSize - overlap {
+            guard try paintFirst(image, cancel: cancel, progress: progress) else { return nil }
+        }
+        switch plan {
         case .perTile:
             let tiled = TiledRestorer(network: network, tileSize: tileSize, overlap: overlap, workers: workers)
             return try tiled.restore(image, cancel: cancel, progress: progress)
@@ -146,6 +154,24 @@ public struct Restorer: Sendable {
                 progress?(TileProgress(index: p.done - 1, rect: rect, restored: restored, done: p.done, total: p.total))
             }
         }
+    }
+
+    /// The first paint: statistics pooled from four full-resolution crops of one tile each,
+    /// then every tile (`tileSize`, `overlap`) restored with them and blended. False when
+    /// cancelled.
+    func paintFirst(_ image: Tensor, cancel: CancellationFlag?, progress: ((TileProgress) -> Void)?) throws -> Bool {
+        let rects = StatisticsPool.cropRects(height: image.height, width: image.width, side: tileSize)
+        let crops = rects.map { Layout.crop(image, y0: $0.y, x0: $0.x, height: $0.height, width: $0.width) }
+        if cancel?.isCancelled == true { return false }
+        let table = StatisticsPool.measure(network, crops: crops)
+        let tiled = TiledRestorer(network: network, tileSize: tileSize, overlap: overlap,
+                                  workers: workers, statistics: .fixed(table))
+        let out = try tiled.restore(image, cancel: cancel) { t in
+            var t = t
+            t.stage = .firstPaint
+            progress?(t)
+        }
+        return out != nil
     }
 }
 

@@ -3,7 +3,7 @@ import TensorCore
 
 /// Whole-image statistics of one block: the softmaxed channel-attention matrix of each head
 /// and GatedDA's per-channel mean and std, as one pass over the whole image computes them.
-struct BlockStatistics: Sendable {
+public struct BlockStatistics: Sendable {
     var attention: [[Float]]
     var gate: (mean: [Float], std: [Float])
 }

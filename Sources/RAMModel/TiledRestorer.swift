@@ -17,6 +17,26 @@ public struct TileProgress: Sendable {
     public let restored: Tensor   // (3, rect.height, rect.width), unblended
     public let done: Int
     public let total: Int
+    /// Which result the tile belongs to (a first paint is replaced by the exact result).
+    public var stage: RestoreStage
+
+    public init(index: Int, rect: PixelRect, restored: Tensor, done: Int, total: Int, stage: RestoreStage = .exact) {
+        self.index = index
+        self.rect = rect
+        self.restored = restored
+        self.done = done
+        self.total = total
+        self.stage = stage
+    }
+}
+
+/// The results a restoration paints, in order.
+public enum RestoreStage: String, Sendable {
+    /// Tiles restored with statistics pooled from a few full-resolution crops: close to the
+    /// whole image's, painted as each tile finishes.
+    case firstPaint = "first paint"
+    /// The whole image's semantics (one pass or streamed), or per-tile statistics when asked.
+    case exact
 }
 
 /// Restores an image tile by tile with bounded memory (a workspace per worker, sized by the
@@ -30,12 +50,16 @@ public struct TiledRestorer: Sendable {
     public let tileSize: Int
     public let overlap: Int
     public let workers: Int
+    /// Where each tile's blocks take their statistics from: the tile itself by default.
+    public let statistics: StatisticsSource
 
-    public init(network: RAMNetwork, tileSize: Int = 256, overlap: Int = 32, workers: Int = 1) {
+    public init(network: RAMNetwork, tileSize: Int = 256, overlap: Int = 32, workers: Int = 1,
+                statistics: StatisticsSource = .own) {
         self.network = network
         self.tileSize = tileSize
         self.overlap = overlap
         self.workers = max(1, workers)
+        self.statistics = statistics
     }
 
     /// Returns nil when cancelled. `progress` is called (serially) after each tile.
@@ -46,7 +70,7 @@ public struct TiledRestorer: Sendable {
         if plan.tiles.count == 1 {
             // Whole image in one tile: exactly the untiled forward pass.
             if cancel?.isCancelled == true { return nil }
-            let out = network.forward(image).output
+            let out = network.forward(image, statistics: statistics).output
             progress?(TileProgress(index: 0, rect: plan.tiles[0], restored: out, done: 1, total: 1))
             return out
         }
@@ -54,7 +78,7 @@ public struct TiledRestorer: Sendable {
         let n = plan.tiles.count
         let workerCount = min(workers, n)
 
-        let network = self.network
+        let network = self.network, statistics = self.statistics
         // Several tiles in flight: each worker runs BLAS and the kernels on one thread.
         let runWorker: (Int) -> Void = { _ in
             Parallel.withThreads(workerCount > 1 ? 1 : Parallel.threads) {
@@ -62,7 +86,7 @@ public struct TiledRestorer: Sendable {
                 while let i = state.claim(cancel: cancel) {
                     let r = plan.tiles[i]
                     let tile = Layout.crop(image, y0: r.y, x0: r.x, height: r.height, width: r.width)
-                    let out = network.forward(tile, workspace: ws).output
+                    let out = network.forward(tile, workspace: ws, statistics: statistics).output
                     state.finish(i, out, progress: progress)
                 }
             }

@@ -113,3 +113,48 @@ import TestSupport
         } } }
     }
 }
+
+/// Statistics pooled over crops, and the viewer's first paint.
+@Suite(.serialized) struct PooledStatisticsTests {
+    func net() throws -> RAMNetwork {
+        RAMNetwork(weights: try RAMModelFile(path: Fixtures.path("tiny.weights.safetensors")).weights)
+    }
+
+    /// Two members restoring the same image pool to that image's own statistics.
+    @Test func poolingAnImageWithItselfChangesNothing() throws {
+        let n = try net()
+        var rng = TestRandom(seed: 8)
+        let x = Tensor(channels: 3, height: 40, width: 48, data: rng.array(3 * 40 * 48).map { 0.5 + 0.4 * $0 })
+        let own = n.forward(x).output
+        let table = StatisticsPool.measure(n, crops: [x, x])
+        let fixed = n.forward(x, statistics: .fixed(table)).output
+        #expect(fixed.maxAbsDifference(own) <= 2e-5)
+        // And with statistics from a different image the answer changes.
+        let other = StatisticsPool.measure(n, crops: [Tensor(channels: 3, height: 40, width: 48, repeating: 0.1)])
+        #expect(n.forward(x, statistics: .fixed(other)).output.maxAbsDifference(own) > 1e-3)
+    }
+
+    @Test func cropsAreSpreadInsideTheImage() {
+        let r = StatisticsPool.cropRects(height: 768, width: 1024, side: 256)
+        #expect(r.count == 4 && Set(r).count == 4)
+        #expect(r.allSatisfy { $0.x >= 0 && $0.y >= 0 && $0.x + $0.width <= 1024 && $0.y + $0.height <= 768 && $0.width == 256 })
+        #expect(StatisticsPool.cropRects(height: 100, width: 300, side: 256)
+                == [PixelRect(x: 25, y: 0, width: 100, height: 100), PixelRect(x: 175, y: 0, width: 100, height: 100)])
+    }
+
+    /// With a first paint, first-paint tiles come first, then the exact result, which is the
+    /// same as without one.
+    @Test func firstPaintComesBeforeTheExactResult() throws {
+        var rng = TestRandom(seed: 12)
+        let x = Tensor(channels: 3, height: 40, width: 72, data: rng.array(3 * 40 * 72).map { 0.5 + 0.3 * $0 })
+        var r = Restorer(network: try net(), tileSize: 32, overlap: 8, workers: 2)
+        let exact = try #require(try r.restore(x))
+        r.firstPaint = true
+        var stages: [RestoreStage] = []
+        let out = try #require(try r.restore(x) { stages.append($0.stage) })
+        #expect(out.maxAbsDifference(exact) <= 1e-5)
+        let firsts = stages.prefix { $0 == .firstPaint }.count
+        #expect(firsts == 6)  // 32-px tiles over 40×72 with 8 px overlap: 2 × 3
+        #expect(stages.dropFirst(firsts).allSatisfy { $0 == .exact } && stages.count > firsts)
+    }
+}

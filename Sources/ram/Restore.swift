@@ -8,8 +8,9 @@ struct Restore: ParsableCommand {
         abstract: "Restore an image, or many into a directory (PNG or JPEG in; PNG or JPEG out by extension).",
         discussion: """
             ram restore IN OUT: one image; OUT's extension picks the format (.png, or .jpg/.jpeg with --quality).
-            ram restore IN... --out-dir DIR: every input file, and the PNG/JPEG files directly in every input
-            directory, into DIR as NAME.png (--format jpg: NAME.jpg); one line per file, a summary at the end,
+
+            ram restore IN... --out-dir DIR: every input file, and the PNG/JPEG files directly in every input \
+            directory, into DIR as NAME.png (--format jpg: NAME.jpg); one line per file, a summary at the end, \
             exit status non-zero if any file failed (the others are still written).
             """)
 

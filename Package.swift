@@ -31,11 +31,16 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
         // libpng's classic API with setjmp kept inside C.
         .target(name: "CPNGClassic", dependencies: ["CPNG"]),
+        // libjpeg with its error_exit longjmp kept inside C (never exit()).
+        .target(name: "CJPEGShim", dependencies: ["CJPEG"]),
 
         .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: release),
-        .target(name: "Imaging", dependencies: ["TensorCore", "CPNGClassic"], swiftSettings: release),
+        .target(name: "Imaging", dependencies: ["TensorCore", "CPNGClassic", "CJPEGShim"], swiftSettings: release),
         .target(name: "RAMModel", dependencies: ["TensorCore", "Imaging"], swiftSettings: release),
         .target(name: "TerminalUI", dependencies: ["Imaging", "CNcursesw"], swiftSettings: release),
         .target(

@@ -2,7 +2,7 @@
 # Installs the Debian packages the build and the tests need, when they are missing.
 # Usage: scripts/install-deps.sh        (uses sudo when not root)
 set -eu
-PKGS="libncurses-dev libpng-dev libopenblas-dev ncurses-term tmux pkg-config"
+PKGS="libncurses-dev libpng-dev libjpeg62-turbo-dev libopenblas-dev ncurses-term tmux pkg-config"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

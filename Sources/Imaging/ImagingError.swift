@@ -9,6 +9,9 @@ public struct ImagingError: Error, CustomStringConvertible, Equatable, Sendable 
         // Reading
         case cannotOpen
         case notPNG
+        case notJPEG
+        /// Neither PNG nor JPEG by content (`ImageFile.read`).
+        case unknownFormat
         case emptyImage
         case tooLarge(width: Int, height: Int, limit: Int)
         case truncated
@@ -47,6 +50,8 @@ public struct ImagingError: Error, CustomStringConvertible, Equatable, Sendable 
         switch kind {
         case .cannotOpen: return detail.isEmpty ? "cannot open the file" : "cannot open the file (\(detail))"
         case .notPNG: return detail.isEmpty ? "not a PNG file" : detail
+        case .notJPEG: return detail.isEmpty ? "not a JPEG file" : detail
+        case .unknownFormat: return detail.isEmpty ? "not a PNG or JPEG file" : detail
         case .emptyImage: return detail.isEmpty ? "the image has no pixels" : detail
         case .tooLarge(let w, let h, let limit):
             let mp = Self.megapixels(w * h), lim = Self.megapixels(limit)

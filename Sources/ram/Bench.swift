@@ -122,7 +122,7 @@ extension Bench {
         let cols = 200, rows = 59  // one status row
         var image: RGBImage
         if let dir = ShippedWeights.samplesDirectory(), let f = try? FileManager.default.contentsOfDirectory(atPath: dir).first(where: { $0.hasSuffix(".png") }) {
-            image = try PNGCodec.read(path: dir + "/" + f)
+            image = try ImageFile.read(path: dir + "/" + f)
         } else {
             image = RGBImage(width: 1024, height: 768)
             for c in 0..<3 { for y in 0..<768 { for x in 0..<1024 { image[c, y, x] = Float((x * (c + 1) + y) % 256) / 255 } } }

@@ -8,7 +8,7 @@ struct Diff: ParsableCommand {
 
     @Argument(help: "Image A (e.g. the restored image).") var a: String
     @Argument(help: "Image B (the reference).") var b: String
-    @Option(help: "Write the error map here (PNG: map above, legend strip below).") var out: String?
+    @Option(help: "Write the error map here (map above, legend strip below; .png, or .jpg/.jpeg at --quality).") var out: String?
     @Option(help: "abs (|A−B|, mean over channels), absmax (max over channels) or signed (A−B).") var mode: String = "abs"
     @Option(help: "Multiply errors by this before colouring (the legend shows the real values).") var amplify: Float = 1
     @Option(help: "Colour scale: robust (1st–99th percentile), minmax, or fixed (0–1; −1–1 when signed).") var scale: String = "robust"
@@ -16,6 +16,7 @@ struct Diff: ParsableCommand {
     @OptionGroup var metrics: MetricOptions
     @OptionGroup var inputOptions: InputOptions
     @Flag(help: "Overwrite --out if it exists.") var force = false
+    @OptionGroup var outputOptions: OutputOptions
     @Flag(help: "Print JSON instead of text.") var json = false
 
     func run() throws {
@@ -52,7 +53,8 @@ struct Diff: ParsableCommand {
                 range = result.range
                 let legend = ColorLegend(colormap: cmap ?? (mode == "signed" ? .blueRed : .viridis), range: result.range,
                                          length: result.image.width, thickness: max(6, min(24, result.image.height / 12)))
-                try PNGCodec.save(stack(result.image, legend.image), to: out, force: force, inputs: [a, b], bitDepth: 8)
+                try ImageFile.save(stack(result.image, legend.image), to: out, force: force, inputs: [a, b], bitDepth: 8,
+                                   quality: outputOptions.quality)
             }
             if json {
                 // JSON has no infinity: identical images report "inf".

@@ -7,7 +7,7 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Degrade clean images, restore them, and score input and output (PSNR/SSIM).")
 
-    @Argument(help: "Clean reference PNGs.") var clean: [String]
+    @Argument(help: "Clean reference images (PNG or JPEG), or directories of them.") var clean: [String]
     @Option(help: "Comma-separated degradations (default: the standard five).") var kinds: String?
     @Option(help: "Seed for the degradations (image i uses seed + i).") var seed: UInt64 = 0
     @Option(help: "Centre-crop each image to this size first (0 = whole image).") var cropTo: Int = 0
@@ -26,7 +26,8 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try runMain {
-            guard !clean.isEmpty else { throw UsageError(message: "give at least one clean PNG") }
+            let cleanFiles = try ImageFile.expand(clean)
+            guard !cleanFiles.isEmpty else { throw UsageError(message: "give at least one clean PNG or JPEG (or a directory holding some)") }
             guard [0, 8, 16].contains(inputBits) else {
                 throw UsageError(message: "--input-bits \(inputBits): use 8, 16 or 0 (float)")
             }
@@ -38,7 +39,7 @@ struct Eval: ParsableCommand {
             let model = try weights.load()
             let restorer = tiles.restorer(model)
             var rows: [Row] = []
-            for (i, path) in clean.enumerated() {
+            for (i, path) in cleanFiles.enumerated() {
                 var ref = try inputOptions.read(path)
                 if cropTo > 0 {
                     let w = min(cropTo, ref.width), h = min(cropTo, ref.height)

@@ -8,7 +8,7 @@ struct Features: ParsableCommand {
         abstract: "Write a GatedDA feature tap as colormapped PNGs: one per channel, plus mean |x| and max.",
         discussion: "Tap names: <block>.<branch>, e.g. encoder_level2.3.gamma; branches gamma (σ(γ), the gate), beta, alpha (α′), out, attn. `ram info --taps` lists them.")
 
-    @Argument(help: "Input PNG.") var input: String
+    @Argument(help: "Input PNG or JPEG.") var input: String
     @Option(help: "Tap name, e.g. encoder_level2.3.gamma.") var tap: String
     @Option(help: "Output directory (created if missing).") var out: String
     @Option(help: "viridis, magma, turbo or gray.") var colormap: String = "viridis"
@@ -42,7 +42,7 @@ struct Features: ParsableCommand {
                 let range = valueRange(values, robust: !minmax)
                 var img = colorize(values, width: t.width, height: t.height, colormap: cmap, range: range)
                 if upscale && (img.width != image.width || img.height != image.height) { img = nearest(img, image.width, image.height) }
-                try PNGCodec.save(img, to: out + "/" + name, force: force, inputs: [input], bitDepth: 8)
+                try ImageFile.save(img, to: out + "/" + name, force: force, inputs: [input], bitDepth: 8)
                 return range
             }
             var lines: [String] = []

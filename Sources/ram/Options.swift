@@ -48,7 +48,7 @@ struct InputOptions: ParsableArguments {
     var maxMegapixels: Double = 100
 
     func read(_ path: String) throws -> RGBImage {
-        try PNGCodec.read(path: path, maxPixels: Int(maxMegapixels * 1_000_000))
+        try ImageFile.read(path: path, maxPixels: Int(maxMegapixels * 1_000_000))
     }
 }
 

@@ -4,10 +4,24 @@ import Imaging
 import RAMModel
 
 struct Restore: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Restore an image (PNG in, PNG out).")
+    static let configuration = CommandConfiguration(
+        abstract: "Restore an image, or many into a directory (PNG or JPEG in; PNG or JPEG out by extension).",
+        discussion: """
+            ram restore IN OUT: one image; OUT's extension picks the format (.png, or .jpg/.jpeg with --quality).
 
-    @Argument(help: "Input PNG (never written to).") var input: String
-    @Argument(help: "Output PNG (written to a temporary file, then renamed).") var output: String
+            ram restore IN... --out-dir DIR: every input file, and the PNG/JPEG files directly in every input \
+            directory, into DIR as NAME.png (--format jpg: NAME.jpg); one line per file, a summary at the end, \
+            exit status non-zero if any file failed (the others are still written).
+            """)
+
+    @Argument(help: "INPUT OUTPUT, or with --out-dir the inputs (files and directories). Inputs are never written to; outputs go through a temporary file, then a rename.")
+    var paths: [String]
+    @Option(help: "Restore every input into this directory (created if missing).") var outDir: String?
+    @Option(help: "Output format with --out-dir: png or jpg.") var format: String = "png"
+    @Flag(help: "With --out-dir: leave inputs whose output already exists alone.") var skipExisting = false
+    @OptionGroup var outputOptions: OutputOptions
+    var input: String { paths[0] }
+    var output: String { paths[1] }
     @OptionGroup var weights: WeightsOptions
     @OptionGroup var tiles: TileOptions
     @OptionGroup var inputOptions: InputOptions
@@ -16,9 +30,11 @@ struct Restore: ParsableCommand {
 
     func validate() throws {
         if let b = bitDepth, b != 8 && b != 16 { throw ValidationError("--bit-depth must be 8 or 16") }
+        try validatePaths()
     }
 
     func run() throws {
+        if let outDir { return try runBatch(into: outDir) }
         try runMain {
             // Check the output before the (slow) restoration, so a mistake costs nothing.
             try preflightOutput(output, force: force, inputs: [input])
@@ -29,7 +45,8 @@ struct Restore: ParsableCommand {
             let restorer = tiles.restorer(model)
             let plan = restorer.plan(height: image.height, width: image.width)
             let restored = try restorer.restore(image) { bar.update($0.done, $0.total) }!
-            try PNGCodec.save(restored, to: output, force: force, inputs: [input], bitDepth: bitDepth)
+            try ImageFile.save(restored, to: output, force: force, inputs: [input], bitDepth: bitDepth,
+                               quality: outputOptions.quality)
             if isatty(2) != 0 {
                 printErr(String(format: "wrote %@ (%dx%d, %@) in %.2f s", output, image.width, image.height,
                                 plan.description, Date().timeIntervalSince(start)))
@@ -41,6 +58,7 @@ struct Restore: ParsableCommand {
 /// Fails early when OUTPUT could not be written later (exists without --force, is an input,
 /// directory missing or unwritable), without creating anything.
 func preflightOutput(_ path: String, force: Bool, inputs: [String]) throws {
+    _ = try ImageFormat(outputPath: path)
     var failure: Error?
     do {
         try SafeFile.write(to: path, force: force, inputs: inputs) { _ in throw PreflightDone() }

@@ -2,59 +2,18 @@
 public enum ChannelAttention {
     /// q, k, v: (heads·ch, n) each, consecutive. For each head h:
     ///   q̂ = normalize(q_h), k̂ = normalize(k_h) along n; A = softmax(q̂ k̂ᵀ · temperature[h]) (ch×ch);
-    ///   out_h = A · v_h (ch×n). q and k are normalised in place.
+    ///   out_h = A · v_h (ch×n).
+    /// Computed as the sums `AttentionSums` collects (q·kᵀ and the row norms, in double over
+    /// chunks of pixels), so one pass over an image and the streamed pass over its tiles
+    /// compute the same matrices up to the order of a few double additions.
     public static func apply(
         q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafePointer<Float>,
         heads: Int, channelsPerHead ch: Int, n: Int, temperature: [Float],
         out: UnsafeMutablePointer<Float>
     ) {
-        Profile.count(flops: 4 * heads * ch * ch * n)
-        Profile.measure(.attention) {
-            let threads = Parallel.threads
-            if heads >= threads || threads <= 1 || n < 4096 {
-                // Heads are independent: split them across threads.
-                Parallel.forEach(heads) { h in
-                    let a = UnsafeMutablePointer<Float>.allocate(capacity: ch * ch)
-                    defer { a.deallocate() }
-                    let off = h * ch * n
-                    Norm.l2NormalizeRows(q + off, rows: ch, n: n)
-                    Norm.l2NormalizeRows(k + off, rows: ch, n: n)
-                    Gemm.sgemm(
-                        transB: true, m: ch, n: ch, k: n, alpha: temperature[h],
-                        a: q + off, lda: n, b: k + off, ldb: n, c: a, ldc: ch)
-                    Norm.softmaxRows(a, rows: ch, n: ch)
-                    Gemm.sgemm(m: ch, n: n, k: ch, a: a, lda: ch, b: v + off, ldb: n, c: out + off, ldc: n)
-                }
-                return
-            }
-            // Fewer heads than threads (level 1 has one head over the largest plane): split each
-            // head's work instead. Rows are normalised in parallel; q̂·k̂ᵀ is summed from one
-            // partial product per column block; A·v goes through Conv.gemmColumns.
-            let a = UnsafeMutablePointer<Float>.allocate(capacity: (threads + 1) * ch * ch)
-            defer { a.deallocate() }
-            for h in 0..<heads {
-                let off = h * ch * n
-                Parallel.forEach(2 * ch) { r in
-                    Norm.l2NormalizeRows((r < ch ? q : k) + off + (r % ch) * n, rows: 1, n: n)
-                }
-                let partial = a + ch * ch
-                Parallel.forEach(threads) { part in
-                    let lo = n * part / threads, hi = n * (part + 1) / threads
-                    Gemm.sgemm(
-                        transB: true, m: ch, n: ch, k: hi - lo, alpha: temperature[h],
-                        a: q + off + lo, lda: n, b: k + off + lo, ldb: n, c: partial + part * ch * ch, ldc: ch)
-                }
-                for i in 0..<(ch * ch) {
-                    var sum: Float = 0
-                    for part in 0..<threads { sum += partial[part * ch * ch + i] }
-                    a[i] = sum
-                }
-                Norm.softmaxRows(a, rows: ch, n: ch)
-                Conv.gemmColumns(n) { lo, len in
-                    Gemm.sgemm(m: ch, n: len, k: ch, a: a, lda: ch, b: v + off + lo, ldb: n, c: out + off + lo, ldc: n)
-                }
-            }
-        }
+        var sums = AttentionSums(heads: heads, channelsPerHead: ch)
+        sums.accumulate(q: q, k: k, stride: n, from: 0, count: n)
+        applyMatrices(sums.matrices(temperature: temperature), v: v, channelsPerHead: ch, n: n, out: out)
     }
 }
 
@@ -67,8 +26,20 @@ extension ChannelAttention {
     ) {
         Profile.count(flops: 2 * matrices.count * ch * ch * n)
         Profile.measure(.attention) {
+            precondition(matrices.allSatisfy { $0.count == ch * ch }, "attention matrices must be \(ch)x\(ch)")
+            if matrices.count >= Parallel.threads || n < 4096 {
+                // Heads are independent: split them across threads.
+                Parallel.forEach(matrices.count) { h in
+                    matrices[h].withUnsafeBufferPointer { ab in
+                        Gemm.sgemm(m: ch, n: n, k: ch, a: ab.baseAddress!, lda: ch, b: v + h * ch * n, ldb: n,
+                                   c: out + h * ch * n, ldc: n)
+                    }
+                }
+                return
+            }
+            // Fewer heads than threads (level 1 has one head over the largest plane): split the
+            // columns of each product instead.
             for (h, a) in matrices.enumerated() {
-                precondition(a.count == ch * ch, "attention matrix \(a.count) != \(ch)x\(ch)")
                 let off = h * ch * n
                 a.withUnsafeBufferPointer { ab in
                     Conv.gemmColumns(n) { lo, len in
@@ -93,6 +64,9 @@ public struct AttentionSums: Sendable, Equatable {
     public private(set) var qq: [Double]   // heads · ch
     public private(set) var kk: [Double]
 
+    /// Pixels per float partial product.
+    public static let chunk = 16384
+
     public init(heads: Int, channelsPerHead ch: Int) {
         self.heads = heads
         channelsPerHead = ch
@@ -113,18 +87,21 @@ public struct AttentionSums: Sendable, Equatable {
         if count <= 0 { return }
         Profile.count(flops: 2 * heads * ch * ch * count)
         Profile.measure(.attention) {
-            // One float product per thread and head over a slice of the pixels, added in double.
-            let threads = max(1, min(Parallel.threads, count / 4096))
-            let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * heads * ch * ch)
+            // One float product per chunk of at most `chunk` pixels and head (chunks and heads
+            // across threads), added in double in chunk order: the float sums stay short, and
+            // the result does not depend on the thread count.
+            let chunk = AttentionSums.chunk
+            let chunks = (count + chunk - 1) / chunk
+            let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * heads * ch * ch)
             defer { partial.deallocate() }
-            Parallel.forEach(threads * heads) { job in
+            Parallel.forEach(chunks * heads) { job in
                 let part = job / heads, h = job % heads
-                let a = lo + count * part / threads, b = lo + count * (part + 1) / threads
+                let a = lo + part * chunk, b = min(lo + count, a + chunk)
                 let off = h * ch * n + a
                 Gemm.sgemm(transB: true, m: ch, n: ch, k: b - a, a: q + off, lda: n, b: k + off, ldb: n,
                            c: partial + (part * heads + h) * ch * ch, ldc: ch)
             }
-            for part in 0..<threads {
+            for part in 0..<chunks {
                 for i in 0..<(heads * ch * ch) { qk[i] += Double(partial[part * heads * ch * ch + i]) }
             }
             var squares = [Double](repeating: 0, count: 2 * rows)

@@ -178,17 +178,6 @@ public enum Norm {
         return (mean, std)
     }
 
-    /// Scales each row of a (rows, n) matrix to unit L2 norm: x / max(‖x‖₂, eps) (F.normalize).
-    public static func l2NormalizeRows(_ p: UnsafeMutablePointer<Float>, rows: Int, n: Int, eps: Float = 1e-12) {
-        for r in 0..<rows {
-            let row = p + r * n
-            var s: Float = 0
-            for i in 0..<n { s += row[i] * row[i] }
-            let inv = 1 / max(s.squareRoot(), eps)
-            for i in 0..<n { row[i] *= inv }
-        }
-    }
-
     /// Row-wise softmax of a (rows, n) matrix, in place, max-subtracted.
     public static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
         for r in 0..<rows {

@@ -78,7 +78,7 @@ struct View: ParsableCommand {
                 tileSize: tiles.tile ?? Restorer.defaultTileSize, overlap: tiles.overlap)
             let config = ViewerConfiguration(
                 input: input, reference: referenceImage, info: info, blocks: BlockInfo.list(model.weights),
-                restorer: tiles.restorer(model), colorOverride: colorOverride,
+                restorer: tiles.restorer(model, firstPaint: true), colorOverride: colorOverride,
                 latencyLog: ProcessInfo.processInfo.environment["RAM_VIEW_LATENCY_LOG"])
             do {
                 try ViewerApp.run(config)

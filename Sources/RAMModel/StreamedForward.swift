@@ -238,29 +238,29 @@ private final class StreamRun: @unchecked Sendable {
         })
         // The skips are dropped as soon as the decoder has used them, so at most two maps of
         // the last level are alive at the end.
-        x = try blocks(wt.encoder1, x, 0)
+        try blocks(wt.encoder1, &x, 0)
         var e1: FeatureStore? = x
         x = try downsample(x, wt.down12, width: d, to: 1)
-        x = try blocks(wt.encoder2, x, 1)
+        try blocks(wt.encoder2, &x, 1)
         var e2: FeatureStore? = x
         x = try downsample(x, wt.down23, width: 2 * d, to: 2)
-        x = try blocks(wt.encoder3, x, 2)
+        try blocks(wt.encoder3, &x, 2)
         var e3: FeatureStore? = x
         x = try downsample(x, wt.down34, width: 4 * d, to: 3)
-        x = try blocks(wt.latent, x, 3)
+        try blocks(wt.latent, &x, 3)
 
         // Decoder.
         x = try upsample(x, level: 2, skip: e3!, before: (wt.reduceDim3, 4 * d), weight: wt.up43, width: 4 * d,
                          after: (wt.reduceChan3, 4 * d))
         e3 = nil
-        x = try blocks(wt.decoder3, x, 2)
+        try blocks(wt.decoder3, &x, 2)
         x = try upsample(x, level: 1, skip: e2!, before: nil, weight: wt.up32, width: 4 * d, after: (wt.reduceChan2, 2 * d))
         e2 = nil
-        x = try blocks(wt.decoder2, x, 1)
+        try blocks(wt.decoder2, &x, 1)
         x = try upsample(x, level: 0, skip: e1!, before: nil, weight: wt.up21, width: 2 * d, after: nil)
         e1 = nil
-        x = try blocks(wt.decoder1, x, 0)
-        x = try blocks(wt.refinement, x, 0)
+        try blocks(wt.decoder1, &x, 0)
+        try blocks(wt.refinement, &x, 0)
 
         // Output: conv to RGB plus the (padded) input, cropped to the image.
         var out = Tensor(channels: 3, height: h, width: w)
@@ -288,9 +288,9 @@ private final class StreamRun: @unchecked Sendable {
 
     private func check(_ finished: Bool) throws { if !finished { throw Cancelled() } }
 
-    /// Runs the blocks one after the other, each in its two passes.
-    private func blocks(_ list: [BlockWeights], _ input: FeatureStore, _ level: Int) throws -> FeatureStore {
-        var x = input
+    /// Runs the blocks one after the other, each in its two passes, replacing `x` (so only the
+    /// block's input and output maps are alive).
+    private func blocks(_ list: [BlockWeights], _ x: inout FeatureStore, _ level: Int) throws {
         for b in list {
             // Pass 1: the whole image's statistics, tile by tile (summed in tile order, so the
             // result does not depend on which worker finished first).
@@ -320,7 +320,6 @@ private final class StreamRun: @unchecked Sendable {
             })
             x = out
         }
-        return x
     }
 
     /// conv3×3 c → c/2, PixelUnshuffle(2): level − 1 → `level`.

@@ -19,8 +19,8 @@ numbers) and the same thread count:
 The peers are timed on the forward call only, after one warm-up. Rounds alternate: each
 round times every engine once; the table gives the median over rounds. Errors are the
 maximum absolute difference from PyTorch's fp32 output (contiguous layout) on [0, 1]; for
-`ram restore` it is measured on its 16-bit PNG output against the reference clipped to [0, 1]
-(tiles above 256 px make it the tiled result, not the plain forward pass).
+`ram restore` it is measured on its 16-bit PNG output (quantised to 1/65535) against the
+reference clipped to [0, 1].
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ from png16 import read_png16, write_png16  # noqa: E402
 from safetensors_util import load_ram  # noqa: E402
 
 CACHE = HERE / ".cache"
+# Between timed calls: thread pools that spin after a call (OpenMP's, ONNX Runtime's) go idle
+# before the next engine starts, so no engine pays for the previous one's spinning.
+PAUSE_S = 0.5
 
 
 def synthetic_png(size: int, path: Path) -> np.ndarray:
@@ -150,9 +153,11 @@ def bench_size(model, weights: Path, onnx_path: Path, size: int, args) -> dict:
         ram_json = None
         for r in range(args.runs):
             for name, f in engines.items():
+                time.sleep(PAUSE_S)
                 t0 = time.perf_counter()
                 f(x)
                 times[name].append(time.perf_counter() - t0)
+            time.sleep(PAUSE_S)
             j = run_ram_bench(args.ram, weights, size, args.threads, sgemm=(r == 0))
             ram_json = ram_json or j
             times["ram forward"].append(j["median_s"])

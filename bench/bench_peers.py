@@ -1,7 +1,7 @@
 """`make bench`: `ram` against the engines a user would pick on a CPU, on one weights file.
 
     bench/.venv/bin/python bench/bench_peers.py WEIGHTS --ram .build/release/ram
-        [--sizes 256,512] [--runs 3] [--threads 2] [--export-only] [--json FILE]
+        [--sizes 256,512] [--runs 3] [--threads 2] [--export-only] [--json FILE] [--pause-pid PID]
 
 Engines, all on the same input (value i % 251 / 251 over the (3, S, S) planes, stored as a
 16-bit PNG for `ram restore` and read back from it for every engine, so all see the same
@@ -29,6 +29,7 @@ import argparse
 import copy
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -138,6 +139,22 @@ def run_ram_restore(ram: str, weights: Path, src: Path, dst: Path, threads: int)
     return time.perf_counter() - t0
 
 
+class Paused:
+    """SIGSTOP to another process (e.g. a training job sharing the machine) while a timed
+    call runs, SIGCONT after it, always; nothing without a pid."""
+
+    def __init__(self, pid: int | None):
+        self.pid = pid
+
+    def __enter__(self):
+        if self.pid:
+            os.kill(self.pid, signal.SIGSTOP)
+
+    def __exit__(self, *exc):
+        if self.pid:
+            os.kill(self.pid, signal.SIGCONT)
+
+
 def bench_size(model, weights: Path, onnx_path: Path, size: int, args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "input.png", Path(tmp) / "out.png"
@@ -153,15 +170,18 @@ def bench_size(model, weights: Path, onnx_path: Path, size: int, args) -> dict:
         ram_json = None
         for r in range(args.runs):
             for name, f in engines.items():
-                time.sleep(PAUSE_S)
-                t0 = time.perf_counter()
-                f(x)
-                times[name].append(time.perf_counter() - t0)
+                with Paused(args.pause_pid):
+                    time.sleep(PAUSE_S)
+                    t0 = time.perf_counter()
+                    f(x)
+                    times[name].append(time.perf_counter() - t0)
             time.sleep(PAUSE_S)
-            j = run_ram_bench(args.ram, weights, size, args.threads, sgemm=(r == 0))
+            with Paused(args.pause_pid):
+                j = run_ram_bench(args.ram, weights, size, args.threads, sgemm=(r == 0))
             ram_json = ram_json or j
             times["ram forward"].append(j["median_s"])
-            times["ram restore"].append(run_ram_restore(args.ram, weights, src, dst, args.threads))
+            with Paused(args.pause_pid):
+                times["ram restore"].append(run_ram_restore(args.ram, weights, src, dst, args.threads))
         out = read_png16(str(dst)).transpose(2, 0, 1)[None]
         errors["ram restore"] = float(np.abs(out - np.clip(ref, 0, 1)).max())
     return {"size": size, "threads": args.threads, "runs": args.runs,
@@ -205,7 +225,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--export-only", action="store_true", help="only write the ONNX files")
     ap.add_argument("--json", type=Path, help="also write the measurements here")
+    ap.add_argument("--pause-pid", type=int, help="stop this process (e.g. a training job) during "
+                    "each timed call and continue it after the call")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: a paused process is continued
     torch.set_num_threads(args.threads)
     model, _ = load_ram(args.weights)
     model.eval()

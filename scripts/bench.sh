@@ -3,7 +3,8 @@
 # on the same weights, input and thread count, alternating in one run (bench/bench_peers.py);
 # prints each engine's median time, ram's speed-up over each and over the fastest, each peer's
 # max error against PyTorch's fp32 output, and `ram restore` (whole process) beside `ram bench`
-# (forward only). THREADS (default 2), SIZES (default "256 512"), RUNS (default 3).
+# (forward only). THREADS (default 2), SIZES (default "256 512"), RUNS (default 3);
+# PAUSE_PID: a process (e.g. a training job) stopped during each timed call, continued after it.
 set -eu
 cd "$(dirname "$0")/.."
 THREADS=${THREADS:-2}
@@ -25,4 +26,4 @@ fi
 W=bench/paper-random.safetensors
 [ -f "$W" ] || "$PY" bench/make_weights.py "$W" >/dev/null
 "$PY" bench/bench_peers.py "$W" --ram .build/release/ram --sizes "$(echo $SIZES | tr ' ' ,)" \
-    --runs "$RUNS" --threads "$THREADS" ${BENCH_JSON:+--json "$BENCH_JSON"}
+    --runs "$RUNS" --threads "$THREADS" ${BENCH_JSON:+--json "$BENCH_JSON"} ${PAUSE_PID:+--pause-pid "$PAUSE_PID"}

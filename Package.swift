@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "TestSupport"]),
         .testTarget(name: "ViewerTests", dependencies: ["Viewer", "TestSupport"]),
         // Drives the built `ram` binary end to end (bad inputs, exit codes, files left behind).
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "ram"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Imaging", "ram"]),
     ],
     swiftLanguageModes: [.v5]
 )

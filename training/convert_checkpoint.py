@@ -1,15 +1,20 @@
 """Convert a checkpoint of the public RAM reference implementation to a `ram` weights file.
 
     python3 training/convert_checkpoint.py CHECKPOINT OUT.safetensors
-        [--dtype fp16|fp32] [--config JSON|FILE] [--card JSON|FILE] [--force] [--trust-pickle]
+        [--dtype fp16|bf16|fp32] [--config JSON|FILE] [--card JSON|FILE] [--force] [--trust-pickle]
 
-CHECKPOINT is a `.ckpt` (Lightning: a dict with 'state_dict') or a `.pth` (a plain state
-dict, or a dict with 'state_dict' or 'params'). A leading `net.` is stripped from every key
-that has it, and nothing else is renamed. The configuration is inferred from tensor shapes
-and key names (see `infer_config`); `--config` overrides any of its fields. The tensors are
-then validated strictly against a freshly built RAM(config): every missing, unexpected and
-wrong-shaped key is reported, and nothing is written unless all match. Output is fp16 by
-default. An existing output is never overwritten without --force.
+CHECKPOINT is a `.ckpt` (Lightning: a dict with 'state_dict' beside 'epoch', 'global_step',
+'optimizer_states', ...) or a `.pth` (a plain state dict, or a dict with 'state_dict' or
+'params'). When keys start with `net.` (the public code's LightningModule holds the network
+as `self.net`), only those keys are kept, with the prefix stripped; nothing else is renamed.
+Tensors may be fp32, fp16 or bf16. BatchNorm's `num_batches_tracked` entries (bookkeeping,
+unused at inference) are dropped, and a 0-dim `attn.lam` (the public code's
+`nn.Parameter(torch.tensor(0.5))`) is written with the reference's shape (1,).
+The configuration is inferred from tensor shapes and key names (see `infer_config`),
+frequency fusion from the presence of `attn.lam`; `--config` overrides any of its fields.
+The tensors are then validated strictly against a freshly built RAM(config): every missing,
+unexpected and wrong-shaped key is reported, and nothing is written unless all match.
+Output is fp16 by default. An existing output is never overwritten without --force.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ram import RAM, RAMConfig  # noqa: E402
-from safetensors_util import check_state_dict, save_ram  # noqa: E402
+from safetensors_util import BOOKKEEPING, canonical_lam, check_state_dict, save_ram  # noqa: E402
 
 ENCODER_LEVELS = ("encoder_level1", "encoder_level2", "encoder_level3", "latent")
 
@@ -38,8 +43,10 @@ class ConversionError(Exception):
 
 # --------------------------------------------------------------------------- reading
 
-def load_checkpoint(path, trust_pickle: bool = False) -> dict:
-    """The state dict inside a .ckpt / .pth file, with a leading `net.` stripped."""
+def load_checkpoint(path, trust_pickle: bool = False, notes: list | None = None) -> dict:
+    """The network's state dict inside a .ckpt / .pth file: `net.` keys only (prefix
+    stripped) when there are any. `notes` receives a line per thing done to the keys."""
+    notes = notes if notes is not None else []
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=not trust_pickle)
     except Exception as e:  # noqa: BLE001 - report whatever torch says
@@ -52,14 +59,20 @@ def load_checkpoint(path, trust_pickle: bool = False) -> dict:
     for key in ("state_dict", "params"):
         if key in obj and isinstance(obj[key], dict):
             obj = obj[key]
+            notes.append(f"state dict from the checkpoint's {key!r} entry")
             break
-    sd = {}
     for k, v in obj.items():
         if not isinstance(v, torch.Tensor):
             raise ConversionError(f"{path}: entry {k!r} is a {type(v).__name__}, not a tensor "
                                   "(no 'state_dict' or 'params' found)")
-        sd[k[4:] if k.startswith("net.") else k] = v
-    return sd
+    net = {k[4:]: v for k, v in obj.items() if k.startswith("net.")}
+    if net:
+        others = sorted(k for k in obj if not k.startswith("net."))
+        notes.append(f"'net.' prefix stripped from {len(net)} keys" +
+                     (f"; {len(others)} keys outside 'net.' left out ({', '.join(others[:3])}"
+                      f"{', ...' if len(others) > 3 else ''})" if others else ""))
+        return net
+    return dict(obj)
 
 
 # --------------------------------------------------------------------------- inference
@@ -126,13 +139,21 @@ def _json_arg(text: str | None, what: str):
 
 
 def convert(ckpt, out, dtype: str = "fp16", config_override: dict | None = None,
-            card: dict | None = None, force: bool = False, trust_pickle: bool = False) -> RAMConfig:
+            card: dict | None = None, force: bool = False, trust_pickle: bool = False,
+            notes_out: list | None = None) -> RAMConfig:
     out = Path(out)
     if out.exists() and not force:
         raise ConversionError(f"{out} exists; pass --force to overwrite it")
-    if dtype not in ("fp16", "fp32"):
-        raise ConversionError(f"--dtype must be fp16 or fp32, got {dtype!r}")
-    sd = load_checkpoint(ckpt, trust_pickle)
+    if dtype not in ("fp16", "bf16", "fp32"):
+        raise ConversionError(f"--dtype must be fp16, bf16 or fp32, got {dtype!r}")
+    notes = []
+    sd = load_checkpoint(ckpt, trust_pickle, notes)
+    kept = {k: v for k, v in sd.items() if not k.endswith(BOOKKEEPING)}
+    if len(kept) < len(sd):
+        notes.append(f"{len(sd) - len(kept)} num_batches_tracked entries dropped")
+    sd, reshaped = canonical_lam(kept)
+    if reshaped:
+        notes.append(f"{reshaped} 0-dim attn.lam written as shape (1,)")
 
     if config_override and set(config_override) >= {"dim", "num_blocks", "num_refinement", "heads"}:
         base = {}  # a complete config: no inference needed
@@ -144,7 +165,7 @@ def convert(ckpt, out, dtype: str = "fp16", config_override: dict | None = None,
     except (TypeError, ValueError) as e:
         raise ConversionError(f"invalid configuration {json.dumps({**base, **(config_override or {})})}: {e}") from e
 
-    problems = check_state_dict(model, sd)
+    problems = check_state_dict(model, sd, ignore=BOOKKEEPING)
     for k, v in sd.items():
         if k in model.state_dict() and v.is_floating_point() != model.state_dict()[k].is_floating_point():
             problems.append(f"wrong dtype: {k} is {v.dtype}")
@@ -167,6 +188,8 @@ def convert(ckpt, out, dtype: str = "fp16", config_override: dict | None = None,
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    if notes_out is not None:
+        notes_out.extend(notes)
     return config
 
 
@@ -174,20 +197,23 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("checkpoint")
     ap.add_argument("output")
-    ap.add_argument("--dtype", choices=("fp16", "fp32"), default="fp16")
+    ap.add_argument("--dtype", choices=("fp16", "bf16", "fp32"), default="fp16")
     ap.add_argument("--config", help="JSON object (or a file holding one) overriding inferred fields")
     ap.add_argument("--card", help="model card: JSON object or a file holding one")
     ap.add_argument("--force", action="store_true", help="overwrite an existing output")
     ap.add_argument("--trust-pickle", action="store_true",
                     help="allow arbitrary pickled objects in the checkpoint (only for files you trust)")
     args = ap.parse_args(argv)
+    notes = []
     try:
         config = convert(args.checkpoint, args.output, args.dtype,
                          _json_arg(args.config, "config"), _json_arg(args.card, "card"),
-                         args.force, args.trust_pickle)
+                         args.force, args.trust_pickle, notes)
     except ConversionError as e:
         print(f"convert_checkpoint: error: {e}", file=sys.stderr)
         return 1
+    for n in notes:
+        print(f"  {n}")
     print(f"wrote {args.output} ({args.dtype}), config {config.to_json()}")
     return 0
 

@@ -11,6 +11,15 @@ tiny only:
   tiny.weights.f16.safetensors the same weights in fp16
   tiny.io.f16.safetensors      input and the output of the fp16-rounded weights (run in fp32)
   tiny.input.png / tiny.output.png   8-bit RGB round trip through the network
+public_ff (a checkpoint of the public AnyIR code's shapes, made by anyir_public.py):
+  public_ff.weights.safetensors       its state dict as that code saves it (0-dim attn.lam,
+                                      num_batches_tracked), fp32, with our metadata
+  public_ff.weights.bf16.safetensors  the same weights through convert_checkpoint.py from a
+                                      Lightning .ckpt, --dtype bf16
+  public_ff.io.safetensors            input (sides multiples of 8) and the public-style
+                                      module's own outputs: `output` (fp32 weights),
+                                      `output_bf16` (the bf16-rounded weights, run in fp32)
+  public_ff.input.png / public_ff.output.png   8-bit round trip through the public-style module
 manifest.json                  configs, parameter counts, shapes, max |output|, paper counts
 
 Everything runs in float32 (like the Swift engine); a float64 rerun checks that the
@@ -39,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "Tests" / "RAMModelTests" / "Fixtures"
 
 # name: (config, input (H, W), seed, weights dtype, tapped blocks)
-# Size budget (the directory should stay well under 5 MB): only `tiny` stores fp32 weights
+# Size budget (the directory should stay under 5 MB; 4.9 MB with public_ff): only `tiny` stores fp32 weights
 # and taps the full selection. `small` (1.1 M parameters) and `tiny_ff` store their weights
 # as fp16 and are run in fp32 from exactly those fp16-representable weights, so their
 # parity is still an fp32 test; they tap only the low-resolution multi-head blocks (the
@@ -190,6 +199,55 @@ def write_io(path: Path, x, out, taps: dict, config: RAMConfig):
               metadata={"format": "ram-io", "config": config.to_json()})
 
 
+PUBLIC_CONFIG = RAMConfig(dim=4, num_blocks=(1, 1, 1, 2), num_refinement=1, heads=(1, 2, 4, 8),
+                          ffn_factor=2.0, frequency_fusion=True)
+
+
+def public_fixture() -> dict:
+    """The public_ff files (see the module docstring); returns the manifest entry."""
+    import tempfile
+    from anyir_public import PublicAnyIR
+    from convert_checkpoint import convert
+    cfg = PUBLIC_CONFIG
+    pub = PublicAnyIR(dim=cfg.dim, num_blocks=cfg.num_blocks, num_refinement_blocks=cfg.num_refinement,
+                      heads=cfg.heads, ffn_expansion_factor=cfg.ffn_factor)
+    randomize(pub, 4)
+    pub.eval()
+    sd = pub.state_dict()
+    assert sd["encoder_level1.0.attn.lam"].dim() == 0
+    save_ram(OUT / "public_ff.weights.safetensors", sd, cfg, CARD, dtype="fp32")
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = Path(tmp) / "public_ff.ckpt"
+        torch.save({"epoch": 1, "global_step": 100, "state_dict": {"net." + k: v for k, v in sd.items()}}, ckpt)
+        bf16 = OUT / "public_ff.weights.bf16.safetensors"
+        convert(ckpt, bf16, dtype="bf16", card=CARD, force=True)
+    pub_bf = PublicAnyIR(dim=cfg.dim, num_blocks=cfg.num_blocks, num_refinement_blocks=cfg.num_refinement,
+                         heads=cfg.heads, ffn_expansion_factor=cfg.ffn_factor)
+    pub_bf.load_state_dict({k: (v.bfloat16().float() if v.is_floating_point() else v) for k, v in sd.items()})
+    pub_bf.eval()
+    x = smooth_image(24, 40, 4)
+    with torch.no_grad():
+        out = pub(x[None])[0]
+        out_bf = pub_bf(x[None])[0]
+        # Our reference on the same files agrees (both readings of the 0-dim lam).
+        for path, want in ((OUT / "public_ff.weights.safetensors", out), (bf16, out_bf)):
+            ours, _ = load_ram(path)
+            assert (ours.eval()(x[None])[0] - want).abs().max().item() < 1e-5, path
+    save_file({"input": x.contiguous(), "output": out.contiguous(), "output_bf16": out_bf.contiguous()},
+              str(OUT / "public_ff.io.safetensors"), metadata={"format": "ram-io", "config": cfg.to_json()})
+    png_in = to_u8(smooth_image(24, 40, 104))
+    write_png_rgb8(OUT / "public_ff.input.png", png_in)
+    with torch.no_grad():
+        y = pub(png_in.float()[None] / 255)[0]
+    write_png_rgb8(OUT / "public_ff.output.png", to_u8(y))
+    d = (out_bf - out).abs()
+    print(f"public_ff: params {count_parameters(pub)}, bf16 vs fp32 weights: output max abs "
+          f"{d.max().item():.2e}, mean {d.mean().item():.2e}")
+    return {"config": cfg.to_dict(), "parameter_count": count_parameters(pub), "input_shape": list(x.shape),
+            "max_abs_output": out.abs().max().item(),
+            "bf16_vs_fp32_max_abs_output": d.max().item(), "bf16_vs_fp32_mean_abs_output": d.mean().item()}
+
+
 def main():
     torch.manual_seed(0)
     torch.set_num_threads(max(1, min(8, os.cpu_count() or 1)))
@@ -256,6 +314,8 @@ def main():
                 "rounding": "round half to even of clip(out,0,1)*255",
                 "values_within_1e-3_of_half": int(((frac - 0.5).abs() < 1e-3).sum()),
             }
+
+    manifest["public_ff"] = public_fixture()
 
     for key, cfg in (("paper_parameter_count", PAPER_CONFIG),
                      ("paper_ff_parameter_count", RAMConfig(**{**PAPER_CONFIG.to_dict(), "frequency_fusion": True}))):

@@ -1,8 +1,10 @@
 """Save and load RAM weights as safetensors, the format `ram` reads.
 
 `__metadata__` holds strings only: {"format": "ram", "config": <config JSON>, "card": <JSON>}.
-Floating-point tensors are written as fp32 or fp16; integer buffers
+Floating-point tensors are written as fp32, fp16 or bf16; integer buffers
 (BatchNorm's `num_batches_tracked`, a 0-dim int64) are written unchanged as I64.
+Reading accepts what `ram` accepts: F32, F16 and BF16 tensors, `attn.lam` as 0-dim (the public
+AnyIR code's shape) or (1,), and files without `num_batches_tracked`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from safetensors import safe_open
 
 from ram import RAM, RAMConfig
 
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16}
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+BOOKKEEPING = ("num_batches_tracked",)
 _ST_DTYPE = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.int64: "I64"}
 
 
@@ -85,6 +88,18 @@ def read_ram(path) -> tuple[dict, RAMConfig, dict]:
     return tensors, config, card
 
 
+def canonical_lam(tensors: dict) -> tuple[dict, int]:
+    """`*.attn.lam` stored 0-dim (as `nn.Parameter(torch.tensor(x))` saves it) reshaped to
+    (1,), the reference's shape; other shapes are left for the shape check to report.
+    Returns the new dict and how many were reshaped."""
+    out, n = {}, 0
+    for k, v in tensors.items():
+        if k.endswith(".attn.lam") and v.dim() == 0:
+            v, n = v.reshape(1), n + 1
+        out[k] = v
+    return out, n
+
+
 def check_state_dict(model: RAM, tensors: dict, ignore: tuple = ()) -> list[str]:
     """All problems of `tensors` against `model`'s state dict, one message each."""
     expected = {k: v for k, v in model.state_dict().items() if not k.endswith(ignore)}
@@ -105,10 +120,13 @@ def check_state_dict(model: RAM, tensors: dict, ignore: tuple = ()) -> list[str]
 def load_ram(path, map_location="cpu") -> tuple[RAM, dict]:
     """Builds RAM(config) from the file's metadata and loads its tensors (strict, as fp32)."""
     tensors, config, card = read_ram(path)
+    tensors, _ = canonical_lam(tensors)
     model = RAM(config)
-    problems = check_state_dict(model, tensors)
+    problems = check_state_dict(model, tensors, ignore=BOOKKEEPING)
     if problems:
         raise ValueError(f"{path}: weights do not match the configuration:\n  " + "\n  ".join(problems))
     sd = {k: (v.float() if v.is_floating_point() else v) for k, v in tensors.items()}
+    for k, v in model.state_dict().items():  # absent bookkeeping buffers keep their defaults
+        sd.setdefault(k, v)
     model.load_state_dict(sd, strict=True)
     return model.to(map_location), card

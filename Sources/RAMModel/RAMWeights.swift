@@ -41,7 +41,7 @@ public struct MixerWeights: Sendable {
     let qkvDepthwise: [Float]     // (3·half, 1, 3, 3)
     let gated: GatedDAWeights
     let projectOut: [Float]       // (c, c, 1, 1)
-    let lambda: Float?            // (1,) — frequency_fusion only
+    let lambda: Float?            // () or (1,) — frequency_fusion only
 
     init(_ b: WeightBinder, _ p: String, width c: Int, heads h: Int, frequencyFusion: Bool) {
         let half = c / 2
@@ -51,7 +51,7 @@ public struct MixerWeights: Sendable {
         qkvDepthwise = b.take(p + "qkv_dwconv.weight", [3 * half, 1, 3, 3])
         gated = GatedDAWeights(b, p + "gatedcnn.", channels: half)
         projectOut = b.take(p + "project_out.weight", [c, c, 1, 1])
-        lambda = frequencyFusion ? b.take(p + "lam", [1])[0] : nil
+        lambda = frequencyFusion ? b.takeScalar(p + "lam") : nil
     }
 }
 

@@ -58,6 +58,23 @@ final class WeightBinder {
         return e.values
     }
 
+    /// A single value stored as a 0-dim tensor (shape [], as the public AnyIR code saves
+    /// `nn.Parameter(torch.tensor(x))`) or as shape [1] (docs/NETWORK.md); both are accepted.
+    func takeScalar(_ key: String) -> Float {
+        parameterCount += 1
+        if random != nil { return randomValues(key, [1])[0] }
+        guard let e = tensors[key] else {
+            missing.append(key)
+            return 0
+        }
+        used.insert(key)
+        guard e.shape == [] || e.shape == [1], e.values.count == 1 else {
+            wrongShape.append("`\(key)` is \(e.shape), expected [] or [1]")
+            return 0
+        }
+        return e.values[0]
+    }
+
     /// BatchNorm's `num_batches_tracked` is bookkeeping: accepted when present, never required.
     func ignore(_ key: String) { if tensors[key] != nil { used.insert(key) } }
 

@@ -176,12 +176,19 @@ public enum Safetensors {
         return out
     }
 
-    /// Serialises tensors (sorted by name) as F32 or F16 with string metadata.
+    /// The bfloat16 bit pattern nearest to `v` (round to nearest, ties to even; NaN stays NaN).
+    public static func bfloat16Bits(_ v: Float) -> UInt16 {
+        let u = v.bitPattern
+        if v.isNaN { return UInt16(u >> 16) | 0x40 }
+        return UInt16((u &+ 0x7fff &+ (u >> 16 & 1)) >> 16)
+    }
+
+    /// Serialises tensors (sorted by name) as F32, F16 or BF16 with string metadata.
     public static func serialize(
         _ tensors: [(name: String, shape: [Int], values: [Float])], dtype: DType = .f32,
         metadata: [String: String] = [:]
     ) throws -> Data {
-        precondition(dtype == .f32 || dtype == .f16, "write supports F32 and F16")
+        precondition(dtype != .i64, "write supports F32, F16 and BF16")
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var body = [UInt8]()
@@ -193,6 +200,8 @@ public enum Safetensors {
                 for v in t.values {
                     let u = v.bitPattern; body += [UInt8(u & 0xff), UInt8(u >> 8 & 0xff), UInt8(u >> 16 & 0xff), UInt8(u >> 24)]
                 }
+            case .bf16:
+                for v in t.values { let u = bfloat16Bits(v); body += [UInt8(u & 0xff), UInt8(u >> 8)] }
             default:
                 for v in t.values { let u = Float16(v).bitPattern; body += [UInt8(u & 0xff), UInt8(u >> 8)] }
             }

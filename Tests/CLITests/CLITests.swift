@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 
 /// Runs the real `ram` binary (built next to the test bundle) and checks outputs, exit
@@ -78,6 +79,26 @@ enum CLI {
         // Identical, or off by one 8-bit step where PyTorch's value sits on a rounding boundary.
         #expect((obj["psnr"] as? Double).map { $0 > 60 } ?? (obj["psnr"] as? String == "inf"))
         #expect(CLI.files(dir) == ["out.png"])
+    }
+
+    /// Weights as the public AnyIR code saves them (0-dim `attn.lam`, fp32) and the same
+    /// weights converted to BF16: `ram restore` gives the public-style module's 8-bit output
+    /// to within one level (fp32), and the bf16 weights stay within a few levels of it.
+    @Test func restoreWithPublicCheckpointWeights() throws {
+        let dir = CLI.tempDir()
+        let want = try PNGCodec.read(path: CLI.fixtures + "/public_ff.output.png")
+        var worst: [String: Float] = [:]
+        for (name, weights) in [("fp32", "public_ff.weights.safetensors"), ("bf16", "public_ff.weights.bf16.safetensors")] {
+            let out = dir + "/\(name).png"
+            let r = try CLI.run(["restore", CLI.fixtures + "/public_ff.input.png", out, "--weights", CLI.fixtures + "/" + weights])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            let got = try PNGCodec.read(path: out)
+            #expect(got.width == want.width && got.height == want.height)
+            worst[name] = zip(got.pixels, want.pixels).map { abs($0 - $1) * 255 }.max() ?? .infinity
+        }
+        print("public checkpoint restore: max 8-bit difference vs the PyTorch module: \(worst)")
+        #expect(worst["fp32"]! <= 1.001)
+        #expect(worst["bf16"]! <= 8.001)
     }
 
     @Test func degradeRestoreDiffPipeline() throws {

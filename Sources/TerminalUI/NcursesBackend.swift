@@ -24,6 +24,7 @@ public final class NcursesBackend: TerminalBackend {
 
     public let inputMode: InputMode
     public private(set) var terminfoHasRGB: Bool?
+    public private(set) var terminfoColors: Int?
     private var screen: OpaquePointer?
     /// Whether this instance holds the terminal (the process-wide state is in `CursesState`).
     private var entered = false
@@ -60,6 +61,7 @@ public final class NcursesBackend: TerminalBackend {
             }
             screen = s
             terminfoHasRGB = tigetflag("RGB") > 0
+            terminfoColors = Int(tigetnum("colors"))
             // Escape alone is a key in the viewer; ncurses' default wait for a sequence is 1 s.
             if getenv("ESCDELAY") == nil { set_escdelay(25) }
         }

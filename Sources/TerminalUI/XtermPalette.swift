@@ -56,8 +56,23 @@ public enum XtermPalette {
         return min(max((mean - 3) / 10, 0), 23)
     }
 
+    /// The nearest of the first `count` (8 or 16) basic colours, by xterm's default values
+    /// (themes change them, so this is only an approximation of what the terminal shows).
+    public static func basicIndex(for c: RGB, count: Int) -> UInt8 {
+        var best = 0
+        var bestD = Int.max
+        for i in 0..<min(count, 16) {
+            let d = c.distanceSquared(to: system[i])
+            if d < bestD {
+                bestD = d
+                best = i
+            }
+        }
+        return UInt8(best)
+    }
+
     /// xterm's defaults for 0–15 (only used to interpret captured output).
-    static let system: [RGB] = [
+    @usableFromInline static let system: [RGB] = [
         RGB(0, 0, 0), RGB(205, 0, 0), RGB(0, 205, 0), RGB(205, 205, 0),
         RGB(0, 0, 238), RGB(205, 0, 205), RGB(0, 205, 205), RGB(229, 229, 229),
         RGB(127, 127, 127), RGB(255, 0, 0), RGB(0, 255, 0), RGB(255, 255, 0),

@@ -4,6 +4,11 @@ import TerminalUI
 public enum Action: Hashable, Sendable {
     // Anywhere.
     case quit
+    /// C-c: quits with exit status 130 ("interrupted", as the INT signal does).
+    case interrupt
+    case togglePanel
+    /// Writes what the view shows, at the image's resolution, as a PNG.
+    case saveView
     case toggleHelp
     case cancelJobs
     case restoreAgain

@@ -56,7 +56,7 @@ enum CompareView {
             x += buffer.drawText(x: x, y: caption.y, "A: \(label(s.a, state))", style: s.showingB ? captionStyle : activeStyle)
             x += buffer.drawText(x: x, y: caption.y, "  ⇄  ", style: captionStyle)
             x += buffer.drawText(x: x, y: caption.y, "B: \(label(s.b, state))", style: s.showingB ? activeStyle : captionStyle)
-            let mode = s.flickerPaused ? "  (paused: Space flips)" : "  (every \(CompareSettings.flickerPeriod) s)"
+            let mode = s.flickerPaused ? "  (paused: Space resumes)" : "  (every \(CompareSettings.flickerPeriod) s: Space pauses)"
             buffer.drawText(x: x, y: caption.y, mode, style: captionStyle, maxWidth: caption.maxX - x)
         }
     }

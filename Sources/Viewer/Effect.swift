@@ -11,6 +11,9 @@ public enum Effect: Equatable, Sendable {
     case computeFeatures(JobID, image: RGBImage, block: String)
     /// Degrade `clean` five ways (`Degradation.standardFive`), restore and score each.
     case computeGrid(JobID, clean: RGBImage)
+    /// Compose the view a `SaveRequest` describes and write it as a numbered PNG (posts
+    /// `saved` or `saveFailed`).
+    case save(SaveRequest)
     /// Stop a job (between tiles); its late results are dropped anyway.
     case cancel(JobID)
     /// Repaint the whole screen (Ctrl-L).

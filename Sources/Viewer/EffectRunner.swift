@@ -59,6 +59,7 @@ public final class EffectRunner: @unchecked Sendable {
         case .computeFeatures(let id, let image, let block):
             let network = restorer.network, post = self.post
             featureWorker.submit {
+                post(.featuresStarted(id))
                 let (small, scale) = EffectRunner.limited(image, maxSide: EffectRunner.featureMaxSide)
                 let names = Set(TapBranch.allCases.map { "\(block).\($0.rawValue)" })
                 let (_, taps) = network.forward(small.tensor, taps: TapRequest(names))
@@ -95,6 +96,17 @@ public final class EffectRunner: @unchecked Sendable {
                     post(.jobFailed(id, "\(error)"))
                 }
                 self?.unregister(id)
+            }
+        case .save(let request):
+            let post = self.post
+            spawn("ram.save") {
+                let image = request.render()
+                do {
+                    let path = try ViewExport.writeNumbered(image, directory: request.directory, stem: request.stem)
+                    post(.saved(path: path, width: image.width, height: image.height, summary: request.summary))
+                } catch {
+                    post(.saveFailed("\(error)"))
+                }
             }
         case .cancel(let id):
             lock.lock()

@@ -22,6 +22,11 @@ public struct JobStatus: Hashable, Sendable {
     public var phase: Phase
     /// What it works on, for the status line ("encoder_level2.3", "noise:25").
     public var detail: String
+    /// Whether the work has begun on its thread (a feature pass waits while an earlier one,
+    /// which cannot be interrupted, finishes).
+    public var started = true
+    /// What a job that has not started waits for ("the taps of encoder_level1.0").
+    public var waitingFor: String?
 
     public init(id: JobID, kind: JobKind, done: Int = 0, total: Int = 0, phase: Phase = .running, detail: String = "") {
         self.id = id

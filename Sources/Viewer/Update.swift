@@ -42,13 +42,15 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         guard state.jobs.isCurrent(id, .restore), var preview = state.restored?.value else { return [] }
         paste(tile.restored, at: tile.rect, into: &preview)
         state.restored = Versioned(preview, version: state.nextVersion())
+        state.restoredTiles.append(tile.rect)
         state.jobs.restore?.done = tile.done
         state.jobs.restore?.total = tile.total
         return []
 
     case .restoreFinished(let id, let image, let scores, let seconds):
         guard state.jobs.isCurrent(id, .restore) else { return [] }
-        state.restored = Versioned(image, version: state.nextVersion())
+        // Clipped to [0, 1] like the PNG `ram restore` writes and the scores see.
+        state.restored = Versioned(clipped(image), version: state.nextVersion())
         state.restoredComplete = true
         state.restoredScores = scores
         let total = state.jobs.restore?.total ?? 0
@@ -57,13 +59,28 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.status = "restored in \(Format.seconds(seconds))"
         return []
 
-    case .featuresReady(let id, let data):
+    case .featuresStarted(let id):
         guard state.jobs.isCurrent(id, .features) else { return [] }
+        state.jobs.features?.started = true
+        state.jobs.features?.waitingFor = nil
+        return []
+
+    case .featuresReady(let id, let data):
+        // Taps of a superseded or cancelled pass are kept when they belong to this input: the
+        // pass cannot be interrupted, and throwing its result away would only redo it later.
+        guard let inputVersion = state.featureRequests.removeValue(forKey: id), inputVersion == state.input.version
+        else { return [] }
         state.featureData.removeAll { $0.value.block == data.block }
         state.featureData.append(Versioned(data, version: state.nextVersion()))
         if state.featureData.count > ViewerState.featureCacheSize { state.featureData.removeFirst() }
-        state.jobs.features?.done = 1
-        state.jobs.features?.phase = .finished(seconds: 0)
+        if state.jobs.isCurrent(id, .features) {
+            state.jobs.features?.done = 1
+            state.jobs.features?.phase = .finished(seconds: 0)
+        } else if let job = state.jobs.features, job.isRunning, !job.started,
+            job.waitingFor == "the taps of \(data.block)"
+        {
+            state.jobs.features?.waitingFor = nil  // next in line: starts now
+        }
         return []
 
     case .gridCellReady(let id, let index, let cell):
@@ -76,6 +93,14 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         guard state.jobs.isCurrent(id, .grid) else { return [] }
         state.jobs.grid?.phase = .finished(seconds: seconds)
         state.status = "degradation grid done in \(Format.seconds(seconds))"
+        return []
+
+    case .saved(let path, let width, let height, let summary):
+        state.status = "saved \(path) (\(width)×\(height): \(summary))"
+        return []
+
+    case .saveFailed(let reason):
+        state.status = "could not save: \(reason)"
         return []
 
     case .jobCancelled(let id):
@@ -98,11 +123,14 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
 private func handleKey(_ state: inout ViewerState, _ key: Key) -> [Effect] {
     let action = KeyBindings.action(for: key, in: state.mode)
     if state.showHelp {
-        // Any key closes the help; quitting still quits.
+        // Any key closes the help (q too); only C-c, an interrupt, still ends the program.
         state.showHelp = false
-        if action == .quit { return apply(&state, .quit) }
+        if action == .interrupt { return apply(&state, .interrupt) }
         return []
     }
+    // The status line answers the last key (or reports a job that finished since): a key
+    // clears what an earlier key or job left there.
+    state.status = ""
     guard let action else {
         state.status = "no binding for \(Format.key(key)) — ? shows the keys"
         return []
@@ -116,6 +144,17 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
     case .quit:
         state.quitRequested = true
         return cancelAll(&state) + [.quit]
+    case .interrupt:
+        state.quitRequested = true
+        state.exitStatus = 130
+        return cancelAll(&state) + [.quit]
+    case .togglePanel:
+        let shown = state.layout?.panel != nil
+        state.panelVisible = !shown
+        state.status = shown ? "panel off (p shows it)" : "panel on (p hides it)"
+        return []
+    case .saveView:
+        return saveView(&state)
     case .toggleHelp:
         state.showHelp.toggle()
         return []
@@ -133,7 +172,8 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         return cancelAll(&state)
     case .restoreAgain:
         if state.mode == .grid { return startGrid(&state) }
-        return startRestore(&state)
+        // Taps depend on the input and the weights only: the ones computed stay.
+        return startRestore(&state) + ensureFeatures(&state)
     case .redraw:
         return [.redraw]
     case .show(let mode):
@@ -165,16 +205,27 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         swap(&state.compare.a, &state.compare.b)
         return []
     case .moveDivider(let d):
+        guard state.compare.style == .split else {
+            state.status = "[ ] move the divider of the split style (s cycles the compare style)"
+            return []
+        }
         state.compare.divider = min(max(state.compare.divider + d, 0.05), 0.95)
+        state.status = "divider at \(Int((state.compare.divider * 100).rounded()))%"
         return []
     case .flipNow:
         guard state.compare.style == .flicker else {
-            state.status = "Space flips A/B in flicker mode (s cycles the compare style)"
+            state.status = "Space pauses the flicker style (s cycles the compare style)"
             return []
         }
-        state.compare.showingB.toggle()
-        state.compare.flickerPaused = true
-        state.status = "flicker paused: Space flips, s restarts"
+        if state.compare.flickerPaused {
+            state.compare.flickerPaused = false
+            state.compare.lastFlip = nil
+            state.status = "flicker resumed: every \(CompareSettings.flickerPeriod) s (Space pauses)"
+        } else {
+            state.compare.showingB.toggle()
+            state.compare.flickerPaused = true
+            state.status = "flicker paused on \(state.compare.showingB ? "B" : "A"): Space resumes"
+        }
         return []
 
     case .nextBlock(let d):
@@ -207,6 +258,10 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         state.features.normalization = state.features.normalization == .minMax ? .robust : .minMax
         return []
     case .cycleColormap:
+        if state.mode == .error && state.errorMap.kind == .signed {
+            state.status = "signed maps keep the diverging blueRed colormap (v changes |Δ| maps)"
+            return []
+        }
         if state.mode == .error {
             state.errorMap.colormap = next(state.errorMap.colormap, in: [.magma, .viridis, .turbo])
         } else {
@@ -274,6 +329,7 @@ func startRestore(_ state: inout ViewerState) -> [Effect] {
     state.jobs.restore = JobStatus(id: id, kind: .restore, total: tiles, detail: "\(input.width)×\(input.height)")
     state.restored = Versioned(dimmed(input), version: state.nextVersion())
     state.restoredComplete = false
+    state.restoredTiles = []
     state.restoredScores = nil
     state.status = "restoring \(tiles) tile\(tiles == 1 ? "" : "s")…"
     effects.append(.restore(id, image: input, reference: state.reference?.value))
@@ -288,7 +344,15 @@ func ensureFeatures(_ state: inout ViewerState) -> [Effect] {
     var effects: [Effect] = []
     if let old = state.jobs.features, old.isRunning { effects.append(.cancel(old.id)) }
     let id = state.nextVersion()
+    // One pass runs at a time and cannot be interrupted: a new one waits for the running one.
+    var waitingFor: String?
+    if let old = state.jobs.features, old.isRunning {
+        waitingFor = old.started ? "the taps of \(old.detail)" : old.waitingFor
+    }
     state.jobs.features = JobStatus(id: id, kind: .features, total: 1, detail: block.name)
+    state.jobs.features?.started = false
+    state.jobs.features?.waitingFor = waitingFor
+    state.featureRequests[id] = state.input.version
     effects.append(.computeFeatures(id, image: state.input.value, block: block.name))
     return effects
 }
@@ -309,7 +373,7 @@ func startGrid(_ state: inout ViewerState) -> [Effect] {
 /// The placement of the input in the current view's main image area (the geometry behind
 /// zoom steps and pan distances).
 func primaryPlacement(_ state: ViewerState, zoom: Zoom? = nil) -> ImagePlacement? {
-    guard let layout = ScreenLayout.compute(state.size) else { return nil }
+    guard let layout = state.layout else { return nil }
     let w = state.input.value.width, h = state.input.value.height
     let area = layout.primaryImageArea(state.mode, compare: state.compare, imageAspect: Double(h) / Double(max(w, 1)))
     return ImagePlacement.place(
@@ -396,7 +460,17 @@ func dimmed(_ image: RGBImage) -> RGBImage {
     return out
 }
 
-/// Copies a restored tile (3, h, w) into `image` at `rect` (clipped).
+/// The image with every sample clamped to [0, 1] (NaN → 0).
+func clipped(_ image: RGBImage) -> RGBImage {
+    var out = image
+    out.pixels.withUnsafeMutableBufferPointer { p in
+        for i in p.indices { p[i] = p[i] > 0 ? (p[i] < 1 ? p[i] : 1) : 0 }
+    }
+    return out
+}
+
+/// Copies a restored tile (3, h, w) into `image` at `rect` (clipped to the image, and its
+/// values to [0, 1]).
 func paste(_ tile: Tensor, at rect: RAMModel.PixelRect, into image: inout RGBImage) {
     let w = min(tile.width, image.width - rect.x), h = min(tile.height, image.height - rect.y)
     guard w > 0, h > 0, tile.channels >= 3 else { return }
@@ -405,7 +479,7 @@ func paste(_ tile: Tensor, at rect: RAMModel.PixelRect, into image: inout RGBIma
         for y in 0..<h {
             let src = c * tp + y * tile.width
             let dst = c * n + (rect.y + y) * image.width + rect.x
-            for x in 0..<w { image.pixels[dst + x] = tile.data[src + x] }
+            for x in 0..<w { image.pixels[dst + x] = min(max(tile.data[src + x], 0), 1) }
         }
     }
 }

@@ -33,6 +33,8 @@ public struct ViewerConfiguration {
     public var colorOverride: ColorMode?
     /// When set, each key's key-to-frame latency is appended to this file.
     public var latencyLog: String?
+    /// Where `w` writes the view (`--out-dir`; default: the current directory).
+    public var outputDirectory = "."
 
     public init(
         input: RGBImage, reference: RGBImage?, info: SessionInfo, blocks: [BlockInfo], restorer: Restorer,
@@ -57,7 +59,9 @@ public enum ViewerApp {
     /// How long one input poll waits: the bound on how late a finished tile appears.
     public static let pollMilliseconds = 25
 
-    public static func run(_ config: ViewerConfiguration, backend: TerminalBackend = NcursesBackend()) throws {
+    /// Returns the exit status the program should end with: 0 after q, 130 after C-c.
+    @discardableResult
+    public static func run(_ config: ViewerConfiguration, backend: TerminalBackend = NcursesBackend()) throws -> Int32 {
         try backend.enter()
         let terminal = Terminal(
             backend: backend, environment: ProcessInfo.processInfo.environment, override: config.colorOverride)
@@ -74,6 +78,7 @@ public enum ViewerApp {
         var state = ViewerState(
             info: config.info, input: config.input, reference: config.reference, blocks: config.blocks,
             size: terminal.size)
+        state.saveDirectory = config.outputDirectory
         var pending = update(&state, .start)
         var drawn: ViewerState?
         var keyTimes: [(Key, Double)] = []
@@ -92,7 +97,7 @@ public enum ViewerApp {
                 }
             }
             pending = []
-            if quit { break }
+            if quit { return state.exitStatus }
 
             if drawn != state || drawn == nil {
                 terminal.draw { Screen.draw(state, into: &$0, cache: cache) }

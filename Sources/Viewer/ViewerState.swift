@@ -48,6 +48,9 @@ public struct ViewerState: Equatable {
     public var reference: Versioned<RGBImage>?
     public var restored: Versioned<RGBImage>?
     public var restoredComplete = false
+    /// The tiles of the running (or stopped) restoration pasted into the preview so far: the
+    /// readout shows restored values only inside them.
+    public var restoredTiles: [RAMModel.PixelRect] = []
     public var inputScores: Scores?
     public var restoredScores: Scores?
     /// The network's blocks, in forward order (the feature view's picker).
@@ -61,6 +64,11 @@ public struct ViewerState: Equatable {
     public var viewport: Viewport
     public var size: TerminalSize
     public var showHelp = false
+    /// The side panel: nil follows the width (shown from `ScreenLayout.panelFromCols`), true
+    /// or false as toggled with the panel key.
+    public var panelVisible: Bool?
+    /// Where `w` writes its PNGs (`--out-dir`, else the current directory).
+    public var saveDirectory = "."
     /// One line of feedback for the last action or event ("cancelled", "no reference").
     public var status = ""
 
@@ -73,6 +81,12 @@ public struct ViewerState: Equatable {
     public var jobs = Jobs()
     public var nextID = 1
     public var quitRequested = false
+    /// The process's exit status when the loop ends: 0 for quit, 130 for C-c (interrupted,
+    /// as for SIGINT).
+    public var exitStatus: Int32 = 0
+    /// Feature jobs asked for and the input version they were asked for: their taps are kept
+    /// when they arrive for the same input, even if the job was superseded or cancelled.
+    public var featureRequests: [JobID: Int] = [:]
 
     public init(
         info: SessionInfo, input: RGBImage, reference: RGBImage? = nil, blocks: [BlockInfo],
@@ -96,6 +110,16 @@ public struct ViewerState: Equatable {
     }
 
     public var hasReference: Bool { reference != nil }
+
+    /// The screen's regions for the current size and panel setting (nil: too small).
+    public var layout: ScreenLayout? { ScreenLayout.compute(size, panel: panelVisible) }
+
+    /// Whether input pixel (x, y) of the preview holds a restored value (a finished tile, or
+    /// the whole image once the restoration is complete).
+    public func isRestored(x: Int, y: Int) -> Bool {
+        if restoredComplete { return restored != nil }
+        return restoredTiles.contains { x >= $0.x && y >= $0.y && x < $0.x + $0.width && y < $0.y + $0.height }
+    }
 
     /// The image in a role, when there is one (restored: the preview so far).
     public func image(_ role: ImageRole) -> Versioned<RGBImage>? {

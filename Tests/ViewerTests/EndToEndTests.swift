@@ -251,6 +251,49 @@ struct EndToEndTests {
         defer { app.kill() }
         #expect(try tmux.waitFor("? help"))
         try tmux.sendKeys("C-c")
+        // C-c is "interrupted": 130, as --help documents and as the INT signal gives.
+        try app.exitedCleanly(status: 130)
+    }
+
+    @Test func saveWritesTheViewAtFullResolution() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8 --out-dir \(out)", cols: 120, rows: 34)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("restored in", timeout: 30))
+        try tmux.sendKeys("w")
+        #expect(try tmux.waitFor("saved \(out)/ram-compare-001.png", timeout: 10))
+        try tmux.sendKeys("3", "w")
+        #expect(try tmux.waitFor("ram-error-001.png", timeout: 10))
+        for name in ["ram-compare-001.png", "ram-error-001.png"] {
+            let img = try PNGCodec.read(path: out + "/" + name)
+            // 48×32: the image's own size, plus the legend strip.
+            #expect(img.width == 48 && img.height == 32 + ViewExport.stripHeight(32), "\(name): \(img.width)×\(img.height)")
+        }
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func panelToggleAt80x24() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8", cols: 80, rows: 24)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("restored in", timeout: 30))
+        // Narrow: no panel, the status line carries the scores.
+        #expect(try tmux.waitUntilText { $0.count >= 24 && $0[23].contains(" dB") && $0[23].contains("p panel") })
+        #expect(try !tmux.captureText().contains { $0.contains("┌ ram") })
+        try tmux.sendKeys("p")
+        #expect(try tmux.waitFor("┌ ram"))
+        #expect(try tmux.waitFor("restored  "))
+        #expect(try tmux.waitFor("panel on"))
+        try tmux.sendKeys("p")
+        #expect(try tmux.waitUntilText { !$0.contains { $0.contains("┌ ram") } && $0.contains { $0.contains("panel off") } })
+        try tmux.sendKeys("q")
         try app.exitedCleanly()
     }
 

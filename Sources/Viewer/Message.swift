@@ -8,6 +8,7 @@ public enum Message: Sendable {
     /// The first message: starts the restoration.
     case start
     case key(Key)
+    case mouse(MouseEvent)
     case resize(TerminalSize)
     /// Seconds since the loop started (drives the A/B flicker).
     case tick(Double)

@@ -22,6 +22,9 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
     case .key(let key):
         return handleKey(&state, key)
 
+    case .mouse(let event):
+        return handleMouse(&state, event)
+
     case .resize(let size):
         state.size = size
         return []
@@ -366,6 +369,115 @@ func startGrid(_ state: inout ViewerState) -> [Effect] {
     state.status = state.hasReference ? "degrading the reference five ways…" : "no reference: degrading the input five ways…"
     effects.append(.computeGrid(id, clean: state.gridSource))
     return effects
+}
+
+// MARK: - Mouse
+
+/// Click: moves the cursor to the pixel under the pointer (or picks a view tab, or grabs the
+/// split divider); drag: moves the divider or the cursor; wheel: zooms in or out at the
+/// pointer (the pixel under it becomes the cursor, which the zoomed view follows).
+private func handleMouse(_ state: inout ViewerState, _ e: MouseEvent) -> [Effect] {
+    if state.showHelp {
+        if case .press = e.kind { state.showHelp = false }
+        return []
+    }
+    switch e.kind {
+    case .press(1):
+        state.status = ""
+        if e.row == 0, let mode = tab(at: e.col, state) { return show(&state, mode) }
+        if state.mode == .compare, state.compare.style == .split, let p = primaryPlacement(state),
+            e.row >= p.dest.y, e.row < p.dest.maxY, abs(e.col - dividerColumn(state, p)) <= 1
+        {
+            state.mouseDrag = .divider
+            return []
+        }
+        if let (x, y) = pixel(under: e, state) {
+            state.viewport.cursorX = x
+            state.viewport.cursorY = y
+            state.mouseDrag = .cursor
+        }
+        return []
+    case .drag(1):
+        switch state.mouseDrag {
+        case .divider?:
+            guard let p = primaryPlacement(state), p.dest.width > 0 else { return [] }
+            let f = Double(e.col - p.dest.x) / Double(p.dest.width)
+            state.compare.divider = min(max(f, 0.05), 0.95)
+            state.status = "divider at \(Int((state.compare.divider * 100).rounded()))%"
+        case .cursor?:
+            if let (x, y) = pixel(under: e, state) {
+                state.viewport.cursorX = x
+                state.viewport.cursorY = y
+            }
+        case nil:
+            break
+        }
+        return []
+    case .release:
+        state.mouseDrag = nil
+        return []
+    case .wheelUp, .wheelDown:
+        if let (x, y) = pixel(under: e, state) {
+            state.viewport.cursorX = x
+            state.viewport.cursorY = y
+        }
+        zoom(&state, e.kind == .wheelUp ? .zoomIn : .zoomOut)
+        return []
+    case .press, .drag:
+        return []
+    }
+}
+
+/// The split divider's screen column for the placement (as `CompareView` draws it).
+func dividerColumn(_ state: ViewerState, _ p: ImagePlacement) -> Int {
+    p.dest.x + Int((state.compare.divider * Double(p.dest.width)).rounded())
+}
+
+/// The view tab under column `col` of the header (as `Chrome.drawHeader` lays them out).
+private func tab(at col: Int, _ state: ViewerState) -> ViewMode? {
+    var x = 0
+    for mode in ViewMode.allCases {
+        let w = " \(mode.rawValue + 1) \(mode.title) ".count
+        if col >= x && col < x + w { return mode }
+        x += w + 1
+    }
+    return nil
+}
+
+/// The input pixel under a mouse position, in whichever image area of the view it falls
+/// (both halves side by side; a grid column's copies map back to the input).
+func pixel(under e: MouseEvent, _ state: ViewerState) -> (x: Int, y: Int)? {
+    guard let layout = state.layout else { return nil }
+    let w = state.input.value.width, h = state.input.value.height
+    func clamped(_ p: (x: Int, y: Int), scaleX: Double = 1, scaleY: Double = 1) -> (x: Int, y: Int)? {
+        let x = Int(Double(p.x) * scaleX), y = Int(Double(p.y) * scaleY)
+        guard x >= 0, y >= 0, x < w, y < h else { return nil }
+        return (x, y)
+    }
+    switch state.mode {
+    case .grid:
+        guard let cell = state.grid.compactMap({ $0?.value }).first else { return nil }
+        let gw = cell.degraded.width, gh = cell.degraded.height
+        let grid = GridLayout(content: layout.content, count: state.grid.count, imageAspect: Double(h) / Double(max(w, 1)))
+        for column in grid.columns {
+            for area in [column.degraded, column.restored] where area.contains(x: e.col, y: e.row) {
+                let p = ImagePane.placement(state, in: area, imageWidth: gw, imageHeight: gh)
+                guard let q = p.pixel(atCol: e.col, row: e.row) else { return nil }
+                return clamped(q, scaleX: Double(w) / Double(gw), scaleY: Double(h) / Double(gh))
+            }
+        }
+        return nil
+    case .compare where state.compare.style == .sideBySide:
+        let (l, r) = ScreenLayout.sideBySide(layout.imageArea(legend: false).image)
+        for area in [l, r] where area.contains(x: e.col, y: e.row) {
+            guard let q = ImagePane.placement(state, in: area).pixel(atCol: e.col, row: e.row) else { return nil }
+            return clamped(q)
+        }
+        return nil
+    default:
+        guard let p = primaryPlacement(state), let q = p.pixel(atCol: e.col, row: e.row) else { return nil }
+        return clamped(q)
+    }
 }
 
 // MARK: - Zoom and pan

@@ -35,6 +35,8 @@ public struct ViewerConfiguration {
     public var latencyLog: String?
     /// Where `w` writes the view (`--out-dir`; default: the current directory).
     public var outputDirectory = "."
+    /// Mouse reports on (`--no-mouse` turns them off).
+    public var mouse = true
 
     public init(
         input: RGBImage, reference: RGBImage?, info: SessionInfo, blocks: [BlockInfo], restorer: Restorer,
@@ -61,7 +63,8 @@ public enum ViewerApp {
 
     /// Returns the exit status the program should end with: 0 after q, 130 after C-c.
     @discardableResult
-    public static func run(_ config: ViewerConfiguration, backend: TerminalBackend = NcursesBackend()) throws -> Int32 {
+    public static func run(_ config: ViewerConfiguration, backend: TerminalBackend? = nil) throws -> Int32 {
+        let backend = backend ?? NcursesBackend(mouse: config.mouse)
         try backend.enter()
         let terminal = Terminal(
             backend: backend, environment: ProcessInfo.processInfo.environment, override: config.colorOverride)
@@ -118,6 +121,8 @@ public enum ViewerApp {
                 case .key(let k):
                     messages.append(.key(k))
                     keyTimes.append((k, clock.now))
+                case .mouse(let m):
+                    messages.append(.mouse(m))
                 case .resize(let cols, let rows):
                     messages.append(.resize(TerminalSize(cols: cols, rows: rows)))
                     drawn = nil

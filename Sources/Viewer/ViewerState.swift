@@ -27,6 +27,12 @@ public struct SessionInfo: Hashable, Sendable {
     }
 }
 
+/// What a drag moves.
+public enum MouseDrag: Hashable, Sendable {
+    case divider
+    case cursor
+}
+
 /// PSNR (dB) and SSIM of an image against the reference.
 public struct Scores: Hashable, Sendable {
     public var psnr: Double
@@ -67,6 +73,8 @@ public struct ViewerState: Equatable {
     /// The side panel: nil follows the width (shown from `ScreenLayout.panelFromCols`), true
     /// or false as toggled with the panel key.
     public var panelVisible: Bool?
+    /// What a held left button is dragging: the split divider or the cursor.
+    public var mouseDrag: MouseDrag?
     /// Where `w` writes its PNGs (`--out-dir`, else the current directory).
     public var saveDirectory = "."
     /// One line of feedback for the last action or event ("cancelled", "no reference").

@@ -26,6 +26,8 @@ struct View: ParsableCommand {
     @OptionGroup var inputOptions: InputOptions
     @Option(help: "Directory where w writes the view as numbered PNGs (default: the current directory).")
     var outDir: String?
+    @Flag(help: "No mouse (by default: click moves the cursor, drag moves the split divider, the wheel zooms).")
+    var noMouse = false
     @Flag(help: "Print the viewer's keys as a Markdown table (the README's) and exit.") var keys = false
 
     static let demoSample = "astronaut.png"
@@ -94,6 +96,7 @@ struct View: ParsableCommand {
                 restorer: tiles.restorer(model, firstPaint: true), colorOverride: colorOverride,
                 latencyLog: ProcessInfo.processInfo.environment["RAM_VIEW_LATENCY_LOG"])
             config.outputDirectory = outDir ?? "."
+            config.mouse = !noMouse
             let status: Int32
             do {
                 status = try ViewerApp.run(config)

@@ -277,6 +277,48 @@ struct EndToEndTests {
         try app.exitedCleanly()
     }
 
+    @Test func mouseClickDragAndWheel() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8", cols: 100, rows: 30)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("? help"))
+        let size = TerminalSize(cols: 100, rows: 30)
+        let p = ImagePlacement.place(
+            imageWidth: 48, imageHeight: 32, in: ScreenLayout.compute(size)!.imageArea(legend: false).image, zoom: .fit,
+            focusX: 24, focusY: 16)
+        // Raw SGR 1006 reports, as a terminal sends them (1-based): a click on the image…
+        let (col, row) = (p.dest.x + p.dest.width / 4, p.dest.y + p.dest.height / 4)
+        let want = p.pixel(atCol: col, row: row)!
+        try tmux.sendLiteral("\u{1B}[<0;\(col + 1);\(row + 1)M\u{1B}[<0;\(col + 1);\(row + 1)m")
+        #expect(try tmux.waitFor("Cursor   x \(want.x)  y \(want.y)"), "click at cell (\(col), \(row))")
+        // …a drag of the divider to a quarter of the image…
+        let divider = p.dest.x + p.dest.width / 2, to = p.dest.x + p.dest.width / 4
+        try tmux.sendLiteral("\u{1B}[<0;\(divider + 1);\(row + 1)M\u{1B}[<32;\(to + 1);\(row + 1)M\u{1B}[<0;\(to + 1);\(row + 1)m")
+        #expect(try tmux.waitFor("divider at 2"))
+        let screen = try tmux.capture()
+        #expect(screen[to, row + 1].glyph == "│", "divider drawn at column \(to)")
+        // …and the wheel zooms in.
+        try tmux.sendLiteral("\u{1B}[<64;\(col + 1);\(row + 1)M")
+        #expect(try tmux.waitFor("zoom 2×"))
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func noMouseLeavesReportsAlone() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8 --no-mouse", cols: 100, rows: 30)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("? help"))
+        // tmux keeps the pane's mouse modes: none were asked for.
+        #expect(try tmux.display("#{mouse_any_flag}#{mouse_button_flag}#{mouse_sgr_flag}") == "000")
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
     @Test func panelToggleAt80x24() throws {
         let (dir, path, _) = try EndToEnd.makeImage()
         defer { try? FileManager.default.removeItem(at: dir) }

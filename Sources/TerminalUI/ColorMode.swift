@@ -68,6 +68,19 @@ public enum ColorMode: String, Hashable, Sendable, CaseIterable {
         }
     }
 
+    /// The colour a colour scale (a legend's gradient) should use: in palette modes the
+    /// entry nearest in CIELAB, which keeps the scale's hues (RGB-nearest, what `displayed`
+    /// and the renderer use, turns blueRed's dark blue teal). Palette colours render as
+    /// themselves, so this is what the terminal shows.
+    public func scaleColor(_ c: RGB) -> RGB {
+        switch self {
+        case .trueColor, .mono: return c
+        case .ansi256: return XtermPalette.rgb(index: XtermPalette.perceptualIndex(for: c))
+        case .ansi16: return XtermPalette.rgb(index: XtermPalette.perceptualBasicIndex(for: c, count: 16))
+        case .ansi8: return XtermPalette.rgb(index: XtermPalette.perceptualBasicIndex(for: c, count: 8))
+        }
+    }
+
     /// Whether images are drawn as shapes in the default colours (no colour at all).
     public var isMonochrome: Bool { self == .mono }
 }

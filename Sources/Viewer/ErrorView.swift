@@ -33,8 +33,8 @@ enum ErrorView {
                 s.kind == .signed
                 ? "blue: darker · red: brighter than \(state.hasReference ? "reference" : "input")" : "mean |Δ| over RGB"
             ColormapLegend(
-                colormap: { t in
-                    let c = cmap.map(t); return RGB(c.r, c.g, c.b)
+                colormap: { [mode = cache.colorMode] t in
+                    let c = cmap.map(t); return mode.scaleColor(RGB(c.r, c.g, c.b))
                 },
                 minLabel: (s.kind == .signed ? "≤" : "") + Format.value(map.range.lowerBound), maxLabel: "≥" + Format.value(map.range.upperBound),
                 caption: "\(what) · \(cmap.rawValue)"

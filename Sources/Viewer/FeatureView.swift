@@ -34,8 +34,8 @@ enum FeatureView {
             let cmap = s.colormap
             let blend = s.blend ? " · blended \(Format.percent(s.blendOpacity)) over input" : ""
             ColormapLegend(
-                colormap: { t in
-                    let c = cmap.map(t); return RGB(c.r, c.g, c.b)
+                colormap: { [mode = cache.colorMode] t in
+                    let c = cmap.map(t); return mode.scaleColor(RGB(c.r, c.g, c.b))
                 },
                 minLabel: Format.value(map.range.lowerBound), maxLabel: Format.value(map.range.upperBound),
                 caption: "\(s.normalization.name) · \(cmap.rawValue)\(blend)"

@@ -191,3 +191,41 @@ struct KeysTableTests {
         #expect(String(readme[a.upperBound..<b.lowerBound]) == KeyBindings.markdown(), "README keys table is stale: ram view --keys")
     }
 }
+
+/// 8. With 256 colours the diverging legend keeps its hues: blue cells stay blue and red
+/// cells red (nearest colour in CIELAB instead of RGB: no teal or magenta steps).
+struct LegendColourTests {
+    static func hue(_ c: RGB) -> Double? {
+        let r = Double(c.r), g = Double(c.g), b = Double(c.b)
+        let mx = max(r, g, b), mn = min(r, g, b)
+        guard mx - mn > 0 else { return nil }
+        var h: Double
+        if mx == r { h = (g - b) / (mx - mn) } else if mx == g { h = 2 + (b - r) / (mx - mn) } else { h = 4 + (r - g) / (mx - mn) }
+        h *= 60
+        return h < 0 ? h + 360 : h
+    }
+
+    @Test func blueRedLegendKeepsItsHuesIn256Colours() {
+        var s = ViewTests.state()
+        _ = update(&s, .key(.char("3")))
+        s.errorMap.kind = .signed
+        let buf = Screen.render(s, cache: RenderCache(colorMode: .ansi256))
+        let row = 13, n = buf.width
+        var worst = 0.0
+        for x in 0..<n {
+            let t = (Float(x) + 0.5) / Float(n)
+            let m = Colormap.blueRed.map(t)
+            let want = RGB(m.r, m.g, m.b)
+            guard let cell = buf[x, row].bg, let hw = Self.hue(want), Int(max(m.r, m.g, m.b)) - Int(min(m.r, m.g, m.b)) >= 40
+            else { continue }
+            let got = XtermPalette.quantize(cell)  // what the terminal shows
+            guard let hg = Self.hue(got) else {
+                Issue.record("cell \(x): \(want) shown as gray \(got)")
+                continue
+            }
+            let d = abs(hw - hg)
+            worst = max(worst, min(d, 360 - d))
+        }
+        #expect(worst <= 25, "largest hue error \(worst)°")
+    }
+}

@@ -9,6 +9,9 @@ public enum Action: Hashable, Sendable {
     case togglePanel
     /// Writes what the view shows, at the image's resolution, as a PNG.
     case saveView
+    /// Degrades the clean image the next way (`d`) or at the next strength (`D`).
+    case nextDegradation
+    case degradationStrength
     case toggleHelp
     case cancelJobs
     case restoreAgain

@@ -14,6 +14,8 @@ public enum Effect: Equatable, Sendable {
     /// Compose the view a `SaveRequest` describes and write it as a numbered PNG (posts
     /// `saved` or `saveFailed`).
     case save(SaveRequest)
+    /// Degrade the clean image again (posts `degraded`).
+    case degrade(JobID, clean: RGBImage, Degradation, seed: UInt64)
     /// Stop a job (between tiles); its late results are dropped anyway.
     case cancel(JobID)
     /// Repaint the whole screen (Ctrl-L).

@@ -97,6 +97,9 @@ public final class EffectRunner: @unchecked Sendable {
                 }
                 self?.unregister(id)
             }
+        case .degrade(let id, let clean, let degradation, let seed):
+            let post = self.post
+            spawn("ram.degrade") { post(.degraded(id, degradation.apply(to: clean, seed: seed), degradation)) }
         case .save(let request):
             let post = self.post
             spawn("ram.save") {

@@ -45,6 +45,8 @@ public enum KeyBindings {
         KeyBinding(c("z"), "", "", .zoomCycle),
         KeyBinding(c("r"), "r", "restore again (new job)", .restoreAgain),
         KeyBinding([.escape] + c("c"), "Esc c", "cancel running jobs", .cancelJobs),
+        KeyBinding(c("d"), "d D", "degradation: next kind / next strength (--degrade)", .nextDegradation),
+        KeyBinding(c("D"), "", "", .degradationStrength),
         KeyBinding(c("p"), "p", "side panel on / off (narrow: summary in the status line)", .togglePanel),
         KeyBinding(c("w"), "w", "write the view as a PNG at the image's resolution", .saveView),
         KeyBinding([.ctrl("l")], "C-l", "redraw the screen", .redraw),

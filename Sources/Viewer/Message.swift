@@ -25,6 +25,8 @@ public enum Message: Sendable {
     /// `w` wrote the view: the file, its size in pixels, what it shows.
     case saved(path: String, width: Int, height: Int, summary: String)
     case saveFailed(String)
+    /// The input degraded again (`d`/`D`).
+    case degraded(JobID, RGBImage, Degradation)
     /// The job stopped because it was cancelled.
     case jobCancelled(JobID)
     case jobFailed(JobID, String)

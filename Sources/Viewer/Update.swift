@@ -98,6 +98,25 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.status = "degradation grid done in \(Format.seconds(seconds))"
         return []
 
+    case .degraded(let id, let image, let degradation):
+        guard id == state.degradeJob, var fly = state.onTheFly else { return [] }
+        state.degradeJob = nil
+        fly.degradation = degradation
+        state.onTheFly = fly
+        state.input = Versioned(image, version: state.nextVersion())
+        state.info.inputName = "\(fly.baseName) + \(degradation)"
+        state.inputScores = nil
+        // Taps belong to the old input (featureRequests carry its version, so late ones drop).
+        state.featureData = []
+        var effects = cancelAll(&state)
+        if let reference = state.reference {
+            effects.append(.scoreInput(image: image, reference: reference.value))
+        }
+        effects += startRestore(&state)
+        effects += ensureFeatures(&state)
+        state.status = "degraded with \(degradation): restoring again…"
+        return effects
+
     case .saved(let path, let width, let height, let summary):
         state.status = "saved \(path) (\(width)×\(height): \(summary))"
         return []
@@ -158,6 +177,16 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         return []
     case .saveView:
         return saveView(&state)
+    case .nextDegradation, .degradationStrength:
+        guard let fly = state.onTheFly, let clean = state.reference?.value else {
+            state.status = "d D change a degradation the viewer applied (--degrade, or the demo)"
+            return []
+        }
+        let next = action == .nextDegradation ? fly.nextKind : fly.nextStrength
+        let id = state.nextVersion()
+        state.degradeJob = id
+        state.status = "degrading the clean image with \(next)…"
+        return [.degrade(id, clean: clean, next, seed: fly.seed)]
     case .toggleHelp:
         state.showHelp.toggle()
         return []

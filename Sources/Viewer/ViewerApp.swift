@@ -35,6 +35,9 @@ public struct ViewerConfiguration {
     public var latencyLog: String?
     /// Where `w` writes the view (`--out-dir`; default: the current directory).
     public var outputDirectory = "."
+    /// The degradation applied on the fly, when the reference is the clean image it was
+    /// applied to (`d`/`D` change it).
+    public var onTheFly: OnTheFlyDegradation?
     /// Mouse reports on (`--no-mouse` turns them off).
     public var mouse = true
 
@@ -82,6 +85,7 @@ public enum ViewerApp {
             info: config.info, input: config.input, reference: config.reference, blocks: config.blocks,
             size: terminal.size)
         state.saveDirectory = config.outputDirectory
+        state.onTheFly = config.onTheFly
         var pending = update(&state, .start)
         var drawn: ViewerState?
         var keyTimes: [(Key, Double)] = []

@@ -27,6 +27,47 @@ public struct SessionInfo: Hashable, Sendable {
     }
 }
 
+/// The degradation the viewer applied to the clean image (`--degrade`, the demo), which `d`
+/// and `D` change: the clean image is the reference.
+public struct OnTheFlyDegradation: Equatable, Sendable {
+    /// The clean image's name ("astronaut.png").
+    public var baseName: String
+    public var degradation: Degradation
+    public var seed: UInt64
+
+    public init(baseName: String, degradation: Degradation, seed: UInt64) {
+        self.baseName = baseName
+        self.degradation = degradation
+        self.seed = seed
+    }
+
+    /// Three strengths per kind (mild, medium, strong); medium is `Degradation.standardFive`'s.
+    public static func levels(of kind: Degradation) -> [Degradation] {
+        switch kind {
+        case .noise: return [.noise(sigma: 15), .noise(sigma: 25), .noise(sigma: 50)]
+        case .rain: return [.rain(level: RainRecipe.light), .rain(level: RainRecipe.medium), .rain(level: RainRecipe.heavy)]
+        case .haze: return [.haze(beta: 0.6), .haze(beta: 1.2), .haze(beta: 1.8)]
+        case .blur: return [.blur(length: 7, angle: 30), .blur(length: 15, angle: 30), .blur(length: 25, angle: 30)]
+        case .lowlight: return [.lowlight(level: 0.25), .lowlight(level: 0.5), .lowlight(level: 0.75)]
+        }
+    }
+
+    /// The next kind of the five, at medium strength.
+    public var nextKind: Degradation {
+        let five = Degradation.standardFive
+        let i = five.firstIndex { $0.name == degradation.name } ?? -1
+        return five[(i + 1) % five.count]
+    }
+
+    /// The next strength of the same kind (strong wraps to mild); a strength that is not one
+    /// of the three steps to medium.
+    public var nextStrength: Degradation {
+        let levels = Self.levels(of: degradation)
+        guard let i = levels.firstIndex(of: degradation) else { return levels[1] }
+        return levels[(i + 1) % levels.count]
+    }
+}
+
 /// What a drag moves.
 public enum MouseDrag: Hashable, Sendable {
     case divider
@@ -73,6 +114,10 @@ public struct ViewerState: Equatable {
     /// The side panel: nil follows the width (shown from `ScreenLayout.panelFromCols`), true
     /// or false as toggled with the panel key.
     public var panelVisible: Bool?
+    /// The on-the-fly degradation `d`/`D` change (nil: the input came degraded).
+    public var onTheFly: OnTheFlyDegradation?
+    /// The re-degradation being computed (its result replaces the input).
+    public var degradeJob: JobID?
     /// What a held left button is dragging: the split divider or the cursor.
     public var mouseDrag: MouseDrag?
     /// Where `w` writes its PNGs (`--out-dir`, else the current directory).

@@ -55,6 +55,7 @@ struct View: ParsableCommand {
             var name: String
             var referenceImage: RGBImage?
             var referenceName: String?
+            var onTheFly: OnTheFlyDegradation?
             var degradation = try degrade.map { try Degradation(parsing: $0) }
             if let image {
                 input = try inputOptions.read(image)
@@ -78,6 +79,7 @@ struct View: ParsableCommand {
                 if referenceImage == nil {
                     referenceImage = input
                     referenceName = name + " (clean)"
+                    onTheFly = OnTheFlyDegradation(baseName: name, degradation: degradation, seed: seed)
                 }
                 input = degradation.apply(to: input, seed: seed)
                 name += " + \(degradation)"
@@ -97,6 +99,7 @@ struct View: ParsableCommand {
                 latencyLog: ProcessInfo.processInfo.environment["RAM_VIEW_LATENCY_LOG"])
             config.outputDirectory = outDir ?? "."
             config.mouse = !noMouse
+            config.onTheFly = onTheFly
             let status: Int32
             do {
                 status = try ViewerApp.run(config)

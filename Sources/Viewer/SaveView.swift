@@ -197,19 +197,12 @@ func saveView(_ state: inout ViewerState) -> [Effect] {
                 colormap: f.colormap, range: range)
         }
     case .error:
-        guard state.restoredComplete, let restored = state.restored?.value else {
+        let e = state.errorMap
+        guard e.kind == .inputVsReference || state.restoredComplete, let (pa, pb) = state.errorPair else {
             state.status = "the restoration is not finished: w saves the error map once it is"
             return []
         }
-        let e = state.errorMap
-        let other: RGBImage
-        switch e.kind {
-        case .restoredVsReference:
-            guard let r = state.reference?.value else { return [] }
-            other = r
-        case .restoredVsInput: other = state.input.value
-        case .signed: other = state.reference?.value ?? state.input.value
-        }
+        let restored = pa.value, other = pb.value
         let signed = e.kind == .signed
         let cmap: Colormap = signed ? .blueRed : e.colormap
         let range = ErrorMap.amplified(signed ? -1...1 : 0...1, by: e.amplification, signed: signed)

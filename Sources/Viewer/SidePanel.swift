@@ -133,16 +133,9 @@ enum SidePanel {
         let cx = state.viewport.cursorX, cy = state.viewport.cursorY
         switch state.mode {
         case .error:
-            guard let restored = state.restored?.value else { return [] }
-            if !state.isRestored(x: cx, y: cy) { return [] }
-            let other: RGBImage
-            switch state.errorMap.kind {
-            case .restoredVsReference:
-                guard let r = state.reference?.value else { return [] }
-                other = r
-            case .restoredVsInput: other = state.input.value
-            case .signed: other = state.reference?.value ?? state.input.value
-            }
+            guard let (a, b) = state.errorPair else { return [] }
+            if state.errorMap.kind != .inputVsReference && !state.isRestored(x: cx, y: cy) { return [] }
+            let restored = a.value, other = b.value
             var d: Float = 0
             for c in 0..<3 {
                 let v = restored[c, cy, cx] - other[c, cy, cx]

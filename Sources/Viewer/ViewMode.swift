@@ -133,14 +133,17 @@ public struct ErrorSettings: Hashable, Sendable {
         case restoredVsInput
         /// restored − reference (restored − input without a reference), two-sided colormap.
         case signed
+        /// |input − reference|: what the degradation did (needs no restored image).
+        case inputVsReference
 
-        public var needsReference: Bool { self == .restoredVsReference }
+        public var needsReference: Bool { self == .restoredVsReference || self == .inputVsReference }
 
         public func name(hasReference: Bool) -> String {
             switch self {
             case .restoredVsReference: return "|restored − reference|"
             case .restoredVsInput: return "|restored − input|"
             case .signed: return hasReference ? "restored − reference" : "restored − input"
+            case .inputVsReference: return "|input − reference|"
             }
         }
     }

@@ -164,6 +164,25 @@ public struct ViewerState: Equatable {
 
     public var hasReference: Bool { reference != nil }
 
+    /// The two images the error map compares (a − b), nil while one is missing: the
+    /// restored image against the reference or the input, or the input against the reference.
+    public var errorPair: (a: Versioned<RGBImage>, b: Versioned<RGBImage>)? {
+        switch errorMap.kind {
+        case .restoredVsReference:
+            guard let r = restored, let ref = reference else { return nil }
+            return (r, ref)
+        case .restoredVsInput:
+            guard let r = restored else { return nil }
+            return (r, input)
+        case .signed:
+            guard let r = restored else { return nil }
+            return (r, reference ?? input)
+        case .inputVsReference:
+            guard let ref = reference else { return nil }
+            return (input, ref)
+        }
+    }
+
     /// The screen's regions for the current size and panel setting (nil: too small).
     public var layout: ScreenLayout? { ScreenLayout.compute(size, panel: panelVisible) }
 

@@ -58,3 +58,29 @@ struct DegradationKeyTests {
         #expect(s.input.version == before)
     }
 }
+
+/// |input − reference|: how far the degraded input is from the clean image, as an error pair.
+struct InputErrorPairTests {
+    @Test func inputVersusReferenceIsAnErrorKind() {
+        var s = ViewTests.state(restored: false)  // needs no restored image
+        _ = update(&s, .key(.char("3")))
+        for _ in 0..<3 { _ = update(&s, .key(.char("e"))) }
+        #expect(s.errorMap.kind == .inputVsReference)
+        s.errorMap.amplification = 1
+        let buf = Screen.render(s, cache: RenderCache(colorMode: .trueColor))
+        #expect(buf.lines()[1].hasPrefix("|input − reference| · ×1"))
+        // Top-left: input red (1, 0, 0) against the reference (0.5, 0, 0): mean |Δ| = 1/6.
+        let c = Colormap.magma.map(Float(1) / 6)
+        #expect(buf[ViewTests.imageLeft, ViewTests.mapTop].fg == RGB(c.r, c.g, c.b))
+        _ = update(&s, .key(.char("e")))
+        #expect(s.errorMap.kind == .restoredVsReference)
+        // Without a reference it is skipped.
+        var t = ViewTests.state()
+        t.reference = nil
+        t.errorMap.kind = .restoredVsInput
+        _ = update(&t, .key(.char("3")))
+        _ = update(&t, .key(.char("e")))
+        _ = update(&t, .key(.char("e")))
+        #expect(t.errorMap.kind == .restoredVsInput)
+    }
+}

@@ -205,6 +205,8 @@ struct UpdateTests {
         _ = update(&s, .key(.char("e")))
         #expect(s.errorMap.kind == .signed)
         _ = update(&s, .key(.char("e")))
+        #expect(s.errorMap.kind == .inputVsReference)
+        _ = update(&s, .key(.char("e")))
         #expect(s.errorMap.kind == .restoredVsReference)
         _ = update(&s, .key(.char("a")))
         #expect(s.errorMap.amplification == 8)

@@ -23,6 +23,7 @@ enum Chrome {
     static func drawStatus(_ state: ViewerState, in row: Rect, into buffer: inout CellBuffer, panelShown: Bool = true) {
         var right: [String] = []
         if let job = state.jobs.restore, job.isRunning { right.append("restoring \(job.done)/\(job.total)") }
+        if let job = state.jobs.restoreB, job.isRunning { right.append("B \(job.done)/\(job.total)") }
         if let job = state.jobs.features, job.isRunning { right.append(job.started ? "taps…" : "taps queued") }
         if let job = state.jobs.grid, job.isRunning { right.append("grid \(job.done)/\(job.total)") }
         if panelShown {

@@ -63,6 +63,9 @@ enum CompareView {
 
     /// "restored (3/4 tiles)" while the restoration runs.
     static func label(_ role: ImageRole, _ state: ViewerState) -> String {
+        if role == .restoredB, !state.restoredBComplete, let job = state.jobs.restoreB {
+            return job.isRunning ? "restored by B (\(job.done)/\(job.total) tiles)" : "restored by B (stopped)"
+        }
         guard role == .restored, !state.restoredComplete, let job = state.jobs.restore else { return role.name }
         switch job.phase {
         case .running: return "restored (\(job.done)/\(job.total) tiles)"

@@ -5,6 +5,8 @@ import Imaging
 public enum Effect: Equatable, Sendable {
     /// Restore `image` tile by tile, posting each tile; score against `reference` at the end.
     case restore(JobID, image: RGBImage, reference: RGBImage?)
+    /// The same with the second model (`--compare`); its results carry this id.
+    case restoreWithB(JobID, image: RGBImage, reference: RGBImage?)
     /// Score the input against the reference (posts `inputScored`).
     case scoreInput(image: RGBImage, reference: RGBImage)
     /// Run the network on `image` capturing every branch of `block`.

@@ -3,7 +3,7 @@
 public typealias JobID = Int
 
 public enum JobKind: String, Hashable, Sendable {
-    case restore, features, grid
+    case restore, restoreB, features, grid
 }
 
 /// One background job as the UI sees it.
@@ -44,18 +44,21 @@ public struct JobStatus: Hashable, Sendable {
 /// The current job of each kind (at most one each; a new request replaces the old one).
 public struct Jobs: Hashable, Sendable {
     public var restore: JobStatus?
+    /// The restoration by the second model (`--compare`).
+    public var restoreB: JobStatus?
     public var features: JobStatus?
     public var grid: JobStatus?
 
     public init() {}
 
-    public var all: [JobStatus] { [restore, features, grid].compactMap { $0 } }
+    public var all: [JobStatus] { [restore, restoreB, features, grid].compactMap { $0 } }
     public var running: [JobStatus] { all.filter(\.isRunning) }
 
     public subscript(kind: JobKind) -> JobStatus? {
         get {
             switch kind {
             case .restore: return restore
+            case .restoreB: return restoreB
             case .features: return features
             case .grid: return grid
             }
@@ -63,6 +66,7 @@ public struct Jobs: Hashable, Sendable {
         set {
             switch kind {
             case .restore: restore = newValue
+            case .restoreB: restoreB = newValue
             case .features: features = newValue
             case .grid: grid = newValue
             }

@@ -155,7 +155,8 @@ func saveView(_ state: inout ViewerState) -> [Effect] {
     case .compare:
         let s = state.compare
         let needsRestored = [s.a, s.b].contains(.restored) || s.style == .flicker && (s.showingB ? s.b : s.a) == .restored
-        if needsRestored && !state.restoredComplete {
+        let needsB = [s.a, s.b].contains(.restoredB)
+        if needsRestored && !state.restoredComplete || needsB && !state.restoredBComplete {
             state.status = "the restoration is not finished: w saves the view once it is"
             return []
         }

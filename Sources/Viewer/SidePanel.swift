@@ -49,6 +49,10 @@ enum SidePanel {
             wrapped(state.info.modelName, indent: 1)
         }
         wrapped(state.info.modelSummary, indent: 1)
+        if let b = state.info.secondModelName {
+            pair("Model B", "")
+            wrapped(b, indent: 1)
+        }
         pair("View", viewDescription(state))
         let fit = primaryPlacement(state, zoom: .fit)?.scale
         pair("Zoom", Format.zoom(state.viewport.zoom, fitScale: fit))
@@ -69,6 +73,9 @@ enum SidePanel {
             line("input     " + scoreColumns(state.inputScores), indent: 1)
             let restoredScores = state.restoredComplete ? scoreColumns(state.restoredScores) : "(when restored)"
             line("restored  " + restoredScores, indent: 1)
+            if state.info.secondModelName != nil {
+                line("by B      " + (state.restoredBComplete ? scoreColumns(state.restoredBScores) : "(when restored)"), indent: 1)
+            }
         }
         y += 1
 
@@ -100,8 +107,11 @@ enum SidePanel {
     static func readout(_ state: ViewerState, _ role: ImageRole) -> String {
         let cx = state.viewport.cursorX, cy = state.viewport.cursorY
         guard let img = state.image(role)?.value else { return role.name }
+        if role == .restoredB && !state.restoredBComplete {
+            return "by B".padding(toLength: 10, withPad: " ", startingAt: 0) + "not restored yet"
+        }
         let partial = role == .restored && !state.restoredComplete
-        let name = (partial ? "restoring" : role.name).padding(toLength: 10, withPad: " ", startingAt: 0)
+        let name = (partial ? "restoring" : (role == .restoredB ? "by B" : role.name)).padding(toLength: 10, withPad: " ", startingAt: 0)
         if partial && !state.isRestored(x: cx, y: cy) {
             switch state.jobs.restore?.phase {
             case .cancelled?: return name + "cancelled here"

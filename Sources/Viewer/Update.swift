@@ -41,6 +41,24 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         }
         return []
 
+    case .restoreProgress(let id, let tile) where state.jobs.isCurrent(id, .restoreB):
+        guard var preview = state.restoredB?.value else { return [] }
+        paste(tile.restored, at: tile.rect, into: &preview)
+        state.restoredB = Versioned(preview, version: state.nextVersion())
+        state.jobs.restoreB?.done = tile.done
+        state.jobs.restoreB?.total = tile.total
+        return []
+
+    case .restoreFinished(let id, let image, let scores, let seconds) where state.jobs.isCurrent(id, .restoreB):
+        state.restoredB = Versioned(clipped(image), version: state.nextVersion())
+        state.restoredBComplete = true
+        state.restoredBScores = scores
+        let totalB = state.jobs.restoreB?.total ?? 0
+        state.jobs.restoreB?.done = totalB
+        state.jobs.restoreB?.phase = .finished(seconds: seconds)
+        state.status = "restored by B in \(Format.seconds(seconds))"
+        return []
+
     case .restoreProgress(let id, let tile):
         guard state.jobs.isCurrent(id, .restore), var preview = state.restored?.value else { return [] }
         paste(tile.restored, at: tile.rect, into: &preview)
@@ -126,13 +144,13 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         return []
 
     case .jobCancelled(let id):
-        for kind in [JobKind.restore, .features, .grid] where state.jobs[kind]?.id == id && state.jobs[kind]?.isRunning == true {
+        for kind in [JobKind.restore, .restoreB, .features, .grid] where state.jobs[kind]?.id == id && state.jobs[kind]?.isRunning == true {
             state.jobs[kind]?.phase = .cancelled
         }
         return []
 
     case .jobFailed(let id, let reason):
-        for kind in [JobKind.restore, .features, .grid] where state.jobs[kind]?.id == id {
+        for kind in [JobKind.restore, .restoreB, .features, .grid] where state.jobs[kind]?.id == id {
             state.jobs[kind]?.phase = .failed(reason)
             state.status = "\(kind.rawValue) failed: \(reason)"
         }
@@ -310,7 +328,9 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         return []
 
     case .cycleErrorKind:
-        let all = ErrorSettings.Kind.allCases.filter { state.hasReference || !$0.needsReference }
+        let all = ErrorSettings.Kind.allCases.filter {
+            (state.hasReference || !$0.needsReference) && (state.info.secondModelName != nil || $0 != .restoredVsRestoredB)
+        }
         let i = all.firstIndex(of: state.errorMap.kind) ?? 0
         state.errorMap.kind = all[(i + 1) % all.count]
         return []
@@ -338,7 +358,7 @@ private func show(_ state: inout ViewerState, _ mode: ViewMode) -> [Effect] {
 
 private func cancelAll(_ state: inout ViewerState) -> [Effect] {
     var effects: [Effect] = []
-    for kind in [JobKind.restore, .features, .grid] {
+    for kind in [JobKind.restore, .restoreB, .features, .grid] {
         guard let job = state.jobs[kind], job.isRunning else { continue }
         state.jobs[kind]?.phase = .cancelled
         effects.append(.cancel(job.id))
@@ -365,6 +385,16 @@ func startRestore(_ state: inout ViewerState) -> [Effect] {
     state.restoredScores = nil
     state.status = "restoring \(tiles) tile\(tiles == 1 ? "" : "s")…"
     effects.append(.restore(id, image: input, reference: state.reference?.value))
+    if state.info.secondModelName != nil {
+        // The second model restores the same input beside the first (`--compare`).
+        if let old = state.jobs.restoreB, old.isRunning { effects.append(.cancel(old.id)) }
+        let idB = state.nextVersion()
+        state.jobs.restoreB = JobStatus(id: idB, kind: .restoreB, total: tiles, detail: "\(input.width)×\(input.height)")
+        state.restoredB = Versioned(dimmed(input), version: state.nextVersion())
+        state.restoredBComplete = false
+        state.restoredBScores = nil
+        effects.append(.restoreWithB(idB, image: input, reference: state.reference?.value))
+    }
     return effects
 }
 

@@ -38,6 +38,8 @@ public struct ViewerConfiguration {
     /// The degradation applied on the fly, when the reference is the clean image it was
     /// applied to (`d`/`D` change it).
     public var onTheFly: OnTheFlyDegradation?
+    /// The second model (`--compare`): its restorer; its name is in `info.secondModelName`.
+    public var restorerB: Restorer?
     /// Mouse reports on (`--no-mouse` turns them off).
     public var mouse = true
 
@@ -75,7 +77,7 @@ public enum ViewerApp {
         defer { terminal.leave() }
 
         let queue = MessageQueue()
-        let runner = EffectRunner(restorer: config.restorer, post: { queue.post($0) })
+        let runner = EffectRunner(restorer: config.restorer, restorerB: config.restorerB, post: { queue.post($0) })
         defer { runner.cancelAll() }
         let cache = RenderCache(colorMode: terminal.colorMode)
         var latency = LatencyLog(path: config.latencyLog)

@@ -10,6 +10,8 @@ public struct SessionInfo: Hashable, Sendable {
     /// The weights file's name and a one-line summary of its configuration.
     public var modelName: String
     public var modelSummary: String
+    /// The second model's file name (`--compare`), nil without one.
+    public var secondModelName: String?
     /// The restorer's tiling, so the UI knows the tile count before the first tile is done.
     public var tileSize: Int
     public var overlap: Int
@@ -100,6 +102,10 @@ public struct ViewerState: Equatable {
     public var restoredTiles: [RAMModel.PixelRect] = []
     public var inputScores: Scores?
     public var restoredScores: Scores?
+    /// The same for the second model (`--compare`).
+    public var restoredB: Versioned<RGBImage>?
+    public var restoredBComplete = false
+    public var restoredBScores: Scores?
     /// The network's blocks, in forward order (the feature view's picker).
     public var blocks: [BlockInfo]
 
@@ -180,6 +186,9 @@ public struct ViewerState: Equatable {
         case .inputVsReference:
             guard let ref = reference else { return nil }
             return (input, ref)
+        case .restoredVsRestoredB:
+            guard let r = restored, let rb = restoredB else { return nil }
+            return (r, rb)
         }
     }
 
@@ -198,6 +207,7 @@ public struct ViewerState: Equatable {
         switch role {
         case .input: return input
         case .restored: return restored
+        case .restoredB: return restoredB
         case .reference: return reference
         }
     }

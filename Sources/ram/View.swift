@@ -24,6 +24,8 @@ struct View: ParsableCommand {
     @OptionGroup var weights: WeightsOptions
     @OptionGroup var tiles: TileOptions
     @OptionGroup var inputOptions: InputOptions
+    @Option(help: "A second model's weights: restored by A and by B are compared side by side, scored, and differenced in the error view.")
+    var compare: String?
     @Option(help: "Directory where w writes the view as numbered PNGs (default: the current directory).")
     var outDir: String?
     @Flag(help: "No mouse (by default: click moves the cursor, drag moves the split divider, the wheel zooms).")
@@ -89,6 +91,7 @@ struct View: ParsableCommand {
                 format: "dim %d · %@ · %.2f M params", cfg.dim,
                 "blocks \(cfg.numBlocks.map(String.init).joined(separator: ","))",
                 Double(model.weights.parameterCount) / 1e6)
+            let modelB = try compare.map { try RAMModelFile(path: $0) }
             let info = SessionInfo(
                 inputName: name, referenceName: referenceName,
                 modelName: URL(fileURLWithPath: model.path).lastPathComponent, modelSummary: summary,
@@ -99,6 +102,10 @@ struct View: ParsableCommand {
                 latencyLog: ProcessInfo.processInfo.environment["RAM_VIEW_LATENCY_LOG"])
             config.outputDirectory = outDir ?? "."
             config.mouse = !noMouse
+            if let modelB {
+                config.info.secondModelName = URL(fileURLWithPath: modelB.path).lastPathComponent
+                config.restorerB = tiles.restorer(modelB)
+            }
             config.onTheFly = onTheFly
             let status: Int32
             do {

@@ -319,6 +319,25 @@ struct EndToEndTests {
         try app.exitedCleanly()
     }
 
+    @Test func twoModelsCompareAndScore() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let b = Fixtures.packageRoot.appendingPathComponent("Tests/RAMModelTests/Fixtures/tiny_ff.weights.safetensors").path
+        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8 --compare \(b)", cols: 120, rows: 34)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("Model B"))
+        #expect(try tmux.waitFor("tiny_ff.weights.safetensors"))
+        #expect(try tmux.waitFor("by B      ", timeout: 30))
+        #expect(try tmux.waitUntilText(timeout: 30) { $0.contains { $0.contains("by B") && $0.contains(" dB") } })
+        try tmux.sendKeys("b")  // B: restored → restored by B
+        #expect(try tmux.waitFor("B: restored by B"))
+        try tmux.sendKeys("3", "e", "e", "e", "e")
+        #expect(try tmux.waitFor("|restored − restored by B|"))
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
     @Test func panelToggleAt80x24() throws {
         let (dir, path, _) = try EndToEnd.makeImage()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -104,7 +104,7 @@ struct View: ParsableCommand {
             config.mouse = !noMouse
             if let modelB {
                 config.info.secondModelName = URL(fileURLWithPath: modelB.path).lastPathComponent
-                config.restorerB = tiles.restorer(modelB)
+                config.restorerB = tiles.restorer(modelB, firstPaint: true)
             }
             config.onTheFly = onTheFly
             let status: Int32

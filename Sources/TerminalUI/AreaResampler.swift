@@ -9,7 +9,8 @@ import Imaging
 ///
 /// Parts of the source rectangle outside the image are "transparent": an output pixel whose
 /// footprint is less than half inside the image is reported as outside, and the colour of a
-/// partly covered one is the mean over its covered part only.
+/// partly covered one is the mean over its covered part only. An image thinner than half an
+/// output pixel still gets the one output pixel that covers most of it.
 struct AreaResampler {
     /// Contributions of source pixels to each output index along one axis, flattened:
     /// output i takes `weights[offset[i] ..< offset[i] + count[i]]` for source indices
@@ -24,6 +25,7 @@ struct AreaResampler {
         /// `outCount` output pixels over the source interval [origin, origin + length),
         /// clipped to [0, size).
         init(origin: Double, length: Double, outCount: Int, size: Int) {
+            var covered: [Double] = []
             let step = length / Double(outCount)
             for i in 0..<outCount {
                 let a = origin + Double(i) * step
@@ -35,6 +37,7 @@ struct AreaResampler {
                     start.append(0)
                     count.append(0)
                     inside.append(false)
+                    covered.append(0)
                     continue
                 }
                 let first = Int(lo.rounded(.down))
@@ -50,6 +53,12 @@ struct AreaResampler {
                 count.append(ws.count)
                 weights.append(contentsOf: ws.map { Float($0 / total) })
                 inside.append(total >= 0.5 * step)
+                covered.append(total)
+            }
+            // An image thinner than half an output pixel on this axis (a 3000×4 strip at fit)
+            // would vanish: the output pixel holding most of it shows it, a one-pixel line.
+            if Double(size) < 0.5 * step, !inside.contains(true), let best = covered.indices.max(by: { covered[$0] < covered[$1] }), covered[best] > 0 {
+                inside[best] = true
             }
         }
 

@@ -77,7 +77,8 @@ public enum HalfBlockEncoder {
 
     /// Encodes `source` of `image` (default: the whole image fitted, see
     /// `PixelRect.fitting`) into cols × rows cells, area-resampled to cols × 2·rows pixels.
-    /// In 256-colour mode the colours are the palette colours the terminal will show.
+    /// With 256 colours or fewer the colours are the palette colours the terminal will show,
+    /// Floyd–Steinberg dithered; in monochrome the cells are block shapes in default colours.
     public static func encode(
         _ image: RGBImage, source: PixelRect? = nil, cols: Int, rows: Int, mode: ColorMode
     ) -> EncodedImage {
@@ -89,27 +90,95 @@ public enum HalfBlockEncoder {
         let px = AreaResampler.resample(image, source: rect, width: cols, height: 2 * rows)
         let plane = cols * 2 * rows
         var cells = [Cell](repeating: .blank, count: cols * rows)
-        px.pixels.withUnsafeBufferPointer { p in
-            func color(_ x: Int, _ y: Int) -> RGB {
-                let i = y * cols + x
-                let c = RGB(red: p[i], green: p[plane + i], blue: p[2 * plane + i])
-                return mode == .trueColor ? c : XtermPalette.quantize(c)
-            }
+        if mode == .mono {
+            let on = ditheredOnOff(px, cols: cols, rows: rows)
             for row in 0..<rows {
-                let upperIn = px.insideY[2 * row]
-                let lowerIn = px.insideY[2 * row + 1]
                 for col in 0..<cols where px.insideX[col] {
-                    let cell: Cell
-                    switch (upperIn, lowerIn) {
-                    case (true, true): cell = Cell(Cell.upperHalf, fg: color(col, 2 * row), bg: color(col, 2 * row + 1))
-                    case (true, false): cell = Cell(Cell.upperHalf, fg: color(col, 2 * row), bg: nil)
-                    case (false, true): cell = Cell(Cell.lowerHalf, fg: color(col, 2 * row + 1), bg: nil)
-                    case (false, false): continue
-                    }
-                    cells[row * cols + col] = cell
+                    let upper = px.insideY[2 * row] && on[2 * row * cols + col]
+                    let lower = px.insideY[2 * row + 1] && on[(2 * row + 1) * cols + col]
+                    let glyph = upper ? (lower ? "█" : Cell.upperHalf) : (lower ? Cell.lowerHalf : " ")
+                    cells[row * cols + col] = Cell(glyph)
                 }
+            }
+            return EncodedImage(cols: cols, rows: rows, cells: cells)
+        }
+        let colors: [RGB]
+        if mode == .trueColor {
+            colors = px.pixels.withUnsafeBufferPointer { p in
+                (0..<plane).map { i in RGB(red: p[i], green: p[plane + i], blue: p[2 * plane + i]) }
+            }
+        } else {
+            colors = dithered(px, cols: cols, rows: rows) { mode.displayed($0) }
+        }
+        for row in 0..<rows {
+            let upperIn = px.insideY[2 * row]
+            let lowerIn = px.insideY[2 * row + 1]
+            for col in 0..<cols where px.insideX[col] {
+                let upper = colors[2 * row * cols + col], lower = colors[(2 * row + 1) * cols + col]
+                let cell: Cell
+                switch (upperIn, lowerIn) {
+                case (true, true): cell = Cell(Cell.upperHalf, fg: upper, bg: lower)
+                case (true, false): cell = Cell(Cell.upperHalf, fg: upper, bg: nil)
+                case (false, true): cell = Cell(Cell.lowerHalf, fg: lower, bg: nil)
+                case (false, false): continue
+                }
+                cells[row * cols + col] = cell
             }
         }
         return EncodedImage(cols: cols, rows: rows, cells: cells)
+    }
+
+    /// Floyd–Steinberg error diffusion onto a palette (`quantize` gives the colour shown):
+    /// with 256 colours or fewer, a smooth photo keeps its tones instead of posterising into
+    /// bands. Only pixels inside the image take part; deterministic, so an unchanged region
+    /// encodes to the same cells.
+    static func dithered(_ px: AreaResampler.Result, cols: Int, rows: Int, quantize: (RGB) -> RGB) -> [RGB] {
+        let w = cols, h = 2 * rows, plane = w * h
+        var work = [Float](repeating: 0, count: 3 * plane)
+        for i in 0..<(3 * plane) { work[i] = min(max(px.pixels[i], 0), 1) * 255 }
+        var out = [RGB](repeating: RGB(0, 0, 0), count: plane)
+        func inside(_ x: Int, _ y: Int) -> Bool { x >= 0 && x < w && y < h && px.insideX[x] && px.insideY[y] }
+        for y in 0..<h {
+            for x in 0..<w where inside(x, y) {
+                let i = y * w + x
+                func clamp(_ v: Float) -> UInt8 { UInt8(min(max(v, 0), 255).rounded()) }
+                let want = RGB(clamp(work[i]), clamp(work[plane + i]), clamp(work[2 * plane + i]))
+                let got = quantize(want)
+                out[i] = got
+                let err = [work[i] - Float(got.r), work[plane + i] - Float(got.g), work[2 * plane + i] - Float(got.b)]
+                for (dx, dy, f) in [(1, 0, Float(7) / 16), (-1, 1, Float(3) / 16), (0, 1, Float(5) / 16), (1, 1, Float(1) / 16)]
+                where inside(x + dx, y + dy) {
+                    let j = (y + dy) * w + x + dx
+                    for c in 0..<3 { work[c * plane + j] += err[c] * f }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Monochrome: each pixel on (the terminal's foreground) or off, by its luma, with the
+    /// same error diffusion.
+    static func ditheredOnOff(_ px: AreaResampler.Result, cols: Int, rows: Int) -> [Bool] {
+        let w = cols, h = 2 * rows, plane = w * h
+        var luma = [Float](repeating: 0, count: plane)
+        for i in 0..<plane {
+            let r = min(max(px.pixels[i], 0), 1), g = min(max(px.pixels[plane + i], 0), 1)
+            let b = min(max(px.pixels[2 * plane + i], 0), 1)
+            luma[i] = 0.299 * r + 0.587 * g + 0.114 * b
+        }
+        var on = [Bool](repeating: false, count: plane)
+        func inside(_ x: Int, _ y: Int) -> Bool { x >= 0 && x < w && y < h && px.insideX[x] && px.insideY[y] }
+        for y in 0..<h {
+            for x in 0..<w where inside(x, y) {
+                let i = y * w + x
+                on[i] = luma[i] >= 0.5
+                let err = luma[i] - (on[i] ? 1 : 0)
+                for (dx, dy, f) in [(1, 0, Float(7) / 16), (-1, 1, Float(3) / 16), (0, 1, Float(5) / 16), (1, 1, Float(1) / 16)]
+                where inside(x + dx, y + dy) {
+                    luma[(y + dy) * w + x + dx] += err * f
+                }
+            }
+        }
+        return on
     }
 }

@@ -18,6 +18,56 @@ public enum InputEvent: Hashable, Sendable {
     case key(Key)
     /// The terminal now has this many columns and rows; the next frame is a full repaint.
     case resize(cols: Int, rows: Int)
+    case mouse(MouseEvent)
+}
+
+/// A mouse report, in cells (0-based column and row).
+public struct MouseEvent: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// A button went down (1 left, 2 middle, 3 right).
+        case press(Int)
+        /// The pointer moved with a button held.
+        case drag(Int)
+        case release
+        case wheelUp
+        case wheelDown
+    }
+
+    public var kind: Kind
+    public var col: Int
+    public var row: Int
+
+    public init(_ kind: Kind, col: Int, row: Int) {
+        self.kind = kind
+        self.col = col
+        self.row = row
+    }
+
+    /// Parses the part of an SGR (mode 1006) report after `ESC [ <`: "Cb;Cx;Cy" and `M`
+    /// (press, drag) or `m` (release). Cb: bits 0–1 the button (0 left, 1 middle, 2 right,
+    /// 3 none), +32 motion, +64 wheel (64 up, 65 down), +4/8/16 shift/meta/ctrl (ignored);
+    /// coordinates are 1-based. nil for anything else (motion without a button included).
+    public static func parseSGR(_ body: String) -> MouseEvent? {
+        guard let last = body.last, last == "M" || last == "m" else { return nil }
+        let fields = body.dropLast().split(separator: ";", omittingEmptySubsequences: false).map { Int($0) }
+        guard fields.count == 3, let cb = fields[0], let x = fields[1], let y = fields[2], x >= 1, y >= 1 else { return nil }
+        let button = cb & 3
+        let kind: Kind
+        if cb & 64 != 0 {
+            guard last == "M" else { return nil }
+            kind = button == 0 ? .wheelUp : (button == 1 ? .wheelDown : .wheelUp)
+            if button > 1 { return nil }  // horizontal wheel: not used
+        } else if last == "m" {
+            kind = .release
+        } else if cb & 32 != 0 {
+            guard button != 3 else { return nil }  // plain motion
+            kind = .drag(button + 1)
+        } else {
+            guard button != 3 else { return nil }
+            kind = .press(button + 1)
+        }
+        return MouseEvent(kind, col: x - 1, row: y - 1)
+    }
 }
 
 /// ncurses key codes (curses.h, octal there), kept here as numbers so that the mapping is a

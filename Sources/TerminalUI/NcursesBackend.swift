@@ -23,13 +23,17 @@ public final class NcursesBackend: TerminalBackend {
     }
 
     public let inputMode: InputMode
+    /// Mouse reports (button-event tracking, SGR 1006 coordinates) while the terminal is held.
+    public let mouse: Bool
     public private(set) var terminfoHasRGB: Bool?
+    public private(set) var terminfoColors: Int?
     private var screen: OpaquePointer?
     /// Whether this instance holds the terminal (the process-wide state is in `CursesState`).
     private var entered = false
 
-    public init(inputMode: InputMode = .raw) {
+    public init(inputMode: InputMode = .raw, mouse: Bool = false) {
         self.inputMode = inputMode
+        self.mouse = mouse
         assert(CursesKeyCode.up == KEY_UP && CursesKeyCode.pageDown == KEY_NPAGE && CursesKeyCode.resize == KEY_RESIZE)
     }
 
@@ -60,6 +64,7 @@ public final class NcursesBackend: TerminalBackend {
             }
             screen = s
             terminfoHasRGB = tigetflag("RGB") > 0
+            terminfoColors = Int(tigetnum("colors"))
             // Escape alone is a key in the viewer; ncurses' default wait for a sequence is 1 s.
             if getenv("ESCDELAY") == nil { set_escdelay(25) }
         }
@@ -75,6 +80,14 @@ public final class NcursesBackend: TerminalBackend {
         // it must happen before our first frame or it would wipe it.
         refresh()
         writeAll(StaticString("\u{1B}[?25l"))
+        if mouse {
+            // Button-event tracking (presses, releases, drags) with SGR 1006 coordinates,
+            // which tmux and xterm send whatever terminfo says. ncurses' own mouse support is
+            // left off: it merged or dropped events that arrive in one burst (a press and its
+            // drag), measured under TERM=xterm-256color. `readEvent` parses the reports.
+            writeAll(StaticString("\u{1B}[?1002h\u{1B}[?1006h"))
+            CursesState.mouse = true
+        }
         CursesState.active = true
         entered = true
         installSignalHandlers()
@@ -106,9 +119,58 @@ public final class NcursesBackend: TerminalBackend {
                 refresh()
                 return .resize(cols: Int(cn_cols()), rows: Int(cn_lines()))
             }
+            // Where terminfo's kmous is the SGR prefix (xterm-256color: ESC [ <), ncurses
+            // matches it as KEY_MOUSE and leaves the rest of the report in the input.
+            if mouse && Int32(ch) == KEY_MOUSE {
+                if case .event(let e) = sgrMouseReport(win, prefixRead: true) { return e }
+                return nil
+            }
             return Key.fromCurses(Int32(ch), isKeyCode: true).map(InputEvent.key)
         }
+        if mouse && ch == 27 {
+            switch sgrMouseReport(win, prefixRead: false) {
+            case .event(let e): return e
+            case .ignored: return nil
+            case .notMouse: break
+            }
+        }
         return Key.fromCurses(Int32(bitPattern: ch), isKeyCode: false).map(InputEvent.key)
+    }
+
+    /// After an ESC (or ncurses' KEY_MOUSE for "ESC [ <"): the rest of an SGR mouse report
+    /// ("[<0;12;5M"), read without waiting; anything else is pushed back so it arrives as keys.
+    private enum Report {
+        case event(InputEvent)
+        /// A well-formed report the viewer has no use for (motion without a button).
+        case ignored
+        case notMouse
+    }
+
+    private func sgrMouseReport(_ win: UnsafeMutablePointer<WINDOW>?, prefixRead: Bool) -> Report {
+        wtimeout(win, prefixRead ? 25 : 0)
+        var read: [wint_t] = []
+        var body = ""
+        defer { wtimeout(win, -1) }
+        while read.count < 24 {
+            var c: wint_t = 0
+            guard wget_wch(win, &c) == OK else { break }
+            read.append(c)
+            let scalar = Unicode.Scalar(UInt32(c)).map(Character.init) ?? "?"
+            switch read.count + (prefixRead ? 2 : 0) {
+            case 1 where scalar != "[", 2 where scalar != "<": break
+            case 1, 2: continue
+            default:
+                body.append(scalar)
+                if scalar == "M" || scalar == "m" {
+                    if let e = MouseEvent.parseSGR(body) { return .event(.mouse(e)) }
+                    return .ignored  // dropped, not typed
+                }
+                if scalar.isNumber || scalar == ";" { continue }
+            }
+            break
+        }
+        for c in read.reversed() { unget_wch(wchar_t(c)) }
+        return .notMouse
     }
 }
 
@@ -122,6 +184,7 @@ private typealias SignalAction = sigaction
 private enum CursesState {
     nonisolated(unsafe) static var active = false
     nonisolated(unsafe) static var atexitInstalled = false
+    nonisolated(unsafe) static var mouse = false
     /// Previous actions, indexed by signal number, restored by `leave()` and by the crash path.
     nonisolated(unsafe) static var saved = [SignalAction](repeating: SignalAction(), count: 65)
     static let terminating: [Int32] = [SIGINT, SIGTERM, SIGHUP]
@@ -132,6 +195,10 @@ private enum CursesState {
 private func restoreTerminal() {
     guard CursesState.active else { return }
     CursesState.active = false
+    if CursesState.mouse {
+        CursesState.mouse = false
+        writeAll(StaticString("\u{1B}[?1006l\u{1B}[?1002l"))
+    }
     curs_set(1)
     endwin()
     writeAll(StaticString("\u{1B}[0m\u{1B}[?25h"))

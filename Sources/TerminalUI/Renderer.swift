@@ -64,6 +64,19 @@ struct EscapeWriter {
     }
 
     mutating func setPen(_ s: Style) {
+        if mode == .mono {
+            // No colours: bold, and reverse video where the background is light (status
+            // line, active tab, cursor), so highlighted text still stands out.
+            let reverse = s.bg.map { 0.299 * Double($0.r) + 0.587 * Double($0.g) + 0.114 * Double($0.b) >= 128 } ?? false
+            let key = Style(fg: nil, bg: reverse ? .white : nil, bold: s.bold)
+            guard key != pen else { return }
+            out += [0x1B, 0x5B, 0x30]  // ESC[0
+            if key.bold { out += [0x3B, 0x31] }
+            if reverse { out += [0x3B, 0x37] }
+            out.append(0x6D)
+            pen = key
+            return
+        }
         guard s != pen else { return }
         out += [0x1B, 0x5B]  // ESC[
         var first = true
@@ -106,6 +119,19 @@ struct EscapeWriter {
         case .ansi256:
             out += [0x3B, 0x35, 0x3B]  // ;5;
             appendDecimal(Int(XtermPalette.index(for: c)))
+        case .ansi16, .ansi8:
+            // 3n / 4n for the first 8, 9n / 10n for the bright ones.
+            out.removeLast(2)
+            let i = Int(XtermPalette.basicIndex(for: c, count: mode == .ansi16 ? 16 : 8))
+            if i < 8 {
+                out.append(base)
+                appendDecimal(i)
+            } else {
+                appendDecimal(base == 0x33 ? 9 : 10)
+                appendDecimal(i - 8)
+            }
+        case .mono:
+            out.removeLast(2)  // setPen never asks for colours in monochrome
         }
     }
 

@@ -32,10 +32,13 @@ public protocol TerminalBackend: AnyObject {
     func leave()
     /// The terminfo `RGB` capability when the backend can read it (nil: unknown).
     var terminfoHasRGB: Bool? { get }
+    /// The terminfo `colors` number (-1 when absent, nil when the backend cannot read it).
+    var terminfoColors: Int? { get }
 }
 
 extension TerminalBackend {
     public var terminfoHasRGB: Bool? { nil }
+    public var terminfoColors: Int? { nil }
 }
 
 /// Holds a backend and the frame last written to it; `draw` renders the next frame as a diff
@@ -60,7 +63,9 @@ public final class Terminal {
     public convenience init(backend: TerminalBackend, environment: [String: String], override: ColorMode? = nil) {
         self.init(
             backend: backend,
-            colorMode: ColorMode.detect(environment: environment, terminfoRGB: backend.terminfoHasRGB, override: override))
+            colorMode: ColorMode.detect(
+                environment: environment, terminfoRGB: backend.terminfoHasRGB, terminfoColors: backend.terminfoColors,
+                override: override))
     }
 
     public var size: TerminalSize { backend.size }

@@ -4,6 +4,14 @@ import TerminalUI
 public enum Action: Hashable, Sendable {
     // Anywhere.
     case quit
+    /// C-c: quits with exit status 130 ("interrupted", as the INT signal does).
+    case interrupt
+    case togglePanel
+    /// Writes what the view shows, at the image's resolution, as a PNG.
+    case saveView
+    /// Degrades the clean image the next way (`d`) or at the next strength (`D`).
+    case nextDegradation
+    case degradationStrength
     case toggleHelp
     case cancelJobs
     case restoreAgain

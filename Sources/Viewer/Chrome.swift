@@ -20,13 +20,39 @@ enum Chrome {
         }
     }
 
-    static func drawStatus(_ state: ViewerState, in row: Rect, into buffer: inout CellBuffer) {
+    static func drawStatus(_ state: ViewerState, in row: Rect, into buffer: inout CellBuffer, panelShown: Bool = true) {
         var right: [String] = []
         if let job = state.jobs.restore, job.isRunning { right.append("restoring \(job.done)/\(job.total)") }
-        if let job = state.jobs.features, job.isRunning { right.append("taps…") }
+        if let job = state.jobs.restoreB, job.isRunning { right.append("B \(job.done)/\(job.total)") }
+        if let job = state.jobs.features, job.isRunning { right.append(job.started ? "taps…" : "taps queued") }
         if let job = state.jobs.grid, job.isRunning { right.append("grid \(job.done)/\(job.total)") }
-        right.append("? help  q quit")
+        if panelShown {
+            right.append("? help  q quit")
+        } else {
+            // The summary's items go, first to last, while they would cut the left text.
+            var summary = summary(state)
+            let fixed = right + ["p panel ? help"]
+            func width(_ parts: [String]) -> Int { (parts.joined(separator: " │ ") + " ").count }
+            while !summary.isEmpty && width(summary + fixed) + state.status.count + 2 > row.width {
+                summary.removeFirst()
+            }
+            right = right + summary + ["p panel ? help"]
+        }
         StatusLine(left: " " + state.status, right: right.joined(separator: " │ ") + " ", style: statusStyle)
             .draw(in: row, buffer: &buffer)
+    }
+
+    /// The panel's essentials for a terminal too narrow for it: the cursor and, under it, the
+    /// value of the current map or the restored pixel, and the scores ("in 6.02 → 9.50 dB").
+    static func summary(_ state: ViewerState) -> [String] {
+        var parts: [String] = []
+        let cx = state.viewport.cursorX, cy = state.viewport.cursorY
+        parts.append("@\(cx),\(cy)")
+        if state.hasReference, let input = state.inputScores {
+            var scores = "in \(String(format: "%.2f", input.psnr))"
+            if state.restoredComplete, let r = state.restoredScores { scores += " → \(Format.psnr(r.psnr))" } else { scores += " dB" }
+            parts.append(scores)
+        }
+        return parts
     }
 }

@@ -56,13 +56,16 @@ enum CompareView {
             x += buffer.drawText(x: x, y: caption.y, "A: \(label(s.a, state))", style: s.showingB ? captionStyle : activeStyle)
             x += buffer.drawText(x: x, y: caption.y, "  ⇄  ", style: captionStyle)
             x += buffer.drawText(x: x, y: caption.y, "B: \(label(s.b, state))", style: s.showingB ? activeStyle : captionStyle)
-            let mode = s.flickerPaused ? "  (paused: Space flips)" : "  (every \(CompareSettings.flickerPeriod) s)"
+            let mode = s.flickerPaused ? "  (paused: Space resumes)" : "  (every \(CompareSettings.flickerPeriod) s: Space pauses)"
             buffer.drawText(x: x, y: caption.y, mode, style: captionStyle, maxWidth: caption.maxX - x)
         }
     }
 
     /// "restored (3/4 tiles)" while the restoration runs.
     static func label(_ role: ImageRole, _ state: ViewerState) -> String {
+        if role == .restoredB, !state.restoredBComplete, let job = state.jobs.restoreB {
+            return job.isRunning ? "restored by B (\(job.done)/\(job.total) tiles)" : "restored by B (stopped)"
+        }
         guard role == .restored, !state.restoredComplete, let job = state.jobs.restore else { return role.name }
         switch job.phase {
         case .running: return "restored (\(job.done)/\(job.total) tiles)"

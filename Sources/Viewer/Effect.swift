@@ -5,12 +5,19 @@ import Imaging
 public enum Effect: Equatable, Sendable {
     /// Restore `image` tile by tile, posting each tile; score against `reference` at the end.
     case restore(JobID, image: RGBImage, reference: RGBImage?)
+    /// The same with the second model (`--compare`); its results carry this id.
+    case restoreWithB(JobID, image: RGBImage, reference: RGBImage?)
     /// Score the input against the reference (posts `inputScored`).
     case scoreInput(image: RGBImage, reference: RGBImage)
     /// Run the network on `image` capturing every branch of `block`.
     case computeFeatures(JobID, image: RGBImage, block: String)
     /// Degrade `clean` five ways (`Degradation.standardFive`), restore and score each.
     case computeGrid(JobID, clean: RGBImage)
+    /// Compose the view a `SaveRequest` describes and write it as a numbered PNG (posts
+    /// `saved` or `saveFailed`).
+    case save(SaveRequest)
+    /// Degrade the clean image again (posts `degraded`).
+    case degrade(JobID, clean: RGBImage, Degradation, seed: UInt64)
     /// Stop a job (between tiles); its late results are dropped anyway.
     case cancel(JobID)
     /// Repaint the whole screen (Ctrl-L).

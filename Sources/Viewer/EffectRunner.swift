@@ -9,6 +9,8 @@ import TensorCore
 /// interrupted, so a superseded one simply finishes and its result is dropped by `update`.
 public final class EffectRunner: @unchecked Sendable {
     public let restorer: Restorer
+    /// The second model's (`--compare`).
+    public let restorerB: Restorer?
     private let post: @Sendable (Message) -> Void
     private let lock = NSLock()
     private var flags: [JobID: CancellationFlag] = [:]
@@ -22,8 +24,9 @@ public final class EffectRunner: @unchecked Sendable {
     /// The grid works on the clean image downscaled to this longer side (its cells are small).
     public static let gridMaxSide = 256
 
-    public init(restorer: Restorer, post: @escaping @Sendable (Message) -> Void) {
+    public init(restorer: Restorer, restorerB: Restorer? = nil, post: @escaping @Sendable (Message) -> Void) {
         self.restorer = restorer
+        self.restorerB = restorerB
         self.post = post
         self.featureWorker = LatestOnlyWorker(name: "ram.features")
     }
@@ -38,9 +41,14 @@ public final class EffectRunner: @unchecked Sendable {
             spawn("ram.scores") {
                 post(.inputScored(Scores(psnr: psnr(image, reference), ssim: ssim(image, reference))))
             }
-        case .restore(let id, let image, let reference):
+        case .restore(let id, let image, let reference), .restoreWithB(let id, let image, let reference):
             let flag = register(id)
-            let restorer = self.restorer, post = self.post
+            var chosen = self.restorer
+            if case .restoreWithB = effect {
+                guard let b = restorerB else { return true }
+                chosen = b
+            }
+            let restorer = chosen, post = self.post
             spawn("ram.restore") { [weak self] in
                 let start = Date()
                 do {
@@ -59,6 +67,7 @@ public final class EffectRunner: @unchecked Sendable {
         case .computeFeatures(let id, let image, let block):
             let network = restorer.network, post = self.post
             featureWorker.submit {
+                post(.featuresStarted(id))
                 let (small, scale) = EffectRunner.limited(image, maxSide: EffectRunner.featureMaxSide)
                 let names = Set(TapBranch.allCases.map { "\(block).\($0.rawValue)" })
                 let (_, taps) = network.forward(small.tensor, taps: TapRequest(names))
@@ -95,6 +104,20 @@ public final class EffectRunner: @unchecked Sendable {
                     post(.jobFailed(id, "\(error)"))
                 }
                 self?.unregister(id)
+            }
+        case .degrade(let id, let clean, let degradation, let seed):
+            let post = self.post
+            spawn("ram.degrade") { post(.degraded(id, degradation.apply(to: clean, seed: seed), degradation)) }
+        case .save(let request):
+            let post = self.post
+            spawn("ram.save") {
+                let image = request.render()
+                do {
+                    let path = try ViewExport.writeNumbered(image, directory: request.directory, stem: request.stem)
+                    post(.saved(path: path, width: image.width, height: image.height, summary: request.summary))
+                } catch {
+                    post(.saveFailed("\(error)"))
+                }
             }
         case .cancel(let id):
             lock.lock()

@@ -13,16 +13,12 @@ enum FeatureView {
             return
         }
         let count = block.channels(s.branch)
-        let title = "\(block.name) · \(s.branch.longName) · \(s.selection.name) of \(count) · 1/\(block.scale) res"
+        let title = "\(block.name) · \(s.branch.longName) · \(s.selection.name) of \(count) · "
+            + resolution(state, block: block)
         buffer.drawText(x: caption.x, y: caption.y, title.truncated(toColumns: caption.width), style: CompareView.captionStyle)
         let p = ImagePane.placement(state, in: area)
         guard let (map, _, pixelScale) = cache.featureMap(state) else {
-            let running = state.jobs.features?.isRunning == true
-            ImagePane.message(
-                running
-                    ? "computing the taps of \(block.name)…"
-                    : "taps of \(block.name) not computed (c cancelled?) — press b B to retry",
-                in: area, into: &buffer)
+            ImagePane.message(waiting(state, block: block), in: area, into: &buffer)
             return
         }
         let mapCells = cache.encode(map.image, id: map.id, placement: p, pixelScale: pixelScale)
@@ -38,13 +34,41 @@ enum FeatureView {
             let cmap = s.colormap
             let blend = s.blend ? " · blended \(Format.percent(s.blendOpacity)) over input" : ""
             ColormapLegend(
-                colormap: { t in
-                    let c = cmap.map(t); return RGB(c.r, c.g, c.b)
+                colormap: { [mode = cache.colorMode] t in
+                    let c = cmap.map(t); return mode.scaleColor(RGB(c.r, c.g, c.b))
                 },
                 minLabel: Format.value(map.range.lowerBound), maxLabel: Format.value(map.range.upperBound),
                 caption: "\(s.normalization.name) · \(cmap.rawValue)\(blend)"
             )
             .draw(in: legendRect, buffer: &buffer)
         }
+    }
+
+    /// "1/4 res", or for taps of a downscaled copy of a large image, the resolution they
+    /// really have and of what: "1/10.7 res (768×576 copy)" (the network ran on that copy).
+    static func resolution(_ state: ViewerState, block: BlockInfo) -> String {
+        guard let data = state.currentFeatures?.value, data.imageScale > 1 else { return "1/\(block.scale) res" }
+        let f = Double(block.scale) * data.imageScale
+        let w = Int((Double(state.input.value.width) / data.imageScale).rounded())
+        let h = Int((Double(state.input.value.height) / data.imageScale).rounded())
+        let label = f == f.rounded() ? "\(Int(f))" : String(format: "%.3g", f)
+        return "1/\(label) res (\(w)×\(h) copy)"
+    }
+
+    /// What the view waits for while the taps are not there: a pass queued behind another
+    /// (passes cannot be interrupted), one running beside the restoration or the grid (they
+    /// share the cores), or nothing because it was cancelled.
+    static func waiting(_ state: ViewerState, block: BlockInfo) -> String {
+        guard let job = state.jobs.features, job.detail == block.name, job.isRunning else {
+            return "taps of \(block.name) not computed (cancelled) — r or b B computes them"
+        }
+        if !job.started, let behind = job.waitingFor {
+            return "taps of \(block.name) queued behind \(behind) (a pass cannot be interrupted)"
+        }
+        var sharing: [String] = []
+        if let r = state.jobs.restore, r.isRunning { sharing.append("the restoration (\(r.done)/\(r.total) tiles)") }
+        if let g = state.jobs.grid, g.isRunning { sharing.append("the degradation grid (\(g.done)/\(g.total))") }
+        let text = "computing the taps of \(block.name)…"
+        return sharing.isEmpty ? text : text + " sharing the CPU with " + sharing.joined(separator: " and ")
     }
 }

@@ -11,7 +11,8 @@ enum Format {
         v.isFinite ? String(format: "%.2f dB", v) : "∞ dB"
     }
 
-    static func ssim(_ v: Double) -> String { String(format: "%.4f", v) }
+    /// SSIM is undefined (NaN) for images smaller than its 11×11 window: "n/a".
+    static func ssim(_ v: Double) -> String { v.isFinite ? String(format: "%.4f", v) : "n/a" }
 
     /// "28.31 dB / 0.8123"
     static func scores(_ s: Scores?) -> String {

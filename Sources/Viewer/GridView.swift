@@ -48,6 +48,10 @@ enum GridView {
 
     /// "in 20.79 dB 0.7357", shortened until it fits the column.
     static func scores(_ label: String, _ psnr: Double, _ ssim: Double, width: Int) -> String {
+        guard ssim.isFinite else {  // smaller than SSIM's window
+            let c = ["\(label) \(Format.psnr(psnr)) n/a", String(format: "%.2f dB n/a", psnr), String(format: "%.1f", psnr)]
+            return c.first { $0.count <= width } ?? c.last!
+        }
         let candidates = [
             "\(label) \(Format.psnr(psnr)) \(Format.ssim(ssim))",
             String(format: "%@ %.2f dB %.3f", label, psnr, ssim),

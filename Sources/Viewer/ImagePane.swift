@@ -63,10 +63,28 @@ enum ImagePane {
     }
 
     /// A short message centred in `area` (a job still running, nothing to show).
+    /// Wrapped at spaces onto as many lines as it needs (and the area has).
     static func message(_ text: String, in area: Rect, into buffer: inout CellBuffer, style: Style = Style(fg: .lightGray)) {
         guard !area.isEmpty else { return }
-        let t = text.truncated(toColumns: area.width)
-        buffer.drawText(x: area.x + (area.width - t.count) / 2, y: area.y + area.height / 2, t, style: style)
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if current.isEmpty {
+                current = String(word)
+            } else if current.count + 1 + word.count <= area.width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = String(word)
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        lines = Array(lines.prefix(area.height))
+        let top = area.y + (area.height - lines.count) / 2
+        for (i, line) in lines.enumerated() {
+            let t = line.truncated(toColumns: area.width)
+            buffer.drawText(x: area.x + (area.width - t.count) / 2, y: top + i, t, style: style)
+        }
     }
 
     /// Text centred in a one-row rect.

@@ -3,7 +3,7 @@
 public typealias JobID = Int
 
 public enum JobKind: String, Hashable, Sendable {
-    case restore, features, grid
+    case restore, restoreB, features, grid
 }
 
 /// One background job as the UI sees it.
@@ -22,6 +22,11 @@ public struct JobStatus: Hashable, Sendable {
     public var phase: Phase
     /// What it works on, for the status line ("encoder_level2.3", "noise:25").
     public var detail: String
+    /// Whether the work has begun on its thread (a feature pass waits while an earlier one,
+    /// which cannot be interrupted, finishes).
+    public var started = true
+    /// What a job that has not started waits for ("the taps of encoder_level1.0").
+    public var waitingFor: String?
 
     public init(id: JobID, kind: JobKind, done: Int = 0, total: Int = 0, phase: Phase = .running, detail: String = "") {
         self.id = id
@@ -39,18 +44,21 @@ public struct JobStatus: Hashable, Sendable {
 /// The current job of each kind (at most one each; a new request replaces the old one).
 public struct Jobs: Hashable, Sendable {
     public var restore: JobStatus?
+    /// The restoration by the second model (`--compare`).
+    public var restoreB: JobStatus?
     public var features: JobStatus?
     public var grid: JobStatus?
 
     public init() {}
 
-    public var all: [JobStatus] { [restore, features, grid].compactMap { $0 } }
+    public var all: [JobStatus] { [restore, restoreB, features, grid].compactMap { $0 } }
     public var running: [JobStatus] { all.filter(\.isRunning) }
 
     public subscript(kind: JobKind) -> JobStatus? {
         get {
             switch kind {
             case .restore: return restore
+            case .restoreB: return restoreB
             case .features: return features
             case .grid: return grid
             }
@@ -58,6 +66,7 @@ public struct Jobs: Hashable, Sendable {
         set {
             switch kind {
             case .restore: restore = newValue
+            case .restoreB: restoreB = newValue
             case .features: features = newValue
             case .grid: grid = newValue
             }

@@ -45,17 +45,22 @@ public enum KeyBindings {
         KeyBinding(c("z"), "", "", .zoomCycle),
         KeyBinding(c("r"), "r", "restore again (new job)", .restoreAgain),
         KeyBinding([.escape] + c("c"), "Esc c", "cancel running jobs", .cancelJobs),
+        KeyBinding(c("d"), "d D", "degradation: next kind / next strength (--degrade)", .nextDegradation),
+        KeyBinding(c("D"), "", "", .degradationStrength),
+        KeyBinding(c("p"), "p", "side panel on / off (narrow: summary in the status line)", .togglePanel),
+        KeyBinding(c("w"), "w", "write the view as a PNG at the image's resolution", .saveView),
         KeyBinding([.ctrl("l")], "C-l", "redraw the screen", .redraw),
-        KeyBinding(c("?") + [.f(1)], "? F1", "this help (any key closes)", .toggleHelp),
-        KeyBinding(c("q") + [.ctrl("c")], "q C-c", "quit", .quit),
+        KeyBinding(c("?") + [.f(1)], "? F1", "this help (any key closes it)", .toggleHelp),
+        KeyBinding(c("q"), "q", "quit", .quit),
+        KeyBinding([.ctrl("c")], "C-c", "interrupt: quit with exit status 130", .interrupt),
 
         KeyBinding(c("s"), "s", "split → side by side → flicker", scope: .compare, .cycleCompareStyle),
         KeyBinding(c("a"), "a", "image A: input → restored → reference", scope: .compare, .cycleA),
         KeyBinding(c("b"), "b", "image B", scope: .compare, .cycleB),
         KeyBinding(c("x"), "x", "swap A and B", scope: .compare, .swapAB),
-        KeyBinding(c("[<"), "[ ]", "move the divider", scope: .compare, .moveDivider(-0.05)),
+        KeyBinding(c("[<"), "[ ]", "move the divider (split)", scope: .compare, .moveDivider(-0.05)),
         KeyBinding(c("]>"), "", "", scope: .compare, .moveDivider(0.05)),
-        KeyBinding(c(" "), "Space", "flicker: flip now and pause / resume", scope: .compare, .flipNow),
+        KeyBinding(c(" "), "Space", "flicker: pause (flips once) / resume", scope: .compare, .flipNow),
 
         KeyBinding(c("b"), "b B", "next / previous block", scope: .features, .nextBlock(1)),
         KeyBinding(c("B"), "", "", scope: .features, .nextBlock(-1)),
@@ -70,10 +75,10 @@ public enum KeyBindings {
         KeyBinding(c("[<"), "[ ]", "blend opacity", scope: .features, .blendOpacity(-0.1)),
         KeyBinding(c("]>"), "", "", scope: .features, .blendOpacity(0.1)),
 
-        KeyBinding(c("e"), "e", "|rest−ref| → |rest−input| → signed", scope: .error, .cycleErrorKind),
+        KeyBinding(c("e"), "e", "|rest−ref| → |rest−input| → signed → |input−ref|", scope: .error, .cycleErrorKind),
         KeyBinding(c("a"), "a A", "amplify ×2 / ÷2", scope: .error, .amplify(1)),
         KeyBinding(c("A"), "", "", scope: .error, .amplify(-1)),
-        KeyBinding(c("v"), "v", "colormap magma → viridis → turbo", scope: .error, .cycleColormap),
+        KeyBinding(c("v"), "v", "colormap magma → viridis → turbo (|Δ| maps)", scope: .error, .cycleColormap),
         KeyBinding(c("[<"), "[ ]", "overlay opacity", scope: .error, .errorOpacity(-0.25)),
         KeyBinding(c("]>"), "", "", scope: .error, .errorOpacity(0.25)),
     ]
@@ -96,5 +101,17 @@ public enum KeyBindings {
             rows.append(("", "— every view —"))
         }
         return rows + global.map { ($0.label, $0.help) }
+    }
+
+    /// The README's keys table (Markdown), from the same rows as the help overlay:
+    /// `ram view --keys` prints it; a test keeps README.md equal to it.
+    public static func markdown() -> String {
+        var out = ["| keys | view | what they do |", "|---|---|---|"]
+        for b in table where !b.label.isEmpty {
+            let keys = b.label.split(separator: " ").map { "`\($0.replacingOccurrences(of: "|", with: "\\|"))`" }
+                .joined(separator: " ")
+            out.append("| \(keys) | \(b.scope?.title ?? "all") | \(b.help.replacingOccurrences(of: "|", with: "\\|")) |")
+        }
+        return out.joined(separator: "\n") + "\n"
     }
 }

@@ -8,6 +8,7 @@ public enum Message: Sendable {
     /// The first message: starts the restoration.
     case start
     case key(Key)
+    case mouse(MouseEvent)
     case resize(TerminalSize)
     /// Seconds since the loop started (drives the A/B flicker).
     case tick(Double)
@@ -15,10 +16,17 @@ public enum Message: Sendable {
     case inputScored(Scores)
     case restoreProgress(JobID, TileProgress)
     case restoreFinished(JobID, RGBImage, Scores?, seconds: Double)
+    /// The feature pass of the job began (it may have waited for an earlier one).
+    case featuresStarted(JobID)
     case featuresReady(JobID, FeatureData)
     /// A grid column changed (degraded first, then restored).
     case gridCellReady(JobID, index: Int, GridCell)
     case gridFinished(JobID, seconds: Double)
+    /// `w` wrote the view: the file, its size in pixels, what it shows.
+    case saved(path: String, width: Int, height: Int, summary: String)
+    case saveFailed(String)
+    /// The input degraded again (`d`/`D`).
+    case degraded(JobID, RGBImage, Degradation)
     /// The job stopped because it was cancelled.
     case jobCancelled(JobID)
     case jobFailed(JobID, String)

@@ -92,16 +92,8 @@ public final class RenderCache {
     /// The error map of the current settings; nil until there is a restored image (and a
     /// reference, for |restored − reference|).
     func errorMap(_ state: ViewerState) -> DerivedMap? {
-        guard let restored = state.restored else { return nil }
+        guard let (restored, other) = state.errorPair else { return nil }
         let settings = state.errorMap
-        let other: Versioned<RGBImage>
-        switch settings.kind {
-        case .restoredVsReference:
-            guard let r = state.reference else { return nil }
-            other = r
-        case .restoredVsInput: other = state.input
-        case .signed: other = state.reference ?? state.input
-        }
         let signed = settings.kind == .signed
         let cmap: Colormap = signed ? .blueRed : settings.colormap
         let key = DerivedKey.error(

@@ -6,7 +6,7 @@ import TerminalUI
 public enum Screen {
     public static func draw(_ state: ViewerState, into buffer: inout CellBuffer, cache: RenderCache) {
         let size = TerminalSize(cols: buffer.width, rows: buffer.height)
-        guard let layout = ScreenLayout.compute(size) else {
+        guard let layout = ScreenLayout.compute(size, panel: state.panelVisible) else {
             TooSmallMessage(needed: ScreenLayout.minimum, actual: size).draw(in: buffer.bounds, buffer: &buffer)
             return
         }
@@ -23,7 +23,7 @@ public enum Screen {
                 .draw(in: Rect(x: 0, y: 1, width: buffer.width, height: buffer.height - 2), buffer: &buffer)
         }
         // Last, so that a test polling for the status text sees a finished frame.
-        Chrome.drawStatus(state, in: layout.status, into: &buffer)
+        Chrome.drawStatus(state, in: layout.status, into: &buffer, panelShown: layout.panel != nil)
     }
 
     /// A new buffer of the state's size with the frame drawn.

@@ -14,20 +14,32 @@ public struct ScreenLayout: Hashable, Sendable {
 
     /// Below this the view is replaced by TerminalUI's "too small" message.
     public static let minimum = TerminalSize(cols: 40, rows: 12)
+    /// The panel's width up to `panelWidenFromCols` columns; wider terminals get a wider
+    /// panel (a quarter of the width, at most `panelMaxWidth`), so names are not cut.
     public static let panelWidth = 34
-    /// The side panel appears from this many columns on (the image keeps at least 2/3).
+    public static let panelWidenFromCols = 140
+    public static let panelMaxWidth = 56
+    /// The side panel appears by itself from this many columns on (the image keeps at least
+    /// 2/3); below, the panel key shows it and the status line carries a summary.
     public static let panelFromCols = 100
 
-    /// nil when the terminal is smaller than `minimum`.
-    public static func compute(_ size: TerminalSize) -> ScreenLayout? {
+    public static func panelWidth(cols: Int) -> Int {
+        cols >= panelWidenFromCols ? min(panelMaxWidth, cols / 4) : panelWidth
+    }
+
+    /// nil when the terminal is smaller than `minimum`. `panel`: nil shows the side panel
+    /// from `panelFromCols` columns on; true or false forces it (forced on a narrow terminal
+    /// it takes at most half the width).
+    public static func compute(_ size: TerminalSize, panel: Bool? = nil) -> ScreenLayout? {
         guard size.cols >= minimum.cols, size.rows >= minimum.rows else { return nil }
         let all = Rect(x: 0, y: 0, width: size.cols, height: size.rows)
         let (header, rest) = all.splitTop(1)
         let (body, status) = rest.splitBottom(1)
-        if size.cols >= panelFromCols {
+        if panel ?? (size.cols >= panelFromCols) {
+            let width = min(panelWidth(cols: size.cols), size.cols / 2)
             let (content, panel) = (
-                Rect(x: body.x, y: body.y, width: body.width - panelWidth, height: body.height),
-                Rect(x: body.maxX - panelWidth, y: body.y, width: panelWidth, height: body.height)
+                Rect(x: body.x, y: body.y, width: body.width - width, height: body.height),
+                Rect(x: body.maxX - width, y: body.y, width: width, height: body.height)
             )
             return ScreenLayout(header: header, content: content, panel: panel, status: status)
         }

@@ -24,12 +24,35 @@ enum SidePanel {
             buffer.drawText(x: inner.x + 9, y: y, value.truncated(toColumns: inner.width - 9), style: textStyle)
             y += 1
         }
+        /// A long name wraps onto further lines instead of being cut.
+        func wrapped(_ text: String, indent: Int) {
+            let width = max(1, inner.width - indent)
+            var rest = Substring(text)
+            while !rest.isEmpty {
+                var piece = rest.prefix(width)
+                // Break at the last space when there is one (not inside a word).
+                if piece.count < rest.count, let space = piece.lastIndex(of: " "), space > piece.startIndex {
+                    piece = rest[rest.startIndex..<space]
+                }
+                line(String(piece), dimStyle, indent: indent)
+                rest = rest.dropFirst(piece.count).drop { $0 == " " }
+            }
+        }
         let input = state.input.value
         pair("Image", "\(input.width)×\(input.height)")
-        line(state.info.inputName, dimStyle, indent: 9)
-        if let ref = state.info.referenceName { line("ref: " + ref, dimStyle, indent: 9) }
-        pair("Model", state.info.modelName)
-        line(state.info.modelSummary, dimStyle, indent: 9)
+        wrapped(state.info.inputName, indent: 1)
+        if let ref = state.info.referenceName { wrapped("ref: " + ref, indent: 1) }
+        if state.info.modelName.count <= inner.width - 9 {
+            pair("Model", state.info.modelName)
+        } else {
+            pair("Model", "")
+            wrapped(state.info.modelName, indent: 1)
+        }
+        wrapped(state.info.modelSummary, indent: 1)
+        if let b = state.info.secondModelName {
+            pair("Model B", "")
+            wrapped(b, indent: 1)
+        }
         pair("View", viewDescription(state))
         let fit = primaryPlacement(state, zoom: .fit)?.scale
         pair("Zoom", Format.zoom(state.viewport.zoom, fitScale: fit))
@@ -38,12 +61,10 @@ enum SidePanel {
         let cx = state.viewport.cursorX, cy = state.viewport.cursorY
         pair("Cursor", "x \(cx)  y \(cy)")
         for role in ImageRole.allCases {
-            guard let img = state.image(role)?.value else { continue }
-            let name = role == .restored && !state.restoredComplete ? "restoring" : role.name
-            let rgb = Format.rgb(img[0, cy, cx], img[1, cy, cx], img[2, cy, cx])
-            line(name.padding(toLength: 10, withPad: " ", startingAt: 0) + rgb, indent: 1)
+            guard state.image(role) != nil else { continue }
+            line(readout(state, role), indent: 1)
         }
-        if let v = modeValue(state, cache: cache) { line(v, Style(fg: .yellow), indent: 1) }
+        for v in modeValue(state, cache: cache) { line(v, Style(fg: .yellow), indent: 1) }
         y += 1
 
         pair("Scores", state.hasReference ? "vs reference" : "(no reference)")
@@ -52,6 +73,9 @@ enum SidePanel {
             line("input     " + scoreColumns(state.inputScores), indent: 1)
             let restoredScores = state.restoredComplete ? scoreColumns(state.restoredScores) : "(when restored)"
             line("restored  " + restoredScores, indent: 1)
+            if state.info.secondModelName != nil {
+                line("by B      " + (state.restoredBComplete ? scoreColumns(state.restoredBScores) : "(when restored)"), indent: 1)
+            }
         }
         y += 1
 
@@ -67,7 +91,7 @@ enum SidePanel {
                 y += 1
                 if job.kind == .restore { line("tile \(job.done)/\(job.total)", dimStyle, indent: 10) }
             case .running:
-                line(name + "… " + job.detail, indent: 1)
+                line(name + (job.started ? "… " : "queued ") + job.detail, indent: 1)
             case .finished(let s):
                 line(name + (job.kind == .features ? "done " + job.detail : "done \(Format.seconds(s))"), dimStyle, indent: 1)
             case .cancelled:
@@ -76,6 +100,27 @@ enum SidePanel {
                 line(name + "failed: " + why, Style(fg: .red), indent: 1)
             }
         }
+    }
+
+    /// "input     0.42 0.51 0.33"; for the restored image only where a tile has been
+    /// restored ("restoring not restored yet" elsewhere), clipped like the image shown.
+    static func readout(_ state: ViewerState, _ role: ImageRole) -> String {
+        let cx = state.viewport.cursorX, cy = state.viewport.cursorY
+        guard let img = state.image(role)?.value else { return role.name }
+        if role == .restoredB && !state.restoredBComplete {
+            return "by B".padding(toLength: 10, withPad: " ", startingAt: 0) + "not restored yet"
+        }
+        let partial = role == .restored && !state.restoredComplete
+        let name = (partial ? "restoring" : (role == .restoredB ? "by B" : role.name)).padding(toLength: 10, withPad: " ", startingAt: 0)
+        if partial && !state.isRestored(x: cx, y: cy) {
+            switch state.jobs.restore?.phase {
+            case .cancelled?: return name + "cancelled here"
+            case .failed?: return name + "failed"
+            default: return name + "not restored yet"
+            }
+        }
+        func v(_ c: Int) -> Float { min(max(img[c, cy, cx], 0), 1) }
+        return name + Format.rgb(v(0), v(1), v(2))
     }
 
     static func scoreColumns(_ s: Scores?) -> String {
@@ -92,34 +137,34 @@ enum SidePanel {
         }
     }
 
-    /// The value the current map has under the cursor (error or feature).
-    static func modeValue(_ state: ViewerState, cache: RenderCache) -> String? {
+    /// The value the current map has under the cursor (error or feature), and for a feature
+    /// map whose pixel covers several input pixels, which ones.
+    static func modeValue(_ state: ViewerState, cache: RenderCache) -> [String] {
         let cx = state.viewport.cursorX, cy = state.viewport.cursorY
         switch state.mode {
         case .error:
-            guard let restored = state.restored?.value else { return nil }
-            let other: RGBImage
-            switch state.errorMap.kind {
-            case .restoredVsReference:
-                guard let r = state.reference?.value else { return nil }
-                other = r
-            case .restoredVsInput: other = state.input.value
-            case .signed: other = state.reference?.value ?? state.input.value
-            }
+            guard let (a, b) = state.errorPair else { return [] }
+            if state.errorMap.kind != .inputVsReference && !state.isRestored(x: cx, y: cy) { return [] }
+            let restored = a.value, other = b.value
             var d: Float = 0
             for c in 0..<3 {
                 let v = restored[c, cy, cx] - other[c, cy, cx]
                 d += state.errorMap.kind == .signed ? v : abs(v)
             }
-            return (state.errorMap.kind == .signed ? "Δ         " : "|Δ|       ") + Format.value(d / 3)
+            return [(state.errorMap.kind == .signed ? "Δ         " : "|Δ|       ") + Format.value(d / 3)]
         case .features:
-            guard let (_, tap, scale) = cache.featureMap(state) else { return nil }
+            guard let (_, tap, scale) = cache.featureMap(state) else { return [] }
             let mx = Int(Double(cx) / scale), my = Int(Double(cy) / scale)
-            guard let v = FeatureRendering.value(tap, state.features.selection, x: mx, y: my) else { return nil }
-            return "\(state.features.branch.symbol) map".padding(toLength: 10, withPad: " ", startingAt: 0) + Format.value(v)
-                + "  @(\(mx),\(my))"
+            guard let v = FeatureRendering.value(tap, state.features.selection, x: mx, y: my) else { return [] }
+            let value = "\(state.features.branch.symbol) map".padding(toLength: 10, withPad: " ", startingAt: 0) + Format.value(v)
+            guard scale > 1 else { return [value] }
+            // The map pixel under the cursor covers these input pixels.
+            let w = state.input.value.width, h = state.input.value.height
+            let x0 = Int((Double(mx) * scale).rounded(.down)), x1 = min(w, Int((Double(mx + 1) * scale).rounded(.up))) - 1
+            let y0 = Int((Double(my) * scale).rounded(.down)), y1 = min(h, Int((Double(my + 1) * scale).rounded(.up))) - 1
+            return [value, "  covers x \(x0)–\(x1) y \(y0)–\(y1)"]
         case .compare, .grid:
-            return nil
+            return []
         }
     }
 }

@@ -22,6 +22,9 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
     case .key(let key):
         return handleKey(&state, key)
 
+    case .mouse(let event):
+        return handleMouse(&state, event)
+
     case .resize(let size):
         state.size = size
         return []
@@ -38,17 +41,37 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         }
         return []
 
+    case .restoreProgress(let id, let tile) where state.jobs.isCurrent(id, .restoreB):
+        guard var preview = state.restoredB?.value else { return [] }
+        paste(tile.restored, at: tile.rect, into: &preview)
+        state.restoredB = Versioned(preview, version: state.nextVersion())
+        state.jobs.restoreB?.done = tile.done
+        state.jobs.restoreB?.total = tile.total
+        return []
+
+    case .restoreFinished(let id, let image, let scores, let seconds) where state.jobs.isCurrent(id, .restoreB):
+        state.restoredB = Versioned(clipped(image), version: state.nextVersion())
+        state.restoredBComplete = true
+        state.restoredBScores = scores
+        let totalB = state.jobs.restoreB?.total ?? 0
+        state.jobs.restoreB?.done = totalB
+        state.jobs.restoreB?.phase = .finished(seconds: seconds)
+        state.status = "restored by B in \(Format.seconds(seconds))"
+        return []
+
     case .restoreProgress(let id, let tile):
         guard state.jobs.isCurrent(id, .restore), var preview = state.restored?.value else { return [] }
         paste(tile.restored, at: tile.rect, into: &preview)
         state.restored = Versioned(preview, version: state.nextVersion())
+        state.restoredTiles.append(tile.rect)
         state.jobs.restore?.done = tile.done
         state.jobs.restore?.total = tile.total
         return []
 
     case .restoreFinished(let id, let image, let scores, let seconds):
         guard state.jobs.isCurrent(id, .restore) else { return [] }
-        state.restored = Versioned(image, version: state.nextVersion())
+        // Clipped to [0, 1] like the PNG `ram restore` writes and the scores see.
+        state.restored = Versioned(clipped(image), version: state.nextVersion())
         state.restoredComplete = true
         state.restoredScores = scores
         let total = state.jobs.restore?.total ?? 0
@@ -57,13 +80,28 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.status = "restored in \(Format.seconds(seconds))"
         return []
 
-    case .featuresReady(let id, let data):
+    case .featuresStarted(let id):
         guard state.jobs.isCurrent(id, .features) else { return [] }
+        state.jobs.features?.started = true
+        state.jobs.features?.waitingFor = nil
+        return []
+
+    case .featuresReady(let id, let data):
+        // Taps of a superseded or cancelled pass are kept when they belong to this input: the
+        // pass cannot be interrupted, and throwing its result away would only redo it later.
+        guard let inputVersion = state.featureRequests.removeValue(forKey: id), inputVersion == state.input.version
+        else { return [] }
         state.featureData.removeAll { $0.value.block == data.block }
         state.featureData.append(Versioned(data, version: state.nextVersion()))
         if state.featureData.count > ViewerState.featureCacheSize { state.featureData.removeFirst() }
-        state.jobs.features?.done = 1
-        state.jobs.features?.phase = .finished(seconds: 0)
+        if state.jobs.isCurrent(id, .features) {
+            state.jobs.features?.done = 1
+            state.jobs.features?.phase = .finished(seconds: 0)
+        } else if let job = state.jobs.features, job.isRunning, !job.started,
+            job.waitingFor == "the taps of \(data.block)"
+        {
+            state.jobs.features?.waitingFor = nil  // next in line: starts now
+        }
         return []
 
     case .gridCellReady(let id, let index, let cell):
@@ -78,14 +116,41 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.status = "degradation grid done in \(Format.seconds(seconds))"
         return []
 
+    case .degraded(let id, let image, let degradation):
+        guard id == state.degradeJob, var fly = state.onTheFly else { return [] }
+        state.degradeJob = nil
+        fly.degradation = degradation
+        state.onTheFly = fly
+        state.input = Versioned(image, version: state.nextVersion())
+        state.info.inputName = "\(fly.baseName) + \(degradation)"
+        state.inputScores = nil
+        // Taps belong to the old input (featureRequests carry its version, so late ones drop).
+        state.featureData = []
+        var effects = cancelAll(&state)
+        if let reference = state.reference {
+            effects.append(.scoreInput(image: image, reference: reference.value))
+        }
+        effects += startRestore(&state)
+        effects += ensureFeatures(&state)
+        state.status = "degraded with \(degradation): restoring again…"
+        return effects
+
+    case .saved(let path, let width, let height, let summary):
+        state.status = "saved \(path) (\(width)×\(height): \(summary))"
+        return []
+
+    case .saveFailed(let reason):
+        state.status = "could not save: \(reason)"
+        return []
+
     case .jobCancelled(let id):
-        for kind in [JobKind.restore, .features, .grid] where state.jobs[kind]?.id == id && state.jobs[kind]?.isRunning == true {
+        for kind in [JobKind.restore, .restoreB, .features, .grid] where state.jobs[kind]?.id == id && state.jobs[kind]?.isRunning == true {
             state.jobs[kind]?.phase = .cancelled
         }
         return []
 
     case .jobFailed(let id, let reason):
-        for kind in [JobKind.restore, .features, .grid] where state.jobs[kind]?.id == id {
+        for kind in [JobKind.restore, .restoreB, .features, .grid] where state.jobs[kind]?.id == id {
             state.jobs[kind]?.phase = .failed(reason)
             state.status = "\(kind.rawValue) failed: \(reason)"
         }
@@ -98,11 +163,14 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
 private func handleKey(_ state: inout ViewerState, _ key: Key) -> [Effect] {
     let action = KeyBindings.action(for: key, in: state.mode)
     if state.showHelp {
-        // Any key closes the help; quitting still quits.
+        // Any key closes the help (q too); only C-c, an interrupt, still ends the program.
         state.showHelp = false
-        if action == .quit { return apply(&state, .quit) }
+        if action == .interrupt { return apply(&state, .interrupt) }
         return []
     }
+    // The status line answers the last key (or reports a job that finished since): a key
+    // clears what an earlier key or job left there.
+    state.status = ""
     guard let action else {
         state.status = "no binding for \(Format.key(key)) — ? shows the keys"
         return []
@@ -116,6 +184,27 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
     case .quit:
         state.quitRequested = true
         return cancelAll(&state) + [.quit]
+    case .interrupt:
+        state.quitRequested = true
+        state.exitStatus = 130
+        return cancelAll(&state) + [.quit]
+    case .togglePanel:
+        let shown = state.layout?.panel != nil
+        state.panelVisible = !shown
+        state.status = shown ? "panel off (p shows it)" : "panel on (p hides it)"
+        return []
+    case .saveView:
+        return saveView(&state)
+    case .nextDegradation, .degradationStrength:
+        guard let fly = state.onTheFly, let clean = state.reference?.value else {
+            state.status = "d D change a degradation the viewer applied (--degrade, or the demo)"
+            return []
+        }
+        let next = action == .nextDegradation ? fly.nextKind : fly.nextStrength
+        let id = state.nextVersion()
+        state.degradeJob = id
+        state.status = "degrading the clean image with \(next)…"
+        return [.degrade(id, clean: clean, next, seed: fly.seed)]
     case .toggleHelp:
         state.showHelp.toggle()
         return []
@@ -133,7 +222,8 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         return cancelAll(&state)
     case .restoreAgain:
         if state.mode == .grid { return startGrid(&state) }
-        return startRestore(&state)
+        // Taps depend on the input and the weights only: the ones computed stay.
+        return startRestore(&state) + ensureFeatures(&state)
     case .redraw:
         return [.redraw]
     case .show(let mode):
@@ -165,16 +255,27 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         swap(&state.compare.a, &state.compare.b)
         return []
     case .moveDivider(let d):
+        guard state.compare.style == .split else {
+            state.status = "[ ] move the divider of the split style (s cycles the compare style)"
+            return []
+        }
         state.compare.divider = min(max(state.compare.divider + d, 0.05), 0.95)
+        state.status = "divider at \(Int((state.compare.divider * 100).rounded()))%"
         return []
     case .flipNow:
         guard state.compare.style == .flicker else {
-            state.status = "Space flips A/B in flicker mode (s cycles the compare style)"
+            state.status = "Space pauses the flicker style (s cycles the compare style)"
             return []
         }
-        state.compare.showingB.toggle()
-        state.compare.flickerPaused = true
-        state.status = "flicker paused: Space flips, s restarts"
+        if state.compare.flickerPaused {
+            state.compare.flickerPaused = false
+            state.compare.lastFlip = nil
+            state.status = "flicker resumed: every \(CompareSettings.flickerPeriod) s (Space pauses)"
+        } else {
+            state.compare.showingB.toggle()
+            state.compare.flickerPaused = true
+            state.status = "flicker paused on \(state.compare.showingB ? "B" : "A"): Space resumes"
+        }
         return []
 
     case .nextBlock(let d):
@@ -207,6 +308,10 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         state.features.normalization = state.features.normalization == .minMax ? .robust : .minMax
         return []
     case .cycleColormap:
+        if state.mode == .error && state.errorMap.kind == .signed {
+            state.status = "signed maps keep the diverging blueRed colormap (v changes |Δ| maps)"
+            return []
+        }
         if state.mode == .error {
             state.errorMap.colormap = next(state.errorMap.colormap, in: [.magma, .viridis, .turbo])
         } else {
@@ -223,7 +328,9 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         return []
 
     case .cycleErrorKind:
-        let all = ErrorSettings.Kind.allCases.filter { state.hasReference || !$0.needsReference }
+        let all = ErrorSettings.Kind.allCases.filter {
+            (state.hasReference || !$0.needsReference) && (state.info.secondModelName != nil || $0 != .restoredVsRestoredB)
+        }
         let i = all.firstIndex(of: state.errorMap.kind) ?? 0
         state.errorMap.kind = all[(i + 1) % all.count]
         return []
@@ -251,7 +358,7 @@ private func show(_ state: inout ViewerState, _ mode: ViewMode) -> [Effect] {
 
 private func cancelAll(_ state: inout ViewerState) -> [Effect] {
     var effects: [Effect] = []
-    for kind in [JobKind.restore, .features, .grid] {
+    for kind in [JobKind.restore, .restoreB, .features, .grid] {
         guard let job = state.jobs[kind], job.isRunning else { continue }
         state.jobs[kind]?.phase = .cancelled
         effects.append(.cancel(job.id))
@@ -274,9 +381,20 @@ func startRestore(_ state: inout ViewerState) -> [Effect] {
     state.jobs.restore = JobStatus(id: id, kind: .restore, total: tiles, detail: "\(input.width)×\(input.height)")
     state.restored = Versioned(dimmed(input), version: state.nextVersion())
     state.restoredComplete = false
+    state.restoredTiles = []
     state.restoredScores = nil
     state.status = "restoring \(tiles) tile\(tiles == 1 ? "" : "s")…"
     effects.append(.restore(id, image: input, reference: state.reference?.value))
+    if state.info.secondModelName != nil {
+        // The second model restores the same input beside the first (`--compare`).
+        if let old = state.jobs.restoreB, old.isRunning { effects.append(.cancel(old.id)) }
+        let idB = state.nextVersion()
+        state.jobs.restoreB = JobStatus(id: idB, kind: .restoreB, total: tiles, detail: "\(input.width)×\(input.height)")
+        state.restoredB = Versioned(dimmed(input), version: state.nextVersion())
+        state.restoredBComplete = false
+        state.restoredBScores = nil
+        effects.append(.restoreWithB(idB, image: input, reference: state.reference?.value))
+    }
     return effects
 }
 
@@ -288,7 +406,15 @@ func ensureFeatures(_ state: inout ViewerState) -> [Effect] {
     var effects: [Effect] = []
     if let old = state.jobs.features, old.isRunning { effects.append(.cancel(old.id)) }
     let id = state.nextVersion()
+    // One pass runs at a time and cannot be interrupted: a new one waits for the running one.
+    var waitingFor: String?
+    if let old = state.jobs.features, old.isRunning {
+        waitingFor = old.started ? "the taps of \(old.detail)" : old.waitingFor
+    }
     state.jobs.features = JobStatus(id: id, kind: .features, total: 1, detail: block.name)
+    state.jobs.features?.started = false
+    state.jobs.features?.waitingFor = waitingFor
+    state.featureRequests[id] = state.input.version
     effects.append(.computeFeatures(id, image: state.input.value, block: block.name))
     return effects
 }
@@ -304,12 +430,121 @@ func startGrid(_ state: inout ViewerState) -> [Effect] {
     return effects
 }
 
+// MARK: - Mouse
+
+/// Click: moves the cursor to the pixel under the pointer (or picks a view tab, or grabs the
+/// split divider); drag: moves the divider or the cursor; wheel: zooms in or out at the
+/// pointer (the pixel under it becomes the cursor, which the zoomed view follows).
+private func handleMouse(_ state: inout ViewerState, _ e: MouseEvent) -> [Effect] {
+    if state.showHelp {
+        if case .press = e.kind { state.showHelp = false }
+        return []
+    }
+    switch e.kind {
+    case .press(1):
+        state.status = ""
+        if e.row == 0, let mode = tab(at: e.col, state) { return show(&state, mode) }
+        if state.mode == .compare, state.compare.style == .split, let p = primaryPlacement(state),
+            e.row >= p.dest.y, e.row < p.dest.maxY, abs(e.col - dividerColumn(state, p)) <= 1
+        {
+            state.mouseDrag = .divider
+            return []
+        }
+        if let (x, y) = pixel(under: e, state) {
+            state.viewport.cursorX = x
+            state.viewport.cursorY = y
+            state.mouseDrag = .cursor
+        }
+        return []
+    case .drag(1):
+        switch state.mouseDrag {
+        case .divider?:
+            guard let p = primaryPlacement(state), p.dest.width > 0 else { return [] }
+            let f = Double(e.col - p.dest.x) / Double(p.dest.width)
+            state.compare.divider = min(max(f, 0.05), 0.95)
+            state.status = "divider at \(Int((state.compare.divider * 100).rounded()))%"
+        case .cursor?:
+            if let (x, y) = pixel(under: e, state) {
+                state.viewport.cursorX = x
+                state.viewport.cursorY = y
+            }
+        case nil:
+            break
+        }
+        return []
+    case .release:
+        state.mouseDrag = nil
+        return []
+    case .wheelUp, .wheelDown:
+        if let (x, y) = pixel(under: e, state) {
+            state.viewport.cursorX = x
+            state.viewport.cursorY = y
+        }
+        zoom(&state, e.kind == .wheelUp ? .zoomIn : .zoomOut)
+        return []
+    case .press, .drag:
+        return []
+    }
+}
+
+/// The split divider's screen column for the placement (as `CompareView` draws it).
+func dividerColumn(_ state: ViewerState, _ p: ImagePlacement) -> Int {
+    p.dest.x + Int((state.compare.divider * Double(p.dest.width)).rounded())
+}
+
+/// The view tab under column `col` of the header (as `Chrome.drawHeader` lays them out).
+private func tab(at col: Int, _ state: ViewerState) -> ViewMode? {
+    var x = 0
+    for mode in ViewMode.allCases {
+        let w = " \(mode.rawValue + 1) \(mode.title) ".count
+        if col >= x && col < x + w { return mode }
+        x += w + 1
+    }
+    return nil
+}
+
+/// The input pixel under a mouse position, in whichever image area of the view it falls
+/// (both halves side by side; a grid column's copies map back to the input).
+func pixel(under e: MouseEvent, _ state: ViewerState) -> (x: Int, y: Int)? {
+    guard let layout = state.layout else { return nil }
+    let w = state.input.value.width, h = state.input.value.height
+    func clamped(_ p: (x: Int, y: Int), scaleX: Double = 1, scaleY: Double = 1) -> (x: Int, y: Int)? {
+        let x = Int(Double(p.x) * scaleX), y = Int(Double(p.y) * scaleY)
+        guard x >= 0, y >= 0, x < w, y < h else { return nil }
+        return (x, y)
+    }
+    switch state.mode {
+    case .grid:
+        guard let cell = state.grid.compactMap({ $0?.value }).first else { return nil }
+        let gw = cell.degraded.width, gh = cell.degraded.height
+        let grid = GridLayout(content: layout.content, count: state.grid.count, imageAspect: Double(h) / Double(max(w, 1)))
+        for column in grid.columns {
+            for area in [column.degraded, column.restored] where area.contains(x: e.col, y: e.row) {
+                let p = ImagePane.placement(state, in: area, imageWidth: gw, imageHeight: gh)
+                guard let q = p.pixel(atCol: e.col, row: e.row) else { return nil }
+                return clamped(q, scaleX: Double(w) / Double(gw), scaleY: Double(h) / Double(gh))
+            }
+        }
+        return nil
+    case .compare where state.compare.style == .sideBySide:
+        let (l, r) = ScreenLayout.sideBySide(layout.imageArea(legend: false).image)
+        for area in [l, r] where area.contains(x: e.col, y: e.row) {
+            guard let q = ImagePane.placement(state, in: area).pixel(atCol: e.col, row: e.row) else { return nil }
+            return clamped(q)
+        }
+        return nil
+    default:
+        guard let p = primaryPlacement(state), let q = p.pixel(atCol: e.col, row: e.row) else { return nil }
+        return clamped(q)
+    }
+}
+
 // MARK: - Zoom and pan
 
 /// The placement of the input in the current view's main image area (the geometry behind
 /// zoom steps and pan distances).
 func primaryPlacement(_ state: ViewerState, zoom: Zoom? = nil) -> ImagePlacement? {
-    guard let layout = ScreenLayout.compute(state.size) else { return nil }
+    guard let layout = state.layout else { return nil }
     let w = state.input.value.width, h = state.input.value.height
     let area = layout.primaryImageArea(state.mode, compare: state.compare, imageAspect: Double(h) / Double(max(w, 1)))
     return ImagePlacement.place(
@@ -396,7 +631,17 @@ func dimmed(_ image: RGBImage) -> RGBImage {
     return out
 }
 
-/// Copies a restored tile (3, h, w) into `image` at `rect` (clipped).
+/// The image with every sample clamped to [0, 1] (NaN → 0).
+func clipped(_ image: RGBImage) -> RGBImage {
+    var out = image
+    out.pixels.withUnsafeMutableBufferPointer { p in
+        for i in p.indices { p[i] = p[i] > 0 ? (p[i] < 1 ? p[i] : 1) : 0 }
+    }
+    return out
+}
+
+/// Copies a restored tile (3, h, w) into `image` at `rect` (clipped to the image, and its
+/// values to [0, 1]).
 func paste(_ tile: Tensor, at rect: RAMModel.PixelRect, into image: inout RGBImage) {
     let w = min(tile.width, image.width - rect.x), h = min(tile.height, image.height - rect.y)
     guard w > 0, h > 0, tile.channels >= 3 else { return }
@@ -405,7 +650,7 @@ func paste(_ tile: Tensor, at rect: RAMModel.PixelRect, into image: inout RGBIma
         for y in 0..<h {
             let src = c * tp + y * tile.width
             let dst = c * n + (rect.y + y) * image.width + rect.x
-            for x in 0..<w { image.pixels[dst + x] = tile.data[src + x] }
+            for x in 0..<w { image.pixels[dst + x] = min(max(tile.data[src + x], 0), 1) }
         }
     }
 }

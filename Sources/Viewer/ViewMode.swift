@@ -18,12 +18,13 @@ public enum ViewMode: Int, CaseIterable, Hashable, Sendable {
 
 /// The three images a compare view can show.
 public enum ImageRole: Int, CaseIterable, Hashable, Sendable {
-    case input, restored, reference
+    case input, restored, restoredB, reference
 
     public var name: String {
         switch self {
         case .input: return "input"
         case .restored: return "restored"
+        case .restoredB: return "restored by B"
         case .reference: return "reference"
         }
     }
@@ -133,14 +134,20 @@ public struct ErrorSettings: Hashable, Sendable {
         case restoredVsInput
         /// restored − reference (restored − input without a reference), two-sided colormap.
         case signed
+        /// |input − reference|: what the degradation did (needs no restored image).
+        case inputVsReference
+        /// |restored − restored by B|: where the two models disagree (`--compare`).
+        case restoredVsRestoredB
 
-        public var needsReference: Bool { self == .restoredVsReference }
+        public var needsReference: Bool { self == .restoredVsReference || self == .inputVsReference }
 
         public func name(hasReference: Bool) -> String {
             switch self {
             case .restoredVsReference: return "|restored − reference|"
             case .restoredVsInput: return "|restored − input|"
             case .signed: return hasReference ? "restored − reference" : "restored − input"
+            case .inputVsReference: return "|input − reference|"
+            case .restoredVsRestoredB: return "|restored − restored by B|"
             }
         }
     }

@@ -33,6 +33,15 @@ public struct ViewerConfiguration {
     public var colorOverride: ColorMode?
     /// When set, each key's key-to-frame latency is appended to this file.
     public var latencyLog: String?
+    /// Where `w` writes the view (`--out-dir`; default: the current directory).
+    public var outputDirectory = "."
+    /// The degradation applied on the fly, when the reference is the clean image it was
+    /// applied to (`d`/`D` change it).
+    public var onTheFly: OnTheFlyDegradation?
+    /// The second model (`--compare`): its restorer; its name is in `info.secondModelName`.
+    public var restorerB: Restorer?
+    /// Mouse reports on (`--no-mouse` turns them off).
+    public var mouse = true
 
     public init(
         input: RGBImage, reference: RGBImage?, info: SessionInfo, blocks: [BlockInfo], restorer: Restorer,
@@ -57,7 +66,10 @@ public enum ViewerApp {
     /// How long one input poll waits: the bound on how late a finished tile appears.
     public static let pollMilliseconds = 25
 
-    public static func run(_ config: ViewerConfiguration, backend: TerminalBackend = NcursesBackend()) throws {
+    /// Returns the exit status the program should end with: 0 after q, 130 after C-c.
+    @discardableResult
+    public static func run(_ config: ViewerConfiguration, backend: TerminalBackend? = nil) throws -> Int32 {
+        let backend = backend ?? NcursesBackend(mouse: config.mouse)
         try backend.enter()
         let terminal = Terminal(
             backend: backend, environment: ProcessInfo.processInfo.environment, override: config.colorOverride)
@@ -65,7 +77,7 @@ public enum ViewerApp {
         defer { terminal.leave() }
 
         let queue = MessageQueue()
-        let runner = EffectRunner(restorer: config.restorer, post: { queue.post($0) })
+        let runner = EffectRunner(restorer: config.restorer, restorerB: config.restorerB, post: { queue.post($0) })
         defer { runner.cancelAll() }
         let cache = RenderCache(colorMode: terminal.colorMode)
         var latency = LatencyLog(path: config.latencyLog)
@@ -74,6 +86,8 @@ public enum ViewerApp {
         var state = ViewerState(
             info: config.info, input: config.input, reference: config.reference, blocks: config.blocks,
             size: terminal.size)
+        state.saveDirectory = config.outputDirectory
+        state.onTheFly = config.onTheFly
         var pending = update(&state, .start)
         var drawn: ViewerState?
         var keyTimes: [(Key, Double)] = []
@@ -92,7 +106,7 @@ public enum ViewerApp {
                 }
             }
             pending = []
-            if quit { break }
+            if quit { return state.exitStatus }
 
             if drawn != state || drawn == nil {
                 terminal.draw { Screen.draw(state, into: &$0, cache: cache) }
@@ -113,6 +127,8 @@ public enum ViewerApp {
                 case .key(let k):
                     messages.append(.key(k))
                     keyTimes.append((k, clock.now))
+                case .mouse(let m):
+                    messages.append(.mouse(m))
                 case .resize(let cols, let rows):
                     messages.append(.resize(TerminalSize(cols: cols, rows: rows)))
                     drawn = nil

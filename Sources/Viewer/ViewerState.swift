@@ -10,6 +10,8 @@ public struct SessionInfo: Hashable, Sendable {
     /// The weights file's name and a one-line summary of its configuration.
     public var modelName: String
     public var modelSummary: String
+    /// The second model's file name (`--compare`), nil without one.
+    public var secondModelName: String?
     /// The restorer's tiling, so the UI knows the tile count before the first tile is done.
     public var tileSize: Int
     public var overlap: Int
@@ -25,6 +27,53 @@ public struct SessionInfo: Hashable, Sendable {
         self.tileSize = tileSize
         self.overlap = overlap
     }
+}
+
+/// The degradation the viewer applied to the clean image (`--degrade`, the demo), which `d`
+/// and `D` change: the clean image is the reference.
+public struct OnTheFlyDegradation: Equatable, Sendable {
+    /// The clean image's name ("astronaut.png").
+    public var baseName: String
+    public var degradation: Degradation
+    public var seed: UInt64
+
+    public init(baseName: String, degradation: Degradation, seed: UInt64) {
+        self.baseName = baseName
+        self.degradation = degradation
+        self.seed = seed
+    }
+
+    /// Three strengths per kind (mild, medium, strong); medium is `Degradation.standardFive`'s.
+    public static func levels(of kind: Degradation) -> [Degradation] {
+        switch kind {
+        case .noise: return [.noise(sigma: 15), .noise(sigma: 25), .noise(sigma: 50)]
+        case .rain: return [.rain(level: RainRecipe.light), .rain(level: RainRecipe.medium), .rain(level: RainRecipe.heavy)]
+        case .haze: return [.haze(beta: 0.6), .haze(beta: 1.2), .haze(beta: 1.8)]
+        case .blur: return [.blur(length: 7, angle: 30), .blur(length: 15, angle: 30), .blur(length: 25, angle: 30)]
+        case .lowlight: return [.lowlight(level: 0.25), .lowlight(level: 0.5), .lowlight(level: 0.75)]
+        }
+    }
+
+    /// The next kind of the five, at medium strength.
+    public var nextKind: Degradation {
+        let five = Degradation.standardFive
+        let i = five.firstIndex { $0.name == degradation.name } ?? -1
+        return five[(i + 1) % five.count]
+    }
+
+    /// The next strength of the same kind (strong wraps to mild); a strength that is not one
+    /// of the three steps to medium.
+    public var nextStrength: Degradation {
+        let levels = Self.levels(of: degradation)
+        guard let i = levels.firstIndex(of: degradation) else { return levels[1] }
+        return levels[(i + 1) % levels.count]
+    }
+}
+
+/// What a drag moves.
+public enum MouseDrag: Hashable, Sendable {
+    case divider
+    case cursor
 }
 
 /// PSNR (dB) and SSIM of an image against the reference.
@@ -48,8 +97,15 @@ public struct ViewerState: Equatable {
     public var reference: Versioned<RGBImage>?
     public var restored: Versioned<RGBImage>?
     public var restoredComplete = false
+    /// The tiles of the running (or stopped) restoration pasted into the preview so far: the
+    /// readout shows restored values only inside them.
+    public var restoredTiles: [RAMModel.PixelRect] = []
     public var inputScores: Scores?
     public var restoredScores: Scores?
+    /// The same for the second model (`--compare`).
+    public var restoredB: Versioned<RGBImage>?
+    public var restoredBComplete = false
+    public var restoredBScores: Scores?
     /// The network's blocks, in forward order (the feature view's picker).
     public var blocks: [BlockInfo]
 
@@ -61,6 +117,17 @@ public struct ViewerState: Equatable {
     public var viewport: Viewport
     public var size: TerminalSize
     public var showHelp = false
+    /// The side panel: nil follows the width (shown from `ScreenLayout.panelFromCols`), true
+    /// or false as toggled with the panel key.
+    public var panelVisible: Bool?
+    /// The on-the-fly degradation `d`/`D` change (nil: the input came degraded).
+    public var onTheFly: OnTheFlyDegradation?
+    /// The re-degradation being computed (its result replaces the input).
+    public var degradeJob: JobID?
+    /// What a held left button is dragging: the split divider or the cursor.
+    public var mouseDrag: MouseDrag?
+    /// Where `w` writes its PNGs (`--out-dir`, else the current directory).
+    public var saveDirectory = "."
     /// One line of feedback for the last action or event ("cancelled", "no reference").
     public var status = ""
 
@@ -73,6 +140,12 @@ public struct ViewerState: Equatable {
     public var jobs = Jobs()
     public var nextID = 1
     public var quitRequested = false
+    /// The process's exit status when the loop ends: 0 for quit, 130 for C-c (interrupted,
+    /// as for SIGINT).
+    public var exitStatus: Int32 = 0
+    /// Feature jobs asked for and the input version they were asked for: their taps are kept
+    /// when they arrive for the same input, even if the job was superseded or cancelled.
+    public var featureRequests: [JobID: Int] = [:]
 
     public init(
         info: SessionInfo, input: RGBImage, reference: RGBImage? = nil, blocks: [BlockInfo],
@@ -97,11 +170,44 @@ public struct ViewerState: Equatable {
 
     public var hasReference: Bool { reference != nil }
 
+    /// The two images the error map compares (a − b), nil while one is missing: the
+    /// restored image against the reference or the input, or the input against the reference.
+    public var errorPair: (a: Versioned<RGBImage>, b: Versioned<RGBImage>)? {
+        switch errorMap.kind {
+        case .restoredVsReference:
+            guard let r = restored, let ref = reference else { return nil }
+            return (r, ref)
+        case .restoredVsInput:
+            guard let r = restored else { return nil }
+            return (r, input)
+        case .signed:
+            guard let r = restored else { return nil }
+            return (r, reference ?? input)
+        case .inputVsReference:
+            guard let ref = reference else { return nil }
+            return (input, ref)
+        case .restoredVsRestoredB:
+            guard let r = restored, let rb = restoredB else { return nil }
+            return (r, rb)
+        }
+    }
+
+    /// The screen's regions for the current size and panel setting (nil: too small).
+    public var layout: ScreenLayout? { ScreenLayout.compute(size, panel: panelVisible) }
+
+    /// Whether input pixel (x, y) of the preview holds a restored value (a finished tile, or
+    /// the whole image once the restoration is complete).
+    public func isRestored(x: Int, y: Int) -> Bool {
+        if restoredComplete { return restored != nil }
+        return restoredTiles.contains { x >= $0.x && y >= $0.y && x < $0.x + $0.width && y < $0.y + $0.height }
+    }
+
     /// The image in a role, when there is one (restored: the preview so far).
     public func image(_ role: ImageRole) -> Versioned<RGBImage>? {
         switch role {
         case .input: return input
         case .restored: return restored
+        case .restoredB: return restoredB
         case .reference: return reference
         }
     }

@@ -13,7 +13,7 @@ struct Degrade: ParsableCommand {
     @Argument(help: "Input PNG or JPEG (never written to).") var input: String
     @Argument(help: "Output: .png, or .jpg/.jpeg (JPEG at --quality).") var output: String
     @Option(help: "The degradation, e.g. noise:25, rain:heavy, haze:1.2, blur:15,30, lowlight:0.5.") var kind: String
-    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Random seed.", transform: parseSeed) var seed: UInt64 = 0
     @OptionGroup var inputOptions: InputOptions
     @Flag(help: "Overwrite OUTPUT if it exists.") var force = false
     @OptionGroup var outputOptions: OutputOptions

@@ -63,7 +63,9 @@ struct Diff: ParsableCommand {
                 if let range { obj["map_range"] = [range.lowerBound, range.upperBound]; obj["map"] = out! }
                 print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             } else {
-                print(String(format: "PSNR %.2f dB  SSIM %.4f  (%@)", p, s, metrics.convention))
+                // SSIM needs an 11×11 window: smaller images have none.
+                let ssimText = s.isFinite ? String(format: "%.4f", s) : "n/a (smaller than the 11×11 window)"
+                print(String(format: "PSNR %.2f dB  SSIM %@  (%@)", p, ssimText, metrics.convention))
                 if let range, let out {
                     print(String(format: "error map: %@, colours span %.4g … %.4g (legend strip below the map)", out,
                                  range.lowerBound, range.upperBound))

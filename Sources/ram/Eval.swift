@@ -9,7 +9,7 @@ struct Eval: ParsableCommand {
 
     @Argument(help: "Clean reference images (PNG or JPEG), or directories of them.") var clean: [String]
     @Option(help: "Comma-separated degradations (default: the standard five).") var kinds: String?
-    @Option(help: "Seed for the degradations (image i uses seed + i).") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Seed for the degradations (image i uses seed + i).", transform: parseSeed) var seed: UInt64 = 0
     @Option(help: "Centre-crop each image to this size first (0 = whole image).") var cropTo: Int = 0
     @OptionGroup var weights: WeightsOptions
     @OptionGroup var tiles: TileOptions

@@ -67,6 +67,15 @@ struct MetricOptions: ParsableArguments {
     func ssimOf(_ a: RGBImage, _ b: RGBImage) -> Double { ssim(a, b, yChannel: yChannel, crop: crop) }
 }
 
+/// `--seed`: an unsigned 64-bit integer. Declared with `parsing: .unconditional` so that
+/// "-1" reaches this check instead of being taken for an option ("Missing value").
+func parseSeed(_ text: String) throws -> UInt64 {
+    guard let v = UInt64(text) else {
+        throw ValidationError("--seed must be an integer from 0 to 18446744073709551615 (got \(text))")
+    }
+    return v
+}
+
 func checkSameSize(_ a: RGBImage, _ b: RGBImage, _ pa: String, _ pb: String) throws {
     if a.width != b.width || a.height != b.height {
         throw UsageError(message: "\(pa) is \(a.width)x\(a.height) but \(pb) is \(b.width)x\(b.height); they must be the same size")

@@ -21,6 +21,9 @@ struct RAMCommand: ParsableCommand {
         defaultSubcommand: View.self
     )
 
+    /// ArgumentParser's own `main`, with errors in the project's one style: a single line
+    /// "ram: error: …" on stderr (no usage dump; `--help` has it) and the status it assigns
+    /// (64 for usage errors); help requests print the help and exit 0.
     static func main() {
         #if canImport(Glibc)
             // glibc raises its mmap threshold each time a large block is freed; from then on the
@@ -34,6 +37,23 @@ struct RAMCommand: ParsableCommand {
                 _ = unsafeBitCast(f, to: Mallopt.self)(mmapThreshold, 1 << 20)
             }
         #endif
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let lines = message(for: error).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") }
+            if !lines.isEmpty {
+                var text = lines.joined(separator: "; ")
+                if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+                FileHandle.standardError.write(Data("ram: error: \(text)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
     }
 }

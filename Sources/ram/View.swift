@@ -19,20 +19,37 @@ struct View: ParsableCommand {
     @Option(help: "Clean reference image, for error maps and PSNR/SSIM.") var reference: String?
     @Option(help: "Degradation applied on the fly (demo default: noise:25), e.g. rain:heavy, haze:1.2, blur:15,30, lowlight:0.5.")
     var degrade: String?
-    @Option(help: "Seed of the on-the-fly degradation.") var seed: UInt64 = 0
-    @Option(help: "Colour mode: truecolor or 256 (default: detected from COLORTERM and terminfo).") var color: String?
+    @Option(parsing: .unconditional, help: "Seed of the on-the-fly degradation.", transform: parseSeed) var seed: UInt64 = 0
+    @Option(help: "Colour mode: truecolor, 256, 16, 8 or mono (default: detected from COLORTERM and terminfo's RGB and colors).") var color: String?
     @OptionGroup var weights: WeightsOptions
     @OptionGroup var tiles: TileOptions
     @OptionGroup var inputOptions: InputOptions
+    @Option(help: "A second model's weights: restored by A and by B are compared side by side, scored, and differenced in the error view.")
+    var compare: String?
+    @Option(help: "Directory where w writes the view as numbered PNGs (default: the current directory).")
+    var outDir: String?
+    @Flag(help: "No mouse (by default: click moves the cursor, drag moves the split divider, the wheel zooms).")
+    var noMouse = false
+    @Flag(help: "Print the viewer's keys as a Markdown table (the README's) and exit.") var keys = false
 
     static let demoSample = "astronaut.png"
     static let demoDegradation = "noise:25"
 
     func validate() throws {
-        if let color, ColorMode(name: color) == nil { throw ValidationError("--color must be truecolor or 256 (got \(color))") }
+        if let outDir {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: outDir, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("--out-dir \(outDir) is not a directory")
+            }
+        }
+        if let color, ColorMode(name: color) == nil { throw ValidationError("--color must be truecolor, 256, 16, 8 or mono (got \(color))") }
     }
 
     func run() throws {
+        if keys {
+            print(KeyBindings.markdown(), terminator: "")
+            return
+        }
         try runMain {
             let colorOverride = color.flatMap(ColorMode.init(name:))
             let model = try weights.load()
@@ -40,6 +57,7 @@ struct View: ParsableCommand {
             var name: String
             var referenceImage: RGBImage?
             var referenceName: String?
+            var onTheFly: OnTheFlyDegradation?
             var degradation = try degrade.map { try Degradation(parsing: $0) }
             if let image {
                 input = try inputOptions.read(image)
@@ -63,6 +81,7 @@ struct View: ParsableCommand {
                 if referenceImage == nil {
                     referenceImage = input
                     referenceName = name + " (clean)"
+                    onTheFly = OnTheFlyDegradation(baseName: name, degradation: degradation, seed: seed)
                 }
                 input = degradation.apply(to: input, seed: seed)
                 name += " + \(degradation)"
@@ -72,16 +91,25 @@ struct View: ParsableCommand {
                 format: "dim %d · %@ · %.2f M params", cfg.dim,
                 "blocks \(cfg.numBlocks.map(String.init).joined(separator: ","))",
                 Double(model.weights.parameterCount) / 1e6)
+            let modelB = try compare.map { try RAMModelFile(path: $0) }
             let info = SessionInfo(
                 inputName: name, referenceName: referenceName,
                 modelName: URL(fileURLWithPath: model.path).lastPathComponent, modelSummary: summary,
                 tileSize: tiles.tile ?? Restorer.defaultTileSize, overlap: tiles.overlap)
-            let config = ViewerConfiguration(
+            var config = ViewerConfiguration(
                 input: input, reference: referenceImage, info: info, blocks: BlockInfo.list(model.weights),
                 restorer: tiles.restorer(model, firstPaint: true), colorOverride: colorOverride,
                 latencyLog: ProcessInfo.processInfo.environment["RAM_VIEW_LATENCY_LOG"])
+            config.outputDirectory = outDir ?? "."
+            config.mouse = !noMouse
+            if let modelB {
+                config.info.secondModelName = URL(fileURLWithPath: modelB.path).lastPathComponent
+                config.restorerB = tiles.restorer(modelB, firstPaint: true)
+            }
+            config.onTheFly = onTheFly
+            let status: Int32
             do {
-                try ViewerApp.run(config)
+                status = try ViewerApp.run(config)
             } catch let e as TerminalError {
                 throw UsageError(message: e.description)
             }
@@ -90,7 +118,7 @@ struct View: ParsableCommand {
             // handler (gotoblas_quit → blas_thread_shutdown_) then waits on its worker threads,
             // measured here to hang the exit for as long as the pass runs.
             fflush(nil)
-            _exit(0)
+            _exit(status)
         }
     }
 

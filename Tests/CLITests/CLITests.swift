@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import Imaging
 
 /// Runs the real `ram` binary (built next to the test bundle) and checks outputs, exit
 /// statuses and that nothing partial is left behind.
@@ -249,5 +250,37 @@ enum CLI {
         #expect(f.count == 10 && f.contains("encoder_level2.0.gamma_mean-abs.png"))
         let bad = try CLI.run(["features", CLI.fixtures + "/tiny.input.png", "--tap", "nope.1.gamma", "--out", dir])
         #expect(bad.status == 64 && bad.stderr.contains("unknown tap"))
+    }
+}
+
+/// One error style for every bad command line: "ram: error: …" on one line, status 64.
+struct CLIErrorStyleTests {
+    @Test func argumentErrorsUseTheSameOneLineStyle() throws {
+        let dir = CLI.tempDir()
+        let input = CLI.fixtures + "/tiny.input.png"
+        for args in [
+            ["restore", input, dir + "/a.png", "--tile", "4"],  // validation
+            ["degrade", input, dir + "/b.png", "--kind", "noise:25", "--seed", "-1"],  // negative seed
+            ["restore", input, dir + "/c.png", "--no-such-option"],  // unknown option
+        ] {
+            let r = try CLI.run(args)
+            #expect(r.status == 64, "\(args): \(r.status)")
+            #expect(r.stderr.hasPrefix("ram: error: "), "\(args): \(r.stderr)")
+            #expect(!r.stderr.contains("Usage:"), "\(args): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
+        }
+        let seed = try CLI.run(["view", input, "--seed", "-1"])
+        #expect(seed.stderr.contains("--seed") && seed.stderr.contains("-1") && !seed.stderr.contains("Missing value"), "\(seed.stderr)")
+        #expect(try CLI.run(["--help"]).status == 0)
+    }
+
+    @Test func ssimOfImagesSmallerThanTheWindowIsNotNaN() throws {
+        let dir = CLI.tempDir()
+        var img = RGBImage(width: 6, height: 5)
+        for i in 0..<img.pixels.count { img.pixels[i] = Float(i % 7) / 7 }
+        try PNGCodec.write(img, to: dir + "/a.png")
+        let r = try CLI.run(["diff", dir + "/a.png", dir + "/a.png"])
+        #expect(r.status == 0)
+        #expect(!r.stdout.lowercased().contains("nan"), "\(r.stdout)")
     }
 }

@@ -108,3 +108,27 @@ import Testing
         #expect(b[2, 2] == e[1, 1])
     }
 }
+
+/// 256 colours: the encoder dithers, so a colour between palette entries keeps its mean.
+struct DitherTests {
+    @Test func aColourBetweenPaletteEntriesKeepsItsMeanIn256Colours() {
+        var img = RGBImage(width: 32, height: 32)
+        let want: [Float] = [60 / 255, 120 / 255, 180 / 255]
+        for c in 0..<3 { for i in 0..<img.plane { img.pixels[c * img.plane + i] = want[c] } }
+        let cells = HalfBlockEncoder.encode(img, cols: 32, rows: 16, mode: .ansi256)
+        var sum = [Double](repeating: 0, count: 3)
+        var n = 0.0
+        for cell in cells.cells {
+            for color in [cell.fg, cell.bg].compactMap({ $0 }) {
+                #expect(XtermPalette.quantize(color) == color, "cells hold palette colours")
+                sum[0] += Double(color.r)
+                sum[1] += Double(color.g)
+                sum[2] += Double(color.b)
+                n += 1
+            }
+        }
+        for c in 0..<3 {
+            #expect(abs(sum[c] / n - Double(want[c]) * 255) < 6, "channel \(c): mean \(sum[c] / n)")
+        }
+    }
+}

@@ -43,6 +43,7 @@ struct NcursesBackendTests {
             case .key(.ctrl("l")): term.invalidate(); last = "ctrl-l"
             case .key(let k): last = "\(k)"
             case .resize: last = "resize"
+            case .mouse(let m): last = "mouse \(m.col),\(m.row)"
             }
             render()
         }

@@ -251,6 +251,110 @@ struct EndToEndTests {
         defer { app.kill() }
         #expect(try tmux.waitFor("? help"))
         try tmux.sendKeys("C-c")
+        // C-c is "interrupted": 130, as --help documents and as the INT signal gives.
+        try app.exitedCleanly(status: 130)
+    }
+
+    @Test func saveWritesTheViewAtFullResolution() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8 --out-dir \(out)", cols: 120, rows: 34)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("restored in", timeout: 30))
+        try tmux.sendKeys("w")
+        #expect(try tmux.waitFor("saved \(out)/ram-compare-001.png", timeout: 10))
+        try tmux.sendKeys("3", "w")
+        #expect(try tmux.waitFor("ram-error-001.png", timeout: 10))
+        for name in ["ram-compare-001.png", "ram-error-001.png"] {
+            let img = try PNGCodec.read(path: out + "/" + name)
+            // 48×32: the image's own size, plus the legend strip.
+            #expect(img.width == 48 && img.height == 32 + ViewExport.stripHeight(32), "\(name): \(img.width)×\(img.height)")
+        }
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func mouseClickDragAndWheel() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8", cols: 100, rows: 30)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("? help"))
+        let size = TerminalSize(cols: 100, rows: 30)
+        let p = ImagePlacement.place(
+            imageWidth: 48, imageHeight: 32, in: ScreenLayout.compute(size)!.imageArea(legend: false).image, zoom: .fit,
+            focusX: 24, focusY: 16)
+        // Raw SGR 1006 reports, as a terminal sends them (1-based): a click on the image…
+        let (col, row) = (p.dest.x + p.dest.width / 4, p.dest.y + p.dest.height / 4)
+        let want = p.pixel(atCol: col, row: row)!
+        try tmux.sendLiteral("\u{1B}[<0;\(col + 1);\(row + 1)M\u{1B}[<0;\(col + 1);\(row + 1)m")
+        #expect(try tmux.waitFor("Cursor   x \(want.x)  y \(want.y)"), "click at cell (\(col), \(row))")
+        // …a drag of the divider to a quarter of the image…
+        let divider = p.dest.x + p.dest.width / 2, to = p.dest.x + p.dest.width / 4
+        try tmux.sendLiteral("\u{1B}[<0;\(divider + 1);\(row + 1)M\u{1B}[<32;\(to + 1);\(row + 1)M\u{1B}[<0;\(to + 1);\(row + 1)m")
+        #expect(try tmux.waitFor("divider at 2"))
+        let screen = try tmux.capture()
+        #expect(screen[to, row + 1].glyph == "│", "divider drawn at column \(to)")
+        // …and the wheel zooms in.
+        try tmux.sendLiteral("\u{1B}[<64;\(col + 1);\(row + 1)M")
+        #expect(try tmux.waitFor("zoom 2×"))
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func noMouseLeavesReportsAlone() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8 --no-mouse", cols: 100, rows: 30)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("? help"))
+        // tmux keeps the pane's mouse modes: none were asked for.
+        #expect(try tmux.display("#{mouse_any_flag}#{mouse_button_flag}#{mouse_sgr_flag}") == "000")
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func twoModelsCompareAndScore() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let b = Fixtures.packageRoot.appendingPathComponent("Tests/RAMModelTests/Fixtures/tiny_ff.weights.safetensors").path
+        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8 --compare \(b)", cols: 120, rows: 34)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("Model B"))
+        #expect(try tmux.waitFor("tiny_ff.weights.safetensors"))
+        #expect(try tmux.waitFor("by B      ", timeout: 30))
+        #expect(try tmux.waitUntilText(timeout: 30) { $0.contains { $0.contains("by B") && $0.contains(" dB") } })
+        try tmux.sendKeys("b")  // B: restored → restored by B
+        #expect(try tmux.waitFor("B: restored by B"))
+        try tmux.sendKeys("3", "e", "e", "e", "e")
+        #expect(try tmux.waitFor("|restored − restored by B|"))
+        try tmux.sendKeys("q")
+        try app.exitedCleanly()
+    }
+
+    @Test func panelToggleAt80x24() throws {
+        let (dir, path, _) = try EndToEnd.makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8", cols: 80, rows: 24)
+        let tmux = app.tmux
+        defer { app.kill() }
+        #expect(try tmux.waitFor("restored in", timeout: 30))
+        // Narrow: no panel, the status line carries the scores.
+        #expect(try tmux.waitUntilText { $0.count >= 24 && $0[23].contains(" dB") && $0[23].contains("p panel") })
+        #expect(try !tmux.captureText().contains { $0.contains("┌ ram") })
+        try tmux.sendKeys("p")
+        #expect(try tmux.waitFor("┌ ram"))
+        #expect(try tmux.waitFor("restored  "))
+        #expect(try tmux.waitFor("panel on"))
+        try tmux.sendKeys("p")
+        #expect(try tmux.waitUntilText { !$0.contains { $0.contains("┌ ram") } && $0.contains { $0.contains("panel off") } })
+        try tmux.sendKeys("q")
         try app.exitedCleanly()
     }
 

@@ -205,6 +205,8 @@ struct UpdateTests {
         _ = update(&s, .key(.char("e")))
         #expect(s.errorMap.kind == .signed)
         _ = update(&s, .key(.char("e")))
+        #expect(s.errorMap.kind == .inputVsReference)
+        _ = update(&s, .key(.char("e")))
         #expect(s.errorMap.kind == .restoredVsReference)
         _ = update(&s, .key(.char("a")))
         #expect(s.errorMap.amplification == 8)
@@ -322,7 +324,9 @@ struct UpdateTests {
         #expect(!s.showHelp && s.mode == mode)
         _ = update(&s, .key(.f(1)))
         #expect(s.showHelp)
-        #expect(update(&s, .key(.char("q"))) == [.quit])
+        #expect(update(&s, .key(.char("q"))) == [])  // closes the help, like any key
+        #expect(update(&s, .key(.ctrl("c"))) == [.quit])  // help closed: C-c interrupts
+        #expect(s.exitStatus == 130)
     }
 
     @Test func unknownKeysSayHowToGetHelp() {

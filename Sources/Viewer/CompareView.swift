@@ -64,11 +64,11 @@ enum CompareView {
     /// "restored (3/4 tiles)" while the restoration runs.
     static func label(_ role: ImageRole, _ state: ViewerState) -> String {
         if role == .restoredB, !state.restoredBComplete, let job = state.jobs.restoreB {
-            return job.isRunning ? "restored by B (\(job.done)/\(job.total) tiles)" : "restored by B (stopped)"
+            return job.isRunning ? "restored by B (\(job.progressText))" : "restored by B (stopped)"
         }
         guard role == .restored, !state.restoredComplete, let job = state.jobs.restore else { return role.name }
         switch job.phase {
-        case .running: return "restored (\(job.done)/\(job.total) tiles)"
+        case .running: return "restored (\(job.progressText))"
         case .cancelled: return "restored (cancelled at \(job.done)/\(job.total))"
         case .failed: return "restored (failed)"
         case .finished: return role.name

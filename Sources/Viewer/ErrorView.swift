@@ -10,7 +10,7 @@ enum ErrorView {
         let kind = s.kind.name(hasReference: state.hasReference)
         var title = "\(kind) · ×\(Int(s.amplification)) · opacity \(Format.percent(s.opacity))"
         if s.kind != .inputVsReference, !state.restoredComplete, let job = state.jobs.restore {
-            title += " · restored so far: \(job.done)/\(job.total) tiles"
+            title += " · restored so far: \(job.progressText)"
         }
         buffer.drawText(x: caption.x, y: caption.y, title.truncated(toColumns: caption.width), style: CompareView.captionStyle)
         let p = ImagePane.placement(state, in: area)

@@ -1,3 +1,4 @@
+import RAMModel
 /// Every background job gets a fresh id; results carry it, and `update` drops any result
 /// whose id is not the current job of its kind (cancelled or superseded).
 public typealias JobID = Int
@@ -27,6 +28,13 @@ public struct JobStatus: Hashable, Sendable {
     public var started = true
     /// What a job that has not started waits for ("the taps of encoder_level1.0").
     public var waitingFor: String?
+    /// Which result a restoration is painting (its first paint, then the exact result).
+    public var stage: RestoreStage?
+
+    /// "3/12", "first paint 3/12": how far a restoration is, for labels and the panel.
+    public var progressText: String {
+        (stage == .firstPaint ? "first paint " : "") + "\(done)/\(total)"
+    }
 
     public init(id: JobID, kind: JobKind, done: Int = 0, total: Int = 0, phase: Phase = .running, detail: String = "") {
         self.id = id

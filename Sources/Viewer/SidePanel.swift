@@ -49,6 +49,7 @@ enum SidePanel {
             wrapped(state.info.modelName, indent: 1)
         }
         wrapped(state.info.modelSummary, indent: 1)
+        if let plan = state.info.restorePlan { wrapped("restores " + plan, indent: 1) }
         if let b = state.info.secondModelName {
             pair("Model B", "")
             wrapped(b, indent: 1)
@@ -89,7 +90,9 @@ enum SidePanel {
                 ProgressBar(fraction: job.fraction).draw(
                     in: Rect(x: inner.x + 10, y: y, width: inner.width - 10, height: 1), buffer: &buffer)
                 y += 1
-                if job.kind == .restore { line("tile \(job.done)/\(job.total)", dimStyle, indent: 10) }
+                if job.kind == .restore {
+                    line(job.progressText, dimStyle, indent: 10)
+                }
             case .running:
                 line(name + (job.started ? "… " : "queued ") + job.detail, indent: 1)
             case .finished(let s):

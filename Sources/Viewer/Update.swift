@@ -47,6 +47,7 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.restoredB = Versioned(preview, version: state.nextVersion())
         state.jobs.restoreB?.done = tile.done
         state.jobs.restoreB?.total = tile.total
+        state.jobs.restoreB?.stage = tile.stage
         return []
 
     case .restoreFinished(let id, let image, let scores, let seconds) where state.jobs.isCurrent(id, .restoreB):
@@ -66,6 +67,7 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.restoredTiles.append(tile.rect)
         state.jobs.restore?.done = tile.done
         state.jobs.restore?.total = tile.total
+        state.jobs.restore?.stage = tile.stage
         return []
 
     case .restoreFinished(let id, let image, let scores, let seconds):
@@ -217,7 +219,7 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         state.status =
             "cancelled "
             + running.map { job in
-                job.kind == .restore ? "restore (\(job.done)/\(job.total) tiles)" : job.kind.rawValue
+                job.kind == .restore ? "restore (\(job.progressText))" : job.kind.rawValue
             }.joined(separator: ", ")
         return cancelAll(&state)
     case .restoreAgain:
@@ -374,7 +376,8 @@ func startRestore(_ state: inout ViewerState) -> [Effect] {
     let id = state.nextVersion()
     let input = state.input.value
     let tiles =
-        (try? TilePlan(
+        state.info.restoreSteps
+        ?? (try? TilePlan(
             width: input.width, height: input.height, tileSize: state.info.tileSize,
             overlap: state.info.overlap
         ).tiles.count) ?? 0
@@ -383,7 +386,7 @@ func startRestore(_ state: inout ViewerState) -> [Effect] {
     state.restoredComplete = false
     state.restoredTiles = []
     state.restoredScores = nil
-    state.status = "restoring \(tiles) tile\(tiles == 1 ? "" : "s")…"
+    state.status = state.info.restorePlan.map { "restoring (\($0))…" } ?? "restoring \(tiles) tile\(tiles == 1 ? "" : "s")…"
     effects.append(.restore(id, image: input, reference: state.reference?.value))
     if state.info.secondModelName != nil {
         // The second model restores the same input beside the first (`--compare`).

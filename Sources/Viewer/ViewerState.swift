@@ -15,6 +15,10 @@ public struct SessionInfo: Hashable, Sendable {
     /// The restorer's tiling, so the UI knows the tile count before the first tile is done.
     public var tileSize: Int
     public var overlap: Int
+    /// How the restorer restores the input ("one pass", "streamed in …"), for the panel.
+    public var restorePlan: String?
+    /// Steps the restoration reports for the input's size, when known (else the tile count).
+    public var restoreSteps: Int?
 
     public init(
         inputName: String, referenceName: String? = nil, modelName: String, modelSummary: String,

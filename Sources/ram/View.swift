@@ -92,13 +92,16 @@ struct View: ParsableCommand {
                 "blocks \(cfg.numBlocks.map(String.init).joined(separator: ","))",
                 Double(model.weights.parameterCount) / 1e6)
             let modelB = try compare.map { try RAMModelFile(path: $0) }
-            let info = SessionInfo(
+            let restorer = tiles.restorer(model, firstPaint: true)
+            var info = SessionInfo(
                 inputName: name, referenceName: referenceName,
                 modelName: URL(fileURLWithPath: model.path).lastPathComponent, modelSummary: summary,
                 tileSize: tiles.tile ?? Restorer.defaultTileSize, overlap: tiles.overlap)
+            info.restorePlan = restorer.plan(height: input.height, width: input.width).description
+            info.restoreSteps = restorer.steps(height: input.height, width: input.width)
             var config = ViewerConfiguration(
                 input: input, reference: referenceImage, info: info, blocks: BlockInfo.list(model.weights),
-                restorer: tiles.restorer(model, firstPaint: true), colorOverride: colorOverride,
+                restorer: restorer, colorOverride: colorOverride,
                 latencyLog: ProcessInfo.processInfo.environment["RAM_VIEW_LATENCY_LOG"])
             config.outputDirectory = outDir ?? "."
             config.mouse = !noMouse

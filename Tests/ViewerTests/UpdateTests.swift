@@ -30,6 +30,24 @@ struct UpdateTests {
         #expect(s.status.contains("restoring 6 tiles"))
     }
 
+    /// A restorer that paints first: the label and the panel say which result is showing, and
+    /// the plan from the session info is in the status line.
+    @Test func theStageOfARestorationIsShown() {
+        var s = Fixtures.state()
+        s.info.restorePlan = "streamed in 96/96/64/48-pixel tiles"
+        s.info.restoreSteps = 40
+        _ = update(&s, .start)
+        let id = s.jobs.restore!.id
+        #expect(s.jobs.restore!.total == 40 && s.status == "restoring (streamed in 96/96/64/48-pixel tiles)…")
+        var tile = Fixtures.tileProgress(index: 0, x: 0, y: 0, w: 8, h: 8, value: 0.9, done: 1, total: 6)
+        tile.stage = .firstPaint
+        _ = update(&s, .restoreProgress(id, tile))
+        #expect(CompareView.label(.restored, s) == "restored (first paint 1/6)")
+        tile.stage = .exact
+        _ = update(&s, .restoreProgress(id, tile))
+        #expect(CompareView.label(.restored, s) == "restored (1/6)")
+    }
+
     @Test func withoutAReferenceThereIsNothingToScore() {
         var s = Fixtures.state(reference: false)
         let effects = update(&s, .start)
@@ -98,7 +116,7 @@ struct UpdateTests {
         let effects = update(&s, .key(.escape))
         #expect(effects == [.cancel(id)])
         #expect(s.jobs.restore!.phase == .cancelled)
-        #expect(s.status == "cancelled restore (1/6 tiles)")
+        #expect(s.status == "cancelled restore (1/6)")
         let before = s
         _ = update(
             &s, .restoreProgress(id, Fixtures.tileProgress(index: 1, x: 6, y: 0, w: 8, h: 8, value: 0.1, done: 2, total: 6)))

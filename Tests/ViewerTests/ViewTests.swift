@@ -128,7 +128,7 @@ struct ViewTests {
         #expect(buf[Self.imageLeft + 12, Self.imageTop] == Cell("▀", fg: .white, bg: .white))  // the tile
         let dim = buf[Self.imageLeft + 12, Self.imageTop + 5]  // below the tile: dimmed input (white → gray 0.36)
         #expect(dim.fg == RGB(92, 92, 92))
-        #expect(buf.lines()[1].contains("B: restored (1/6 tiles)"))
+        #expect(buf.lines()[1].contains("B: restored (1/6)"))
         #expect(buf.lines()[15].contains("restoring 1/6"))
     }
 

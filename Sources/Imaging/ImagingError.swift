@@ -80,3 +80,8 @@ public struct ImagingError: Error, CustomStringConvertible, Equatable, Sendable 
         return "\(tenths / 10).\(tenths % 10)"
     }
 }
+
+/// The text a C codec wrote into a message buffer (up to its first NUL).
+func string(_ message: [CChar]) -> String {
+    String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

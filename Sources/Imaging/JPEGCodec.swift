@@ -76,10 +76,6 @@ public enum JPEGCodec {
         }
     }
 
-    private static func string(_ message: [CChar]) -> String {
-        String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     private static func error(
         _ status: jpgc_status, path: String, detail: String, reading: Bool, width: Int, height: Int, limit: Int
     ) -> ImagingError {

@@ -134,10 +134,6 @@ public enum PNGCodec {
         }
     }
 
-    private static func string(_ message: [CChar]) -> String {
-        String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     private static func error(
         _ status: pngc_status, path: String, detail: String, reading: Bool, width: Int, height: Int, limit: Int
     ) -> ImagingError {

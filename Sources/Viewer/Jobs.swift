@@ -31,6 +31,19 @@ public struct JobStatus: Hashable, Sendable {
     /// Which result a restoration is painting (its first paint, then the exact result).
     public var stage: RestoreStage?
 
+    /// A restoration's step has finished.
+    mutating func advance(_ tile: TileProgress) {
+        done = tile.done
+        total = tile.total
+        stage = tile.stage
+    }
+
+    /// The job has finished after `seconds`.
+    mutating func finish(seconds: Double) {
+        done = total
+        phase = .finished(seconds: seconds)
+    }
+
     /// "3/12", "first paint 3/12": how far a restoration is, for labels and the panel.
     public var progressText: String {
         (stage == .firstPaint ? "first paint " : "") + "\(done)/\(total)"

@@ -45,18 +45,14 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         guard var preview = state.restoredB?.value else { return [] }
         paste(tile.restored, at: tile.rect, into: &preview)
         state.restoredB = Versioned(preview, version: state.nextVersion())
-        state.jobs.restoreB?.done = tile.done
-        state.jobs.restoreB?.total = tile.total
-        state.jobs.restoreB?.stage = tile.stage
+        state.jobs.restoreB?.advance(tile)
         return []
 
     case .restoreFinished(let id, let image, let scores, let seconds) where state.jobs.isCurrent(id, .restoreB):
         state.restoredB = Versioned(clipped(image), version: state.nextVersion())
         state.restoredBComplete = true
         state.restoredBScores = scores
-        let totalB = state.jobs.restoreB?.total ?? 0
-        state.jobs.restoreB?.done = totalB
-        state.jobs.restoreB?.phase = .finished(seconds: seconds)
+        state.jobs.restoreB?.finish(seconds: seconds)
         state.status = "restored by B in \(Format.seconds(seconds))"
         return []
 
@@ -65,9 +61,7 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         paste(tile.restored, at: tile.rect, into: &preview)
         state.restored = Versioned(preview, version: state.nextVersion())
         state.restoredTiles.append(tile.rect)
-        state.jobs.restore?.done = tile.done
-        state.jobs.restore?.total = tile.total
-        state.jobs.restore?.stage = tile.stage
+        state.jobs.restore?.advance(tile)
         return []
 
     case .restoreFinished(let id, let image, let scores, let seconds):
@@ -76,9 +70,7 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.restored = Versioned(clipped(image), version: state.nextVersion())
         state.restoredComplete = true
         state.restoredScores = scores
-        let total = state.jobs.restore?.total ?? 0
-        state.jobs.restore?.done = total
-        state.jobs.restore?.phase = .finished(seconds: seconds)
+        state.jobs.restore?.finish(seconds: seconds)
         state.status = "restored in \(Format.seconds(seconds))"
         return []
 

@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 RAM := .build/release/ram
 
-.PHONY: run build debug test test-training deps fixtures bench train-data train eval eval-table clean format
+.PHONY: run build debug test test-training deps fixtures bench train-data train eval eval-table eval-heldout clean format
 
 run: build
 	$(RAM)
@@ -22,11 +22,12 @@ test: deps
 	$(SWIFT) test --skip-build
 
 # The training pipeline's own checks (plain Python scripts, one torch thread each; they need
-# training/requirements.txt, not the data; gpu/test_synth.py skips without a pack).
+# training/requirements.txt, not the data; gpu/test_synth.py skips without a pack; gpu/test_ddp.py
+# runs train_gpu.py under torchrun with two gloo processes).
 test-training:
 	@$(PYTHON) -c "import torch, numpy, safetensors" 2>/dev/null || { \
 		echo "test-training: missing Python packages; install them with: pip install -r training/requirements.txt" >&2; exit 1; }
-	@set -e; for t in training/test_*.py training/gpu/test_synth.py; do \
+	@set -e; for t in training/test_*.py training/gpu/test_synth.py training/gpu/test_ddp.py; do \
 		echo "== $$t"; OMP_NUM_THREADS=1 $(PYTHON) $$t; done
 
 # Regenerates the parity fixtures from the PyTorch reference (needs torch; tests don't).
@@ -71,6 +72,12 @@ eval-table:
 		$(EVAL_VENV)/bin/pip install -q bm3d scikit-image scipy pillow; }
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAM_THREADS=1 \
 		$(EVAL_VENV)/bin/python training/eval_table.py $(EVAL_ARGS)
+
+# The held-out set's table (training/eval_table.py --set heldout; scored only when a model is
+# shipped, never to choose one): harm next to gain, NLM/DCP/Wiener/gamma baselines, no BM3D.
+eval-heldout:
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAM_THREADS=1 \
+		$(PYTHON) training/eval_table.py --set heldout --bm3d-limit 0 $(EVAL_ARGS)
 
 clean:
 	rm -rf .build

@@ -3,7 +3,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 RAM := .build/release/ram
 
-.PHONY: run build debug test test-training deps fixtures bench train-data train eval eval-table clean format
+.PHONY: run build debug test test-training deps fixtures bench train-data train eval eval-table eval-heldout clean format
 
 run: build
 	$(RAM)
@@ -22,11 +22,12 @@ test: deps
 	$(SWIFT) test --skip-build
 
 # The training pipeline's own checks (plain Python scripts, one torch thread each; they need
-# training/requirements.txt, not the data; gpu/test_synth.py skips without a pack).
+# training/requirements.txt, not the data; gpu/test_synth.py skips without a pack; gpu/test_ddp.py
+# runs train_gpu.py under torchrun with two gloo processes).
 test-training:
 	@$(PYTHON) -c "import torch, numpy, safetensors" 2>/dev/null || { \
 		echo "test-training: missing Python packages; install them with: pip install -r training/requirements.txt" >&2; exit 1; }
-	@set -e; for t in training/test_*.py training/gpu/test_synth.py; do \
+	@set -e; for t in training/test_*.py training/gpu/test_synth.py training/gpu/test_ddp.py; do \
 		echo "== $$t"; OMP_NUM_THREADS=1 $(PYTHON) $$t; done
 
 # Regenerates the parity fixtures from the PyTorch reference (needs torch; tests don't).
@@ -45,11 +46,14 @@ train-data: build
 	$(PYTHON) training/dead_leaves.py
 	$(PYTHON) training/make_pairs.py
 
-# Continues the shipped small model's run from its last checkpoint, or on a machine without one
-# from the shipped weights (--init), with the settings it was trained with (one torch thread: two
-# collapse when anything else holds a core). The schedule continues the checkpoint's stretch (or
-# starts at the weights' step); `make train TRAIN_EXTRA="--steps N"` anneals by step N.
-TRAIN_ARGS ?= --name ram-small-g --init Assets/weights/ram-small.safetensors --threads 1 --loss psnr --bn frozen --lr 1e-4 --warmup 300 --task-weights 2,0.6,1.5,3,0.5 --patch 96 --batch 4 --big-patch 144 --big-prob 0.3 --big-tasks haze,rain,lowlight,blur
+# The identity-aware, scale-aware recipe (training/README.md "Do no harm"): from the shipped
+# weights (--init) or this run's last checkpoint, a sixth task "clean" (identity pairs, including
+# clean photos that look dark, flat or grey) on ~12 % of the patches, and 15 % of the steps on
+# 256-px patches (two per batch) cut from tiles and from whole photos downscaled to 256-384 px,
+# so GatedDA's statistics and the channel attention see image-scale content. One torch thread
+# (two collapse when anything else holds a core). `make train TRAIN_EXTRA="--steps N"` anneals
+# by step N. The background run: nohup make train > training/runs/ram-small-id.out 2>&1 &
+TRAIN_ARGS ?= --name ram-small-id --init Assets/weights/ram-small.safetensors --threads 1 --loss psnr --bn frozen --lr 5e-5 --warmup 300 --task-weights 2,0.6,1.5,3,0.5,1 --patch 96 --batch 4 --big-patch 256 --big-prob 0.15 --big-tasks haze,rain,lowlight,blur,clean --val-every 3000 --val-limit 0
 train:
 	@$(PYTHON) -c "import torch, numpy, PIL, safetensors, skimage" 2>/dev/null || { \
 		echo "train: missing Python packages; install them with: pip install -r training/requirements.txt" \
@@ -68,6 +72,12 @@ eval-table:
 		$(EVAL_VENV)/bin/pip install -q bm3d scikit-image scipy pillow; }
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAM_THREADS=1 \
 		$(EVAL_VENV)/bin/python training/eval_table.py $(EVAL_ARGS)
+
+# The held-out set's table (training/eval_table.py --set heldout; scored only when a model is
+# shipped, never to choose one): harm next to gain, NLM/DCP/Wiener/gamma baselines, no BM3D.
+eval-heldout:
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAM_THREADS=1 \
+		$(PYTHON) training/eval_table.py --set heldout --bm3d-limit 0 $(EVAL_ARGS)
 
 clean:
 	rm -rf .build

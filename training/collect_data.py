@@ -525,6 +525,62 @@ def assign_split(rows: list[dict], seed: int, fraction: float) -> None:
         n_val += len(scenes[k])
     for r in rows:
         r["split"] = "val" if r["scene"] in val_scenes else "train"
+    assign_heldout(rows, scenes, val_scenes, seed)
+
+
+# Hard photos: those a restorer is tempted to "fix" although they are clean. Measured on the
+# 256x256 centre crop that validation scores (luminance Y = 0.299R + 0.587G + 0.114B in [0, 1]):
+# dark (mean Y < 0.30), low contrast (std Y < 0.11), grey (mean max-min over RGB < 0.10, colour
+# photos only), smooth (over 75 % of pixels with |grad Y| < 2/255).
+HARD_RULES = {"dark": lambda s: s["mean_y"] < 0.30, "lowcontrast": lambda s: s["std_y"] < 0.11,
+              "grey": lambda s: s["chroma"] < 0.10, "smooth": lambda s: s["flat"] > 0.75}
+# Per hard kind, training photos moved into validation and into the held-out set (on top of the
+# ordinary split), so both contain several of each kind.
+HARD_MOVE = {"val": 2, "heldout": 2}
+HELDOUT_FROM_VAL = 12  # scenes of the ordinary validation draw that go to the held-out set instead
+
+
+def photo_stats(im: Image.Image) -> dict:
+    a = np.asarray(im.convert("RGB"), np.float32) / 255
+    h, w = a.shape[:2]
+    s = min(256, w, h)
+    c = a[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
+    y = c @ np.array([0.299, 0.587, 0.114], np.float32)
+    gy, gx = np.gradient(y)
+    return {"mean_y": round(float(y.mean()), 4), "std_y": round(float(y.std()), 4),
+            "chroma": round(float((c.max(2) - c.min(2)).mean()), 4),
+            "flat": round(float((np.hypot(gx, gy) < 2 / 255).mean()), 4)}
+
+
+def hard_tags(r: dict) -> list[str]:
+    if r.get("gray"):
+        return []
+    return [k for k, rule in HARD_RULES.items() if rule(r)]
+
+
+def assign_heldout(rows: list[dict], scenes: dict, val_scenes: set, seed: int) -> None:
+    """A second held-out set that no training choice is tuned on (scored only when a model is
+    shipped): HELDOUT_FROM_VAL scenes of the ordinary validation draw (photos no model was ever
+    trained on), plus, per hard kind, HARD_MOVE training scenes into validation and into the
+    held-out set (eligible: colour, >= 256 px a side, one photo per scene, not yet moved).
+    Deterministic in the seed; r["split"] becomes train, val or heldout."""
+    rng = random.Random(seed + 1)
+    val_keys = sorted(val_scenes)
+    rng.shuffle(val_keys)
+    held = set(val_keys[:HELDOUT_FROM_VAL])
+    for r in rows:
+        if r["scene"] in held:
+            r["split"] = "heldout"
+    for kind in HARD_RULES:
+        cands = sorted(k for k in scenes if len(scenes[k]) == 1 and scenes[k][0]["split"] == "train"
+                       and kind in hard_tags(scenes[k][0]) and not scenes[k][0]["gray"]
+                       and min(scenes[k][0]["final_w"], scenes[k][0]["final_h"]) >= 256)
+        rng.shuffle(cands)
+        for side in ("heldout", "val"):
+            for k in cands[:HARD_MOVE[side]]:
+                scenes[k][0]["split"] = side
+                scenes[k][0]["moved"] = f"hard:{kind}"
+            cands = cands[HARD_MOVE[side]:]
 
 
 def main(argv=None) -> int:
@@ -581,11 +637,12 @@ def main(argv=None) -> int:
         small = downscale2(rgb)
         fname = p.id + ".png"
         small.save(os.path.join(photos_dir, fname), optimize=False, compress_level=6)
-        rows.append({
+        rows.append({**photo_stats(small),
             "file": "photos/" + fname, "id": p.id, "source": p.source, "group": p.group, "member": p.member,
             "orig_w": p.image.size[0], "orig_h": p.image.size[1], "final_w": small.size[0], "final_h": small.size[1],
             "gray": gray, "licence": p.licence, "notes": "; ".join(p.notes + notes),
         })
+        rows[-1]["hard"] = " ".join(hard_tags(rows[-1]))
     # Remove photos of earlier runs that are no longer collected.
     keep = {r["file"].split("/", 1)[1] for r in rows}
     for f in os.listdir(photos_dir):
@@ -595,7 +652,7 @@ def main(argv=None) -> int:
     assign_split(rows, args.seed, args.val_fraction)
     rows.sort(key=lambda r: r["id"])
     cols = ["file", "source", "member", "orig_w", "orig_h", "final_w", "final_h", "licence",
-            "scene", "split", "gray", "group", "notes"]
+            "scene", "split", "gray", "group", "notes", "mean_y", "std_y", "chroma", "flat", "hard", "moved"]
     with open(os.path.join(data, "manifest.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
@@ -603,18 +660,23 @@ def main(argv=None) -> int:
             w.writerow({**r, "gray": int(r["gray"])})
     split = {"seed": args.seed, "val_fraction": args.val_fraction,
              "train": [r["file"] for r in rows if r["split"] == "train"],
-             "val": [r["file"] for r in rows if r["split"] == "val"]}
+             "val": [r["file"] for r in rows if r["split"] == "val"],
+             "heldout": [r["file"] for r in rows if r["split"] == "heldout"]}
     with open(os.path.join(data, "split.json"), "w") as f:
         json.dump(split, f, indent=1)
 
     per_source = {}
     for r in rows:
         k = r["source"]
-        per_source.setdefault(k, {"photos": 0, "val": 0, "gray": 0})
+        per_source.setdefault(k, {"photos": 0, "val": 0, "heldout": 0, "gray": 0})
         per_source[k]["photos"] += 1
         per_source[k]["val"] += r["split"] == "val"
+        per_source[k]["heldout"] += r["split"] == "heldout"
         per_source[k]["gray"] += r["gray"]
+    hard = {side: {k: sum(k in r["hard"].split() for r in rows if r["split"] == side) for k in HARD_RULES}
+            for side in ("train", "val", "heldout")}
     report = {"photos": len(rows), "train": len(split["train"]), "val": len(split["val"]),
+              "heldout": len(split["heldout"]), "hard": hard,
               "per_source": per_source, "failures": failures, "seconds": round(time.time() - t0, 1)}
     with open(os.path.join(data, "collect_report.json"), "w") as f:
         json.dump(report, f, indent=1)

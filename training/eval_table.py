@@ -79,7 +79,10 @@ from scipy import ndimage
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 VAL_KINDS = ["noise:15", "noise:25", "noise:50", "rain:light", "rain:medium", "rain:heavy",
-             "haze:1.2", "blur:15,30", "blur", "lowlight:0.5"]
+             "haze:1.2", "blur:15,30", "blur", "lowlight:0.5", "clean"]
+# A photo restored below this PSNR counts as made worse on the clean row (the issue's bar for the
+# clean mean); on every other row a photo is made worse when its PSNR falls below its input's.
+CLEAN_WORSE_DB = 40.0
 NLM_K = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 WIENER_BALANCE = [0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02]
 WIENER_PAD = 64          # padding (px) around the blurred image before deconvolution (see wiener_deblur)
@@ -91,6 +94,7 @@ BLIND_BALANCE = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1
 GAMMAS = [round(1 + 0.05 * i, 2) for i in range(101)]   # 1.00 ... 6.00
 DCP = {"patch": 15, "omega": 0.95, "t0": 0.1, "top_fraction": 0.001, "gf_radius": 60, "gf_eps": 1e-3}
 BEGIN, END = "<!-- eval-table:begin -->", "<!-- eval-table:end -->"
+MARKERS = {"val": (BEGIN, END), "heldout": ("<!-- eval-heldout:begin -->", "<!-- eval-heldout:end -->")}
 # Versions of the baseline implementations, part of every cache key: bump a method's number
 # when its code here changes (metrics: psnr/ssim/score/load, which every cached number goes
 # through; wiener: wiener_deblur; dcp: dehaze_dcp and its helpers; gamma: the power law).
@@ -339,20 +343,60 @@ class BaselineCache:
 
 # ---------------------------------------------------------------- table
 
-def make_table(results, columns, n_photos):
+def harm_of(cell: dict, input_cell: dict | None) -> dict:
+    """Harm next to gain for one column of one kind: the mean gain over the input, the worst
+    photo's gain and the share of photos made worse; on the clean row (no input: the photo is
+    its own reference) the worst photo's PSNR and the share below CLEAN_WORSE_DB."""
+    p = np.array([x[0] for x in cell["per_image"]])
+    if input_cell is None:
+        return {"worst_psnr": float(p.min()), "worst_photo": int(p.argmin()),
+                "worse_share": float((p < CLEAN_WORSE_DB).mean())}
+    q = np.array([x[0] for x in input_cell["per_image"][:len(p)]])
+    g = p - q
+    return {"mean_gain": float(g.mean()), "worst_gain": float(g.min()), "worst_photo": int(g.argmin()),
+            "worse_share": float((g < 0).mean())}
+
+
+def make_harm_table(results, columns, kinds):
+    """Per kind and column: mean gain / worst photo's gain / share of photos made worse (clean row:
+    mean PSNR / worst photo's PSNR / share below CLEAN_WORSE_DB)."""
+    cols = [(c, t) for c, t in columns if c != "input" and any(c in results[k] for k in kinds)]
+    lines = ["| kind | " + " | ".join(t for _, t in cols) + " |", "|---|" + "---|" * len(cols)]
+    for kind in kinds:
+        cells = []
+        for c, _ in cols:
+            cell = results[kind].get(c)
+            if cell is None or "harm" not in cell:
+                cells.append("—")
+                continue
+            h = cell["harm"]
+            mark = " †" if cell.get("subset") else ""
+            if kind == "clean":
+                cells.append(f"{cell['psnr']:.2f} / {h['worst_psnr']:.2f} / {100 * h['worse_share']:.0f} %{mark}")
+            else:
+                cells.append(f"{h['mean_gain']:+.2f} / {h['worst_gain']:+.2f} / {100 * h['worse_share']:.0f} %{mark}")
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def make_table(results, columns, n_photos, kinds=VAL_KINDS):
     head = "| kind | " + " | ".join(c[1] for c in columns) + " |"
     lines = [head, "|---|" + "---|" * len(columns)]
-    for kind in VAL_KINDS:
+    for kind in kinds:
         row = results[kind]
         # bold: the best PSNR and the best SSIM of the row among the cells scored on every
         # photo, per-image oracles excluded
-        ranked = [c for c, _ in columns if c in row and row[c]["n"] == n_photos and not row[c].get("oracle")]
+        ranked = [c for c, _ in columns if c in row and row[c]["n"] == n_photos and not row[c].get("oracle")
+                  and np.isfinite(row[c]["psnr"])]
         bp = max((row[c]["psnr"] for c in ranked), default=None)
         bs = max((row[c]["ssim"] for c in ranked), default=None)
         cells = []
         for c, _ in columns:
             if c not in row:
                 cells.append("—")
+                continue
+            if not np.isfinite(row[c]["psnr"]):
+                cells.append("∞ (the reference)")
                 continue
             p, s = f"{row[c]['psnr']:.2f}", f"{row[c]['ssim']:.3f}"
             if c in ranked and round(row[c]["psnr"], 2) == round(bp, 2):
@@ -365,10 +409,14 @@ def make_table(results, columns, n_photos):
     return "\n".join(lines)
 
 
-def caption(n_photos, bm3d_n, meta, models):
+def caption(n_photos, bm3d_n, meta, models, which="val"):
     nlm_k = meta["nlm_k"]
+    what = (f"Validation set: {n_photos} validation photos (`data/split.json` \"val\", several of them dark, grey, "
+            "low-contrast or smooth)" if which == "val" else
+            f"Held-out set: {n_photos} photos (`data/split.json` \"heldout\"; no training choice is tuned on them, "
+            "scored when a model is shipped)")
     lines = [
-        f"Validation set: {n_photos} held-out photos (`data/split.json`), 256×256 centre crops, one degraded "
+        what + ", 256×256 centre crops, one degraded "
         "image per kind and photo (image *i* seeded with *i*, as `ram eval --crop-to 256`). Each cell: mean RGB "
         "PSNR (dB) / SSIM on [0, 1], scikit-image conventions as `ram eval` (data_range 1, Gaussian SSIM window "
         "σ 1.5, 11×11, population covariances, per channel then averaged, full image, outputs clipped to [0, 1]). "
@@ -376,9 +424,9 @@ def caption(n_photos, bm3d_n, meta, models):
         "The baselines are one specialist per task, given the true σ or the true kernel (all but the blind Wiener) "
         "and a parameter tuned on this very set; RAM is one blind network for every row.",
         "",
-        "- *input*: the degraded 8-bit PNG of `data/pairs/val`, which the baselines restore. "
+        f"- *input*: the degraded 8-bit PNG of `data/pairs/{which}`, which the baselines restore. "
         "`ram eval` degrades in float and quantises to 8 bits before restoring (`--input-bits 8`, its default); its "
-        f"input PSNR differs from this column by at most {meta['max_input_delta_db']:.3f} dB (per kind, in `eval_table.json`).",
+        f"input PSNR differs from this column by at most {meta['max_input_delta_db']:.3f} dB (per kind, in `{'eval_table' if which == 'val' else 'eval_heldout'}.json`).",
         "- *NLM*: skimage `denoise_nl_means`, fast mode, patch 5, distance 6, colour patches, the **true σ given** "
         "(not estimated), h = k·σ with k swept over " + ", ".join(f"{k:g}" for k in NLM_K)
         + "; the best k per noise level over the set: " + ", ".join(f"σ{s} → {k:g}" for s, k in nlm_k.items()) + ".",
@@ -409,7 +457,7 @@ def caption(n_photos, bm3d_n, meta, models):
         "- Rain: no classical baseline (a median filter only makes it worse).",
         "- Models: " + ", ".join(f"`{m}` (sha256 {meta['weights_sha'][m][:12]})" for m in models)
         + f" through `ram eval` (Swift engine, weights as shipped; ram binary sha256 {meta['ram_sha'][:12]}).",
-        f"- Regenerate: `make eval-table` (~{meta['uncached_min']:.0f} min on one core of this 2-core VM from scratch; "
+        f"- Regenerate: `make {'eval-table' if which == 'val' else 'eval-heldout'}` (~{meta['uncached_min']:.0f} min on one core of this 2-core VM from scratch; "
         "the baselines' per-image results are cached in the git-ignored `data/eval_cache/baselines.json`, keyed on "
         "the sha256 of the degraded and clean PNGs, the method, its parameters and the versions of its code and "
         f"libraries, so a re-run after new weights recomputes only the model columns: ~{meta['cached_min']:.0f} min; "
@@ -431,7 +479,11 @@ def main(argv=None) -> int:
     ap.add_argument("--bm3d-limit", type=int, default=12,
                     help="BM3D on the first N photos only (default 12: ~8 of ~13 min; 25 = all, ~20 min; 0 = skip BM3D)")
     ap.add_argument("--limit", type=int, default=0, help="first N photos only (testing; the README is then left alone)")
-    ap.add_argument("--out", default=os.path.join(HERE, "eval_table"), help="writes OUT.md and OUT.json")
+    ap.add_argument("--set", default="val", choices=["val", "heldout"],
+                    help="val (the validation split, VAL_KINDS) or heldout (the held-out set, make_pairs.HELDOUT_KINDS: "
+                         "scored only when a model is shipped; no choice is tuned on it)")
+    ap.add_argument("--out", default=None, help="writes OUT.md and OUT.json (default training/eval_table, "
+                    "or training/eval_heldout for --set heldout)")
     ap.add_argument("--readme", default=os.path.join(REPO, "README.md"))
     ap.add_argument("--no-readme", action="store_true", help="do not splice the table into README.md")
     ap.add_argument("--cache", default=None,
@@ -439,6 +491,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-cache", action="store_true",
                     help="compute every baseline result; the cache is neither read nor written")
     args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = os.path.join(HERE, "eval_table" if args.set == "val" else "eval_heldout")
     t_start = time.time()
     timings = {}
 
@@ -460,17 +514,21 @@ def main(argv=None) -> int:
         return 2
     with open(index_path) as f:
         index = json.load(f)
-    if index.get("val_kinds") != VAL_KINDS:
-        print(f"error: index val_kinds {index.get('val_kinds')} != {VAL_KINDS}", file=sys.stderr)
+    if args.set == "val" and index.get("val_kinds") != VAL_KINDS:
+        print(f"error: index val_kinds {index.get('val_kinds')} != {VAL_KINDS}; rerun make_pairs.py", file=sys.stderr)
+        return 2
+    kinds = index.get(f"{args.set}_kinds")
+    if not kinds or args.set not in index:
+        print(f"error: {index_path} has no {args.set} pairs; rerun make_pairs.py", file=sys.stderr)
         return 2
     with open(os.path.join(args.data, "split.json")) as f:
-        photos = sorted(json.load(f)["val"])
+        photos = sorted(json.load(f)[args.set])
     if args.limit:
         photos = photos[: args.limit]
     n = len(photos)
-    by = {(e["kind"], e["seed"]): e for e in index["val"]}
+    by = {(e["kind"], e["seed"]): e for e in index[args.set]}
     for i, rel in enumerate(photos):
-        for kind in VAL_KINDS:
+        for kind in kinds:
             e = by.get((kind, i))
             if e is None or e["photo"] != rel:
                 print(f"error: no validation pair for {rel} {kind} seed {i}; rerun make_pairs.py", file=sys.stderr)
@@ -483,19 +541,22 @@ def main(argv=None) -> int:
     shutil.copy2(args.ram, private)
     ram_sha = hashlib.sha256(open(private, "rb").read()).hexdigest()
     pairs_sha = index.get("binary", {}).get("sha256")
-    clean = [load(os.path.join(args.data, by[(VAL_KINDS[0], i)]["clean"])) for i in range(n)]
-    deg = {k: [load(os.path.join(args.data, by[(k, i)]["degraded"])) for i in range(n)] for k in VAL_KINDS}
-    clean_sha = [file_sha256(os.path.join(args.data, by[(VAL_KINDS[0], i)]["clean"])) for i in range(n)]
-    deg_sha = {k: [file_sha256(os.path.join(args.data, by[(k, i)]["degraded"])) for i in range(n)] for k in VAL_KINDS}
+    clean = [load(os.path.join(args.data, by[(kinds[0], i)]["clean"])) for i in range(n)]
+    deg = {k: [load(os.path.join(args.data, by[(k, i)]["degraded"])) for i in range(n)] for k in kinds}
+    clean_sha = [file_sha256(os.path.join(args.data, by[(kinds[0], i)]["clean"])) for i in range(n)]
+    deg_sha = {k: [file_sha256(os.path.join(args.data, by[(k, i)]["degraded"])) for i in range(n)] for k in kinds}
+    noise_kinds = [k for k in kinds if k.startswith("noise:")]
+    haze_kinds = [k for k in kinds if k.startswith("haze:")]
+    blur_kinds = [k for k in ("blur:15,30", "blur") if k in kinds]
     cache_path = os.path.abspath(args.cache or os.path.join(args.data, "eval_cache", "baselines.json"))
     cache = BaselineCache(cache_path, not args.no_cache, {k: versions.get(k) for k in CACHE_LIBS})
     names = [os.path.basename(p) for p in photos]
-    print(f"eval-table: {n} photos x {len(VAL_KINDS)} kinds; ram {args.ram} (sha256 {ram_sha[:12]}; "
+    print(f"eval-table ({args.set}): {n} photos x {len(kinds)} kinds; ram {args.ram} (sha256 {ram_sha[:12]}; "
           f"pairs made by {str(pairs_sha)[:12]})", flush=True)
 
     # metric self-check: this script's PSNR/SSIM against `ram diff --json` on two pairs
     checks = {}
-    for kind in ("noise:25", "haze:1.2"):
+    for kind in ("noise:25", haze_kinds[0]):
         e = by[(kind, 0)]
         r = subprocess.run([private, "diff", os.path.join(args.data, e["degraded"]), os.path.join(args.data, e["clean"]),
                             "--json"], check=True, stdout=subprocess.PIPE, text=True)
@@ -506,7 +567,7 @@ def main(argv=None) -> int:
             print(f"error: metrics disagree with ram diff on {e['degraded']}: {j} vs {mine}", file=sys.stderr)
             return 1
 
-    results = {k: {} for k in VAL_KINDS}   # kind -> column -> {psnr, ssim, n, per_image, ...}
+    results = {k: {} for k in kinds}   # kind -> column -> {psnr, ssim, n, per_image, ...}
     sweeps = {}
 
     def cell(per_image, **extra):
@@ -514,13 +575,14 @@ def main(argv=None) -> int:
         return {"psnr": float(arr[:, 0].mean()), "ssim": float(arr[:, 1].mean()), "n": len(per_image),
                 "per_image": [[round(p, 4), round(s, 5)] for p, s in per_image], **extra}
 
-    for kind in VAL_KINDS:
-        results[kind]["input"] = cell([score(c, d) for c, d in zip(clean, deg[kind])])
+    for kind in kinds:
+        if kind != "clean":   # the clean row's input is its reference (PSNR infinite): no input cell
+            results[kind]["input"] = cell([score(c, d) for c, d in zip(clean, deg[kind])])
 
     # ---- noise: NLM (sweep k), BM3D
     t0 = time.time()
     nlm_k = {}
-    for kind in ("noise:15", "noise:25", "noise:50"):
+    for kind in noise_kinds:
         sigma = float(kind.split(":")[1]) / 255
         per_k = {k: [cache.get("nlm", deg_sha[kind][i], clean_sha[i], {"sigma": sigma, "h_over_sigma": k},
                                lambda: score(clean[i], nlm(deg[kind][i], sigma, k))) for i in range(n)]
@@ -538,7 +600,7 @@ def main(argv=None) -> int:
     if bm3d_n:
         import bm3d  # noqa: F401  (pip install bm3d into a git-ignored venv; see the Makefile)
         t0 = time.time()
-        for kind in ("noise:15", "noise:25", "noise:50"):
+        for kind in noise_kinds:
             sigma = float(kind.split(":")[1]) / 255
             per = []
             for i in range(bm3d_n):
@@ -554,18 +616,19 @@ def main(argv=None) -> int:
 
     # ---- haze: DCP
     t0 = time.time()
-    results["haze:1.2"]["dcp"] = cell([cache.get("dcp", deg_sha["haze:1.2"][i], clean_sha[i], DCP,
-                                                 lambda: score(clean[i], dehaze_dcp(deg["haze:1.2"][i])))
-                                       for i in range(n)], params=DCP)
-    cache.save()
-    print(f"  DCP haze:1.2: {results['haze:1.2']['dcp']['psnr']:.2f} dB", flush=True)
+    for hk in haze_kinds:
+        results[hk]["dcp"] = cell([cache.get("dcp", deg_sha[hk][i], clean_sha[i], DCP,
+                                             lambda: score(clean[i], dehaze_dcp(deg[hk][i])))
+                                   for i in range(n)], params=DCP)
+        cache.save()
+        print(f"  DCP {hk}: {results[hk]['dcp']['psnr']:.2f} dB", flush=True)
     timings["dcp_s"] = round(time.time() - t0, 1)
 
     # ---- blur: exact PSFs from ram degrade, checked by re-blurring the clean crops; Wiener
     t0 = time.time()
     psf_info = {}
     with tempfile.TemporaryDirectory() as tmp:
-        psfs = {k: [ram_psf(private, k, i, tmp) for i in range(n)] for k in ("blur:15,30", "blur")}
+        psfs = {k: [ram_psf(private, k, i, tmp) for i in range(n)] for k in blur_kinds}
     for k, lst in psfs.items():
         reblur = [psnr(np.round(ram_blur(c, p) * 255) / 255, d) for c, d, (p, _) in zip(clean, deg[k], lst)]
         same_kernel = all(p.shape == lst[0][0].shape and np.array_equal(p, lst[0][0]) for p, _ in lst)
@@ -660,15 +723,19 @@ def main(argv=None) -> int:
         w_copy = os.path.join(private_dir, os.path.basename(w))   # a snapshot: an export may replace w meanwhile
         shutil.copy2(w, w_copy)
         w_sha = hashlib.sha256(open(w_copy, "rb").read()).hexdigest()
-        cmd = [private, "eval", *[os.path.join(args.data, p) for p in photos], "--kinds", ",".join(VAL_KINDS),
+        cmd = [private, "eval", *[os.path.join(args.data, p) for p in photos], "--kinds", ",".join(kinds),
                "--crop-to", "256", "--weights", w_copy, "--json"]
         r = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env)
         rep = json.loads(r.stdout)
-        for kind in VAL_KINDS:
-            rows = [x for x in rep["rows"] if x["kind"] == kind]
+        # ram prints each kind in its canonical spelling (haze:1.0 -> haze:1), in the order asked.
+        ram_kind = dict(zip(kinds, [x["kind"] for x in rep["summary"]]))
+        for kind in kinds:
+            rows = [x for x in rep["rows"] if x["kind"] == ram_kind[kind]]
             assert [x["image"] for x in rows] == names, (kind, [x["image"] for x in rows])
             results[kind][name] = cell([(x["restoredPSNR"], x["restoredSSIM"]) for x in rows],
                                        weights=os.path.relpath(w, REPO), weights_sha256=w_sha)
+            if kind == "clean":
+                continue
             delta = [x["inputPSNR"] - p for x, (p, _) in zip(rows, results[kind]["input"]["per_image"])]
             dssim = [x["inputSSIM"] - s for x, (_, s) in zip(rows, results[kind]["input"]["per_image"])]
             input_check.setdefault(kind, {"ram_eval_input_psnr": float(np.mean([x["inputPSNR"] for x in rows])),
@@ -678,7 +745,7 @@ def main(argv=None) -> int:
                                           "max_abs_delta_ssim": float(np.max(np.abs(dssim)))})
         timings[f"ram_eval_{name}_s"] = round(time.time() - t0, 1)
         print(f"  {name}: ram eval {time.time() - t0:.0f} s; " + ", ".join(
-            f"{k} {results[k][name]['psnr']:.2f}" for k in VAL_KINDS), flush=True)
+            f"{k} {results[k][name]['psnr']:.2f}" for k in kinds), flush=True)
     for kind, c in input_check.items():
         if c["max_abs_delta_psnr_db"] > 0.05:
             print(f"warning: {kind}: ram eval's input PSNR differs from the pairs' by up to "
@@ -687,7 +754,7 @@ def main(argv=None) -> int:
     # ---- BM3D subset comparison (the same photos, every column)
     bm3d_subset = {}
     if bm3d_n and bm3d_n < n:
-        for kind in ("noise:15", "noise:25", "noise:50"):
+        for kind in noise_kinds:
             row = results[kind]
             bm3d_subset[kind] = {c: float(np.mean([p for p, _ in row[c]["per_image"][:bm3d_n]]))
                                  for c in ["input", "nlm", "bm3d"] + models}
@@ -699,7 +766,13 @@ def main(argv=None) -> int:
     timings["estimated_uncached_s"] = round(runtime - cache.wall_s + sum(cache.compute_s.values()), 1)
     timings["estimated_all_cached_s"] = round(runtime - cache.wall_s, 1)
     sizes = psf_info["blur"]["sizes"]
-    meta = {"weights_sha": {m: results[VAL_KINDS[0]][m]["weights_sha256"] for m in models}, "ram_sha": ram_sha,
+    # Harm next to gain in every cell (baselines' subsets against the same photos' input).
+    for kind in kinds:
+        for c, v in results[kind].items():
+            if c != "input":
+                v["harm"] = harm_of(v, results[kind].get("input"))
+                v["subset"] = v["n"] != n
+    meta = {"weights_sha": {m: results[kinds[0]][m]["weights_sha256"] for m in models}, "ram_sha": ram_sha,
             "shake_sizes": f"{min(sizes)}–{max(sizes)}", "nlm_k": nlm_k, "bm3d_s_per_image": timings.get("bm3d_s_per_image", 0), "wiener_balance": best_b, "blind_wiener": blind_best, "gamma_global": g_best, "versions": versions,
             "bm3d_subset": bm3d_subset, "uncached_min": timings["estimated_uncached_s"] / 60,
             "cached_min": timings["estimated_all_cached_s"] / 60, "date": time.strftime("%Y-%m-%d"),
@@ -707,9 +780,12 @@ def main(argv=None) -> int:
     columns = [("input", "input"), ("nlm", "NLM"), ("bm3d", "BM3D"), ("dcp", "DCP"), ("wiener", "Wiener (known kernel)"),
                ("wiener_blind", "Wiener (blind)"),
                ("gamma", "γ global"), ("gamma_oracle", "γ oracle")] + [(m, f"RAM `{m}`") for m in models]
-    table = make_table(results, columns, n)
-    cap = caption(n, bm3d_n, meta, models)
-    md = table + "\n\n" + cap + "\n"
+    table = make_table(results, columns, n, kinds)
+    harm_table = make_harm_table(results, columns, kinds)
+    cap = caption(n, bm3d_n, meta, models, args.set)
+    md = (table + "\n\nHarm next to gain: per kind, *mean gain / the worst photo's gain / share of photos made worse* "
+          "(PSNR against the input's); the clean row restores the undegraded photos: *mean PSNR / the worst photo's "
+          f"PSNR / share below {CLEAN_WORSE_DB:g} dB*. † = on a subset of the photos.\n\n" + harm_table + "\n\n" + cap + "\n")
     print("\n" + md)
 
     with open(args.out + ".md", "w") as f:
@@ -718,7 +794,7 @@ def main(argv=None) -> int:
         "generated": time.strftime("%Y-%m-%dT%H:%M:%S"), "command": " ".join([os.path.relpath(sys.argv[0], REPO)] + sys.argv[1:]),
         "convention": "RGB PSNR/SSIM on [0,1], skimage 0.26: data_range 1, SSIM gaussian_weights sigma 1.5 (11x11), "
                       "use_sample_covariance False, channel_axis -1, full image, outputs clipped to [0,1] (float, not re-quantised)",
-        "photos": names, "kinds": VAL_KINDS, "versions": versions,
+        "set": args.set, "photos": names, "kinds": kinds, "versions": versions,
         "ram_binary": {"path": os.path.relpath(args.ram, REPO), "sha256": ram_sha}, "pairs_binary_sha256": pairs_sha,
         "bm3d_photos": bm3d_n, "chosen": {"nlm_h_over_sigma": nlm_k, "wiener_balance": best_b,
                                          "blind_wiener_sigma_balance": blind_best, "wiener_pad": WIENER_PAD, "wiener_passes": WIENER_PASSES,
@@ -738,12 +814,13 @@ def main(argv=None) -> int:
         return 0
     with open(args.readme) as f:
         text = f.read()
-    if BEGIN not in text or END not in text:
-        print(f"error: {args.readme} lacks the markers {BEGIN} / {END}", file=sys.stderr)
+    begin, end = MARKERS[args.set]
+    if begin not in text or end not in text:
+        print(f"error: {args.readme} lacks the markers {begin} / {end}", file=sys.stderr)
         return 1
-    pre, rest = text.split(BEGIN, 1)
-    _, post = rest.split(END, 1)
-    new = pre + BEGIN + "\n" + md + END + post
+    pre, rest = text.split(begin, 1)
+    _, post = rest.split(end, 1)
+    new = pre + begin + "\n" + md + end + post
     if new != text:
         tmp = args.readme + ".tmp"
         with open(tmp, "w") as f:

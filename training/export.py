@@ -46,6 +46,21 @@ def ssim_rgb(a: np.ndarray, b: np.ndarray) -> float:
                                        sigma=1.5, use_sample_covariance=False))
 
 
+CLEAN_WORSE_DB = 40.0   # as eval_table.py and `ram eval --clean-threshold`
+
+
+def harm(kind: str, psnr_out, psnr_in) -> dict:
+    """Harm next to gain for one kind: the worst photo's gain and the share of photos made worse;
+    for "clean" (the photo is its own input) the worst PSNR and the share below CLEAN_WORSE_DB."""
+    p = np.asarray(psnr_out, float)
+    if kind == "clean":
+        return {"worst_psnr": round(float(p.min()), 3), "worse_share": round(float((p < CLEAN_WORSE_DB).mean()), 3),
+                "worse_rule": f"restored PSNR < {CLEAN_WORSE_DB:g} dB"}
+    g = p - np.asarray(psnr_in, float)
+    return {"mean_gain": round(float(g.mean()), 3), "worst_gain": round(float(g.min()), 3),
+            "worse_share": round(float((g < 0).mean()), 3), "worse_rule": "restored PSNR < input PSNR"}
+
+
 def per_task_means(rows: dict) -> dict:
     """Per-kind rows -> per-task means (noise:15/25/50 -> noise, ...)."""
     tasks = {}
@@ -55,6 +70,12 @@ def per_task_means(rows: dict) -> dict:
             for t, rs in tasks.items()}
 
 
+def mean_degraded_tasks(per_task: dict) -> float:
+    """The lineage's figure of merit: the mean per-task PSNR over the five degradations (the
+    clean row is reported next to it, never averaged in)."""
+    return round(float(np.mean([v["psnr"] for t, v in per_task.items() if t != "clean"])), 3)
+
+
 @torch.no_grad()
 def score(model, val, batch=8):
     model.eval()
@@ -62,9 +83,11 @@ def score(model, val, batch=8):
     for kind, (deg, clean) in val.items():
         outs = [model(deg[i:i + batch]).clamp(0, 1) for i in range(0, len(deg), batch)]
         out = torch.cat(outs)
+        p_in = psnr(deg, clean) if kind != "clean" else torch.full((len(deg),), float("inf"))
         rows[kind] = {
             "n": len(deg),
-            "input_psnr": round(float(psnr(deg, clean).mean()), 3),
+            "harm": harm(kind, psnr(out, clean).tolist(), p_in.tolist()),
+            "input_psnr": round(float(p_in.mean()), 3),
             "input_ssim": round(float(np.mean([ssim_rgb(d.numpy(), c.numpy()) for d, c in zip(deg, clean)])), 4),
             "psnr": round(float(psnr(out, clean).mean()), 3),
             "ssim": round(float(np.mean([ssim_rgb(o.numpy(), c.numpy()) for o, c in zip(out, clean)])), 4),
@@ -102,11 +125,14 @@ def score_with_ram(ram: str, weights_path: str, data: str, index: dict, threads:
     env = dict(os.environ, RAM_THREADS=str(threads))
     rep = json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env).stdout)
     rows = {}
+    ram_kind = dict(zip(kinds, [x["kind"] for x in rep["summary"]]))   # ram's spelling, in the order asked
     for kind in kinds:
-        rs = [x for x in rep["rows"] if x["kind"] == kind]
+        rs = [x for x in rep["rows"] if x["kind"] == ram_kind[kind]]
         assert len(rs) == len(photos), (kind, len(rs))
+        p_in = [float(x["inputPSNR"]) for x in rs]   # "inf" (a string in ram's JSON) on the clean row
         rows[kind] = {"n": len(rs),
-                      "input_psnr": round(float(np.mean([x["inputPSNR"] for x in rs])), 3),
+                      "harm": harm(kind, [x["restoredPSNR"] for x in rs], p_in),
+                      "input_psnr": round(float(np.mean(p_in)), 3),
                       "input_ssim": round(float(np.mean([x["inputSSIM"] for x in rs])), 4),
                       "psnr": round(float(np.mean([x["restoredPSNR"] for x in rs])), 3),
                       "ssim": round(float(np.mean([x["restoredSSIM"] for x in rs])), 4)}
@@ -192,7 +218,7 @@ def main(argv=None) -> int:
                          + f"), wd {a.get('wd')}",
             "batchnorm_last_stretch": ("frozen: running statistics as at inference, never updated; scale and shift trained (train.py --bn frozen)"
                           if a.get("bn") == "frozen" else "batch statistics while training, running statistics updated"),
-            "ema": a.get("ema"), "task_mix": "per patch, noise/rain/haze/blur/lowlight weighted "
+            "ema": a.get("ema"), "task_mix": "per patch, noise/rain/haze/blur/lowlight[/clean = identity] weighted "
                                               f"{a.get('task_weights', '1,1,1,1,1')}; "
                                               f"dead leaves with probability {a.get('deadleaves')}"
                                               + (f"; {a['fresh']} degraded afresh per draw" if a.get("fresh") else "")
@@ -207,8 +233,10 @@ def main(argv=None) -> int:
             "schedule_complete": ckpt["step"] >= (a.get("steps") or 0),
         },
         "validation": {
-            "set": f"{n_val} held-out photos (scenes never seen in training), 256x256 centre crops, "
-                   "degraded once per kind by ram degrade (seed = photo index), stored as 8-bit PNG",
+            "set": f"{n_val} validation photos (data/split.json \"val\"; scenes never trained on), 256x256 centre crops, "
+                   "degraded once per kind by ram degrade (seed = photo index), stored as 8-bit PNG; the kind "
+                   "\"clean\" restores the undegraded crop",
+            "mean_per_task_psnr": mean_degraded_tasks(per_task),
             "convention": "PSNR/SSIM on RGB in [0,1], whole crop (no border shave), outputs clamped; "
                           "SSIM = skimage structural_similarity(gaussian_weights, sigma 1.5, data_range 1)",
             "weights": f"EMA weights as shipped ({args.dtype}), eval mode",
@@ -248,8 +276,12 @@ def main(argv=None) -> int:
         json.dump({"out": os.path.relpath(out, REPO), "card": card}, f, indent=1)
     print(json.dumps({"out": os.path.relpath(out, REPO), "bytes": os.path.getsize(out), "step": ckpt["step"],
                       "per_task": per_task}, indent=1))
+    print(f"mean per-task PSNR over the five degradations: {mean_degraded_tasks(per_task):.3f} dB")
     for kind, r in per_kind.items():
-        print(f"  {kind:14s} input {r['input_psnr']:6.2f} / {r['input_ssim']:.4f}   restored {r['psnr']:6.2f} / {r['ssim']:.4f}")
+        h = r["harm"]
+        worst = (f"worst {h['worst_psnr']:6.2f} dB, below {CLEAN_WORSE_DB:g} dB {100 * h['worse_share']:.0f} %" if kind == "clean"
+                 else f"worst gain {h['worst_gain']:+6.2f}, worse {100 * h['worse_share']:.0f} %")
+        print(f"  {kind:14s} input {r['input_psnr']:6.2f} / {r['input_ssim']:.4f}   restored {r['psnr']:6.2f} / {r['ssim']:.4f}   {worst}")
     return 0
 
 

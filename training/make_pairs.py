@@ -43,9 +43,29 @@ from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image
 
-TASKS = ("noise", "rain", "haze", "blur", "lowlight")
+TASKS = ("noise", "rain", "haze", "blur", "lowlight", "clean")
+DEGRADING = TASKS[:5]
+# "clean" is the identity task: the input is the clean image itself (no file is written; the
+# pair's "degraded" path is its "clean" path), the target too.
 VAL_KINDS = ["noise:15", "noise:25", "noise:50", "rain:light", "rain:medium", "rain:heavy",
-             "haze:1.2", "blur:15,30", "blur", "lowlight:0.5"]
+             "haze:1.2", "blur:15,30", "blur", "lowlight:0.5", "clean"]
+# The held-out set (data/split.json "heldout"; data/pairs/heldout/): the kinds that the
+# do-no-harm criteria are stated for. Scored only when a model is shipped; no training choice
+# (recipe, weights, stopping step) is ever made on it.
+HELDOUT_KINDS = ["clean", "noise:25", "noise:50", "rain:light", "haze:1.0", "blur", "lowlight:0.5"]
+# Scale: every training photo larger than WHOLE_MAX also enters whole, downscaled (LANCZOS) so
+# that its short side is at least SCALE_SHORT and its long side at least SCALE_LONG px, as crop
+# <stem>__whole, with all the training degradations applied at that scale: its patches show the
+# image-scale content (sky and ground, the whole depth range of the haze, the exposure of the
+# whole scene) that GatedDA's statistics and the channel attention see on a large photo.
+SCALE_SHORT, SCALE_LONG = 256, 384
+# Photos that look degraded but are clean: every training photo crop (not dead leaves) also
+# gets one variant, chosen and parametrised by a generator seeded with the crop's name, that is
+# darker, lower in contrast or less saturated than the photo, stored as a clean crop of its own
+# (<crop>__look-KIND) and used ONLY as an identity pair (input = target): the network must not
+# brighten a dark scene, stretch a grey one or "dehaze" a pale one that was photographed so.
+# No haze-like veil and no noise: those are the signatures of the degradations it must remove.
+LOOKS = ("dark", "lowcontrast", "desaturated")
 VAL_SIZE = 256
 TILE_MAX = 384
 WHOLE_MAX = 512
@@ -57,6 +77,35 @@ def task_of(kind: str) -> str:
 
 def kind_slug(kind: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", kind)
+
+
+def look_variant(im: Image.Image, name: str) -> tuple[str, Image.Image]:
+    """(kind, image): the clean 'looks degraded' variant of a crop (see LOOKS)."""
+    import numpy as np
+    rng = random.Random(zlib.crc32(("look:" + name).encode()))
+    kind = LOOKS[rng.randrange(len(LOOKS))]
+    a = np.asarray(im.convert("RGB"), np.float32) / 255
+    y = a @ np.array([0.299, 0.587, 0.114], np.float32)
+    if kind == "dark":       # a dim scene: exposure 0.25-0.6, a slightly steeper tone curve
+        a = (a * rng.uniform(0.25, 0.6)) ** rng.uniform(1.0, 1.4)
+    elif kind == "lowcontrast":  # flat light: contrast around the mean kept at 35-70 %
+        k = rng.uniform(0.35, 0.7)
+        a = y.mean() + k * (a - y.mean())
+    else:                    # a grey, washed-out scene: saturation kept at 0-40 %
+        k = rng.uniform(0.0, 0.4)
+        a = y[..., None] + k * (a - y[..., None])
+    out = Image.fromarray(np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8))
+    return kind, out
+
+
+def scale_box(w: int, h: int) -> tuple[int, int] | None:
+    """Size of the whole-photo scale crop of a w x h photo, or None if it is small enough."""
+    if max(w, h) <= WHOLE_MAX:
+        return None
+    f = max(SCALE_SHORT / min(w, h), SCALE_LONG / max(w, h))
+    if f >= 0.9:
+        return None
+    return round(w * f), round(h * f)
 
 
 def train_kinds(name: str) -> list[tuple[str, int]]:
@@ -107,8 +156,8 @@ def main(argv=None) -> int:
     with open(os.path.join(data, "split.json")) as f:
         split = json.load(f)
     root = os.path.join(data, "pairs")
-    for side in ("train", "val"):
-        for d in ("clean",) + TASKS:
+    for side in ("train", "val", "heldout"):
+        for d in ("clean",) + DEGRADING:
             os.makedirs(os.path.join(root, side, d), exist_ok=True)
             for f in os.listdir(os.path.join(root, side, d)):  # leftovers of an interrupted run
                 if f.endswith(".tmp.png"):
@@ -117,7 +166,7 @@ def main(argv=None) -> int:
     # ---- clean crops
     jobs = []      # (clean path, out path, kind, seed)
     index = {"recipe": "ram degrade (Sources/Imaging/Degradation*.swift)", "val_kinds": VAL_KINDS,
-             "val_size": VAL_SIZE, "train": [], "val": []}
+             "heldout_kinds": HELDOUT_KINDS, "val_size": VAL_SIZE, "train": [], "val": [], "heldout": []}
     crops = []
     for rel in sorted(split["train"]):
         im = Image.open(os.path.join(data, rel)).convert("RGB")
@@ -126,6 +175,9 @@ def main(argv=None) -> int:
         for k, box in enumerate(boxes):
             name = stem if len(boxes) == 1 else f"{stem}__t{k}"
             crops.append((name, "photo", rel, box, im))
+        size = scale_box(*im.size)
+        if size:
+            crops.append((f"{stem}__whole", "photo-scaled", rel, (0, 0) + size, im.resize(size, Image.LANCZOS)))
     if not args.no_deadleaves:
         dl_dir = os.path.join(data, "deadleaves")
         for f in sorted(os.listdir(dl_dir)) if os.path.isdir(dl_dir) else []:
@@ -136,7 +188,17 @@ def main(argv=None) -> int:
         crops = crops[: args.limit]
     for name, source, rel, box, im in crops:
         clean = os.path.join(root, "train", "clean", name + ".png")
-        save_png(im.crop(box), clean)
+        crop = im.crop(box)
+        save_png(crop, clean)
+        entry = {"source": source, "photo": rel, "box": list(box)}
+        index["train"].append({"clean": os.path.relpath(clean, data), "degraded": os.path.relpath(clean, data),
+                               "task": "clean", "kind": "clean", "seed": 0, **entry})
+        if source == "photo":
+            look, variant = look_variant(crop, name)
+            vpath = os.path.join(root, "train", "clean", f"{name}__look-{look}.png")
+            save_png(variant, vpath)
+            index["train"].append({"clean": os.path.relpath(vpath, data), "degraded": os.path.relpath(vpath, data),
+                                   "task": "clean", "kind": f"clean:look-{look}", "seed": 0, **entry})
         for kind, seed in train_kinds(name):
             out = os.path.join(root, "train", task_of(kind), f"{name}__{kind_slug(kind)}__s{seed}.png")
             jobs.append((clean, out, kind, seed))
@@ -144,20 +206,24 @@ def main(argv=None) -> int:
                                    "task": task_of(kind), "kind": kind, "seed": seed, "source": source,
                                    "photo": rel, "box": list(box)})
 
-    for i, rel in enumerate(sorted(split["val"])):
-        im = Image.open(os.path.join(data, rel)).convert("RGB")
-        w, h = im.size
-        s = min(VAL_SIZE, w, h)
-        x0, y0 = (w - s) // 2, (h - s) // 2
-        name = os.path.splitext(os.path.basename(rel))[0]
-        clean = os.path.join(root, "val", "clean", name + ".png")
-        save_png(im.crop((x0, y0, x0 + s, y0 + s)), clean)
-        for kind in VAL_KINDS:
-            out = os.path.join(root, "val", task_of(kind), f"{name}__{kind_slug(kind)}__s{i}.png")
-            jobs.append((clean, out, kind, i))
-            index["val"].append({"clean": os.path.relpath(clean, data), "degraded": os.path.relpath(out, data),
-                                 "task": task_of(kind), "kind": kind, "seed": i, "photo": rel,
-                                 "box": [x0, y0, x0 + s, y0 + s]})
+    for side, kinds in (("val", VAL_KINDS), ("heldout", HELDOUT_KINDS)):
+        for i, rel in enumerate(sorted(split.get(side, []))):
+            im = Image.open(os.path.join(data, rel)).convert("RGB")
+            w, h = im.size
+            s = min(VAL_SIZE, w, h)
+            x0, y0 = (w - s) // 2, (h - s) // 2
+            name = os.path.splitext(os.path.basename(rel))[0]
+            clean = os.path.join(root, side, "clean", name + ".png")
+            save_png(im.crop((x0, y0, x0 + s, y0 + s)), clean)
+            for kind in kinds:
+                if kind == "clean":
+                    out = clean
+                else:
+                    out = os.path.join(root, side, task_of(kind), f"{name}__{kind_slug(kind)}__s{i}.png")
+                    jobs.append((clean, out, kind, i))
+                index[side].append({"clean": os.path.relpath(clean, data), "degraded": os.path.relpath(out, data),
+                                    "task": task_of(kind), "kind": kind, "seed": i, "photo": rel,
+                                    "box": [x0, y0, x0 + s, y0 + s]})
 
     # ---- degrade with the app's CLI
     import hashlib
@@ -189,6 +255,7 @@ def main(argv=None) -> int:
                   "if the degradation recipe changed, rerun with --refresh", flush=True)
     todo = [j for j in jobs if args.refresh or not os.path.exists(j[1])]
     print(f"pairs: {len(crops)} training crops, {len(split['val'])} validation photos, "
+          f"{len(split.get('heldout', []))} held-out photos, "
           f"{len(jobs)} degraded images, {len(jobs) - len(todo)} cached, {len(todo)} to make", flush=True)
     failures = []
     t0 = time.time()
@@ -214,9 +281,9 @@ def main(argv=None) -> int:
                 print(f"  {n}/{len(todo)}  {dt / n * 1000:.0f} ms/image wall", flush=True)
 
     bad = {f["out"] for f in failures}
-    for side in ("train", "val"):
+    for side in ("train", "val", "heldout"):
         index[side] = [e for e in index[side] if os.path.join(data, e["degraded"]) not in bad]
-    counts = {side: {t: sum(e["task"] == t for e in index[side]) for t in TASKS} for side in ("train", "val")}
+    counts = {side: {t: sum(e["task"] == t for e in index[side]) for t in TASKS} for side in ("train", "val", "heldout")}
     index["counts"] = counts
     index["failures"] = len(failures)
     with open(os.path.join(root, "index.json.tmp"), "w") as f:

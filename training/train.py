@@ -69,7 +69,22 @@ from gpu import ramio, synth  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-TASKS = ("noise", "rain", "haze", "blur", "lowlight")
+# "clean" is the identity task (make_pairs.py): the input is the clean crop itself, including the
+# "looks degraded" clean variants (dark, low-contrast, desaturated), so the network learns to
+# leave undegraded photos alone.
+TASKS = ("noise", "rain", "haze", "blur", "lowlight", "clean")
+
+
+def parse_task_weights(text: str) -> list[float]:
+    """--task-weights: noise,rain,haze,blur,lowlight[,clean]; five values (the recipes from
+    before the identity task) leave the clean task out (weight 0)."""
+    w = [float(x) for x in text.split(",")]
+    if len(w) == len(TASKS) - 1:
+        w.append(0.0)
+    if len(w) != len(TASKS) or min(w) < 0:
+        raise SystemExit(f"--task-weights {text}: give {len(TASKS) - 1} or {len(TASKS)} non-negative numbers "
+                         f"({','.join(TASKS)})")
+    return w
 
 PRESETS = {
     "d16-1112-r1": dict(dim=16, num_blocks=(1, 1, 1, 2), num_refinement=1),
@@ -183,7 +198,7 @@ class PairSampler:
             c, d = clean[y0:y0 + p, x0:x0 + p], deg[y0:y0 + p, x0:x0 + p]
             if rng.random() < 0.5:
                 c, d = c[:, ::-1], d[:, ::-1]
-            if task in ("noise", "blur", "lowlight"):
+            if task in ("noise", "blur", "lowlight", "clean"):
                 if rng.random() < 0.5:
                     c, d = c[::-1], d[::-1]
                 if rng.random() < 0.5:
@@ -226,11 +241,14 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def validate(model, val, device, batch: int = 8, amp_dtype=None, memory_format=torch.contiguous_format):
+def validate(model, val, device, batch: int = 8, amp_dtype=None, memory_format=torch.contiguous_format, harm=None):
     """PSNR of the model's output and of the input per kind, and the output's per task.
-    Batches run on `device`; outputs come back to wherever the clean images are."""
+    Batches run on `device`; outputs come back to wherever the clean images are. A dict given
+    as `harm` receives per kind the worst photo's gain and the share of photos made worse
+    (for "clean", the worst photo's PSNR)."""
     model.eval()
     per_kind, per_kind_in = {}, {}
+    harm = {} if harm is None else harm
     for kind, (deg, clean) in val.items():
         outs = []
         for i in range(0, len(deg), batch):
@@ -239,8 +257,16 @@ def validate(model, val, device, batch: int = 8, amp_dtype=None, memory_format=t
                 y = model(x)
             outs.append(y.float().clamp(0, 1).to(clean.device))
         out = torch.cat(outs)
-        per_kind[kind] = float(psnr(out, clean).mean())
-        per_kind_in[kind] = float(psnr(deg, clean).mean())
+        p_out, p_in = psnr(out, clean), psnr(deg, clean)
+        per_kind[kind] = float(p_out.mean())
+        per_kind_in[kind] = float(p_in.mean())
+        # Harm: the worst photo's gain over its input and the share of photos made worse. For
+        # "clean" (input = target, PSNR infinite) the worst photo's PSNR stands for both.
+        if kind == "clean":
+            harm[kind] = {"worst_psnr": round(float(p_out.min()), 3)}
+        else:
+            gain = p_out - p_in
+            harm[kind] = {"worst_gain": round(float(gain.min()), 3), "worse_share": round(float((gain < 0).float().mean()), 3)}
     per_task = {}
     for kind, v in per_kind.items():
         per_task.setdefault(kind.split(":")[0], []).append(v)
@@ -444,7 +470,8 @@ def build_args(argv=None):
                          "still learn), so the trained forward pass is the shipped one")
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--deadleaves", type=float, default=0.2, help="probability that a patch comes from dead leaves")
-    ap.add_argument("--task-weights", default="1,1,1,1,1", help="noise,rain,haze,blur,lowlight")
+    ap.add_argument("--task-weights", default="1,1,1,1,1,0", help="noise,rain,haze,blur,lowlight[,clean] (five values: "
+                    "clean 0, the recipes from before the identity task)")
     ap.add_argument("--fresh", default="", help="tasks degraded afresh each draw instead of read from pairs: "
                     "noise and/or lowlight, comma-separated (default none)")
     ap.add_argument("--big-patch", type=int, default=0, help="side of the large patches of --big-prob steps (0 = off)")
@@ -464,6 +491,8 @@ def build_args(argv=None):
     ap.add_argument("--val-limit", type=int, default=12, help="validate on the first N photos per kind (0 = all; export scores all)")
     ap.add_argument("--ckpt-minutes", type=float, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--pid-file", default="", help="write this process's id here while it runs (a benchmark pauses "
+                    "the run with kill -STOP and resumes it with kill -CONT); removed at exit")
     ap.add_argument("--init-identity", type=int, default=1, help="zero-initialise the output conv (default 1)")
     return ap.parse_args(argv)
 
@@ -476,7 +505,7 @@ def main(argv=None) -> int:
     if device.type == "cuda" and args.amp != "off":
         amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.amp) or (
             torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
-    task_weights = [float(x) for x in args.task_weights.split(",")]
+    task_weights = parse_task_weights(args.task_weights)
 
     ckpt_dir = os.path.join(args.checkpoints, args.name)
     run_dir = os.path.join(args.runs, args.name)
@@ -593,6 +622,20 @@ def main(argv=None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if args.pid_file:
+        with open(args.pid_file + ".tmp", "w") as f:
+            f.write(f"{os.getpid()}\n")
+        os.replace(args.pid_file + ".tmp", args.pid_file)
+
+        def drop_pid_file():
+            try:
+                with open(args.pid_file) as f:
+                    if f.read().strip() == str(os.getpid()):
+                        os.remove(args.pid_file)
+            except OSError:
+                pass
+        import atexit
+        atexit.register(drop_pid_file)
 
     def save_ckpt(reason):
         ema.sync_ints()
@@ -614,10 +657,12 @@ def main(argv=None) -> int:
     def run_val():
         t = time.time()
         ema.sync_ints()
-        per_kind, per_task, per_kind_in = validate(ema.module, val, device, amp_dtype=amp_dtype)
+        harm = {}
+        per_kind, per_task, per_kind_in = validate(ema.module, val, device, amp_dtype=amp_dtype, harm=harm)
         rec = {"event": "val", "step": step, "wall": round(wall, 1), "psnr_task": {k: round(v, 3) for k, v in per_task.items()},
                "psnr": {k: round(v, 3) for k, v in per_kind.items()},
-               "input_psnr": {k: round(v, 3) for k, v in per_kind_in.items()}, "seconds": round(time.time() - t, 1)}
+               "input_psnr": {k: round(v, 3) for k, v in per_kind_in.items() if math.isfinite(v) and v < 100},
+               "harm": harm, "seconds": round(time.time() - t, 1)}
         log(rec)
         with open(os.path.join(run_dir, "last_val.json"), "w") as f:
             json.dump(rec, f, indent=1)

@@ -221,6 +221,48 @@ enum CLI {
         #expect((obj["rows"] as! [Any]).count == 1)
     }
 
+    /// Harm next to gain: per kind the mean gain, the worst photo's gain and the share of photos
+    /// made worse, recomputed here from the per-image rows; the clean row restores the reference
+    /// itself (its worst photo is the lowest restored PSNR, "worse" is below --clean-threshold).
+    @Test func evalReportsHarmPerKind() throws {
+        let images = [CLI.fixtures + "/tiny.output.png", CLI.fixtures + "/tiny.input.png"]
+        let r = try CLI.run(["eval"] + images + ["--kinds", "clean,noise:25,haze:1", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let rows = obj["rows"] as! [[String: Any]]
+        let summary = obj["summary"] as! [[String: Any]]
+        #expect(rows.count == 6 && summary.map { $0["kind"] as! String } == ["clean", "noise:25", "haze:1"])
+        for s in summary {
+            let kind = s["kind"] as! String
+            let mine = rows.filter { $0["kind"] as! String == kind }
+            let restored = mine.map { $0["restoredPSNR"] as! Double }
+            #expect(s["images"] as! Int == 2)
+            #expect(abs((s["worstRestoredPSNR"] as! Double) - restored.min()!) < 1e-9)
+            if kind == "clean" {
+                // The clean row's input is the reference: PSNR infinite, no gain.
+                #expect(mine.allSatisfy { ($0["inputPSNR"] as? String) == "inf" })
+                #expect(s["meanGain"] == nil && s["worstGain"] == nil)
+                #expect(s["worse"] as! Int == restored.filter { $0 < 40 }.count)
+            } else {
+                let gains = mine.map { ($0["restoredPSNR"] as! Double) - ($0["inputPSNR"] as! Double) }
+                #expect(abs((s["meanGain"] as! Double) - gains.reduce(0, +) / 2) < 1e-9)
+                #expect(abs((s["worstGain"] as! Double) - gains.min()!) < 1e-9)
+                #expect(s["worstImage"] as! String == (mine[gains.firstIndex(of: gains.min()!)!]["image"] as! String))
+                #expect(s["worse"] as! Int == gains.filter { $0 < 0 }.count)
+            }
+            #expect(abs((s["worseShare"] as! Double) - Double(s["worse"] as! Int) / 2) < 1e-12)
+        }
+        // A threshold above any PSNR makes every clean photo count as worse; the text table shows it.
+        let t = try CLI.run(["eval"] + images + ["--kinds", "clean,noise:25", "--clean-threshold", "1000"])
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(t.stdout.contains("harm:") && t.stdout.contains("below 2/2 (100 %)") && t.stdout.contains("worst"))
+        // The default kinds start with the clean row.
+        let d = try CLI.run(["eval", images[0], "--json"])
+        let dj = try JSONSerialization.jsonObject(with: Data(d.stdout.utf8)) as! [String: Any]
+        #expect(((dj["summary"] as! [[String: Any]]).first?["kind"] as? String) == "clean")
+        #expect((dj["summary"] as! [Any]).count == 6)
+    }
+
     /// `ram eval` scores (and restores) the degraded image as a saved 8-bit PNG by default: its
     /// input PSNR is the one of the PNG `ram degrade` writes with the same kind and seed;
     /// `--input-bits 0` keeps the float image, which scores differently.

@@ -74,7 +74,7 @@ from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-TASKS = ("noise", "rain", "haze", "blur", "lowlight")
+TASKS = ("noise", "rain", "haze", "blur", "lowlight", "clean")   # as train.TASKS; "clean" = identity pairs
 TRAVEL_LIMIT_MIB = 64.0  # one upload to a remote GPU machine: working tree + pack (+ weights)
 sys.path.insert(0, HERE)
 

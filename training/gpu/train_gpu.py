@@ -36,6 +36,17 @@ Same recipe as training/train.py, adapted to a fixed time budget:
   faster (eager if compiling fails; its time counts against --minutes). Out of memory at the
   first step halves the batch.
 
+Several GPUs: the same script under torchrun (DistributedDataParallel), e.g.
+    torchrun --standalone --nproc_per_node 8 training/gpu/train_gpu.py --pack ... --out ... [options]
+Each process drives one device (cuda:LOCAL_RANK; NCCL, or gloo on the CPU) with --batch patches
+of its own (the global batch is --batch x WORLD_SIZE; scale --lr with it if wanted), its own
+random stream (seed + rank), gradients averaged by DDP; the deadline, a signal or a non-finite
+loss stops every process at the same step (one all-reduce per step). Rank 0 alone validates,
+logs and writes the checkpoint and summary; at the end the ranks compare a checksum of their
+weights ("ranks_in_sync" in the stop event). The speed probe and torch.compile are single-process
+features (off under torchrun; channels-last on CUDA). training/gpu/test_ddp.py runs two gloo
+processes on the CPU (make test-training).
+
 Writes under --out (default $OUT, else training/runs/<name>-gpu):
   <name>.pt     {config, ema (float16), step, wall, patches, args, hardware, saved, ...}: the EMA
                 weights in the checkpoint layout training/export.py --checkpoint reads (no
@@ -68,14 +79,17 @@ TRAINING = os.path.dirname(HERE)
 REPO = os.path.dirname(TRAINING)
 sys.path.insert(0, TRAINING)
 from ram import RAM, Block, count_parameters  # noqa: E402
-from train import EMA, PRESETS, TASKS, hardware, load_init, optimizer_step, parse_config, set_train_mode  # noqa: E402
+from train import EMA, PRESETS, TASKS, hardware, load_init, optimizer_step, parse_config, parse_task_weights, set_train_mode  # noqa: E402
 from train import validate as train_validate  # noqa: E402
 
 sys.path.insert(0, HERE)
 import synth  # noqa: E402
 
 OOM = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
-DIRECTION_FREE = tuple(TASKS.index(t) for t in ("noise", "blur", "lowlight"))
+DIRECTION_FREE = tuple(TASKS.index(t) for t in ("noise", "blur", "lowlight", "clean"))
+# The identity-aware recipe of train.py's `make train` (noise, rain, haze, blur, low light,
+# clean): about 12 % of the patches are clean -> clean (identity) pairs.
+DEFAULT_TASK_WEIGHTS = "2,0.6,1.5,3,0.5,1"
 
 
 def build_args(argv=None):
@@ -101,7 +115,9 @@ def build_args(argv=None):
     ap.add_argument("--bn", default="batch", choices=["batch", "frozen"], help="as train.py --bn")
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--deadleaves", type=float, default=0.2, help="probability that a patch comes from dead leaves")
-    ap.add_argument("--task-weights", default="1,1,1,1,1", help="noise,rain,haze,blur,lowlight")
+    ap.add_argument("--task-weights", default=DEFAULT_TASK_WEIGHTS,
+                    help=f"noise,rain,haze,blur,lowlight[,clean] (default {DEFAULT_TASK_WEIGHTS}: the identity-aware "
+                         "recipe; five values leave the identity task out)")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument("--amp", default="auto", choices=["auto", "off", "bf16", "fp16"],
                     help="autocast dtype (auto: bf16 on CUDA if supported, else fp16 with GradScaler; off on CPU)")
@@ -301,8 +317,9 @@ class SynthData:
         ll = sy["lowlight_levels"]
         self.ll_scale = 10 ** int(ll["decimals"])
         self.ll_lo, self.ll_hi = float(ll["min"]), float(ll["max"])
+        # "clean": the identity task, the clean crop is its own input (no layer needed).
         self.n_layers = {"noise": len(sy["noise_sigmas"]), "rain": len(self.rain_slope), "haze": len(self.haze_t),
-                         "blur": len(self.blur_psf), "lowlight": 1}
+                         "blur": len(self.blur_psf), "lowlight": 1, "clean": 1}
         self.tasks = [t for t in range(len(TASKS)) if self.n_layers[TASKS[t]] > 0]
         w = np.array([task_weights[t] for t in self.tasks], float)
         self.task_p = w / w.sum()
@@ -386,6 +403,8 @@ class SynthData:
                 y = synth.rain(xs, self._window(self.rain_slope, ps, ly_t[a:b], lx_t[a:b]), self.rain_white.index_select(0, ps))
             elif name == "haze":
                 y = synth.haze(xs, self._window(self.haze_t, ps, ly_t[a:b], lx_t[a:b]), self.haze_air.index_select(0, ps))
+            elif name == "clean":
+                y = xs
             else:
                 y = synth.blur(xs, self.blur_psf.index_select(0, ps))
             segs.append(y)
@@ -493,6 +512,14 @@ def speed_probe(model, data, batch, amp_dtype, device, steps, seed, fmts, profil
     return res
 
 
+def params_checksum(model) -> torch.Tensor:
+    """Sum and sum of squares of all parameters, in float64: equal on every rank iff DDP kept the
+    replicas in step (within float summation order, which is the same on every rank)."""
+    with torch.no_grad():
+        ps = [p.detach().double() for p in model.parameters()]
+        return torch.stack([sum(p.sum() for p in ps), sum((p * p).sum() for p in ps)])
+
+
 def main(argv=None) -> int:
     args = build_args(argv)
     if args.threads:
@@ -502,7 +529,22 @@ def main(argv=None) -> int:
         print("ERROR: --device cuda but torch.cuda.is_available() is False "
               f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})", file=sys.stderr)
         return 4
-    device = torch.device("cuda" if want_cuda else "cpu")
+    # torchrun sets WORLD_SIZE, RANK and LOCAL_RANK: one process per device, DDP.
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    dist = None
+    if world > 1:
+        import torch.distributed as dist
+        if want_cuda:
+            torch.cuda.set_device(local_rank)
+        dist.init_process_group(backend="nccl" if want_cuda else "gloo")
+        if args.probe_steps:
+            args.probe_steps = 0   # single-process feature (each rank would choose on its own)
+        if args.compile:
+            print(f"rank {rank}: --compile is off under torchrun", file=sys.stderr, flush=True)
+            args.compile = 0
+    device = torch.device(f"cuda:{local_rank}" if want_cuda and world > 1 else ("cuda" if want_cuda else "cpu"))
     amp_dtype = None
     if args.amp == "bf16" or (args.amp == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()):
         amp_dtype = torch.bfloat16
@@ -517,11 +559,13 @@ def main(argv=None) -> int:
     out_dir = args.out or os.path.join(TRAINING, "runs", f"{args.name}-gpu")
     os.makedirs(out_dir, exist_ok=True)
     ckpt_path = os.path.join(out_dir, f"{args.name}.pt")
-    logf = open(os.path.join(out_dir, "log.jsonl"), "a")
+    logf = open(os.path.join(out_dir, "log.jsonl"), "a") if rank == 0 else None
     budget_s = args.minutes * 60
     deadline = T0 + budget_s - args.reserve_s
 
     def log(rec):
+        if rank != 0:
+            return
         rec = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "elapsed": round(time.time() - T0, 1), **rec}
         logf.write(json.dumps(rec) + "\n")
         logf.flush()
@@ -531,12 +575,12 @@ def main(argv=None) -> int:
         log({"event": "error", "message": f"pack {args.pack} not found: build it with python3 training/gpu/pack.py "
                                            "and carry data/gpu_pack.npz"})
         return 2
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    task_weights = [float(x) for x in args.task_weights.split(",")]
+    torch.manual_seed(args.seed)   # the same initial weights on every rank (DDP broadcasts rank 0's anyway)
+    np.random.seed(args.seed + rank)
+    rng = np.random.default_rng(args.seed + rank)   # each rank its own batches
+    task_weights = parse_task_weights(args.task_weights)
     t_load = time.time()
-    data = load_pack(args.pack, device, args.patch, args.deadleaves, task_weights, args.val_limit, args.seed)
+    data = load_pack(args.pack, device, args.patch, args.deadleaves, task_weights, args.val_limit, args.seed + rank)
     load_s = time.time() - t_load
     patch = data.patch
 
@@ -589,7 +633,7 @@ def main(argv=None) -> int:
     if device.type == "cuda":
         prop = torch.cuda.get_device_properties(device)
         env.update(gpu=prop.name, gpu_memory_gib=round(prop.total_memory / 2**30, 1), sm=f"{prop.major}.{prop.minor}")
-    log({"event": "start", "config": config.to_dict(), "parameters": count_parameters(model), "device": str(device),
+    log({"event": "start", "world_size": world, "config": config.to_dict(), "parameters": count_parameters(model), "device": str(device),
          "amp": str(amp_dtype), "hardware": hw, "env": env, "args": vars(args), "patch": patch,
          "command": "python3 training/gpu/train_gpu.py " + " ".join(sys.argv[1:] if argv is None else argv),
          "pid": os.getpid(), "pack": {"path": args.pack, "format": data.meta.get("format"), "bytes": os.path.getsize(args.pack), "load_s": round(load_s, 2),
@@ -606,6 +650,9 @@ def main(argv=None) -> int:
 
     train_model = model
     compiled = False
+    if dist is not None:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        train_model = DDP(model, device_ids=[local_rank] if device.type == "cuda" else None)
     blocks = [mod for mod in model.modules() if isinstance(mod, Block)]
 
     def uncompile():
@@ -664,6 +711,8 @@ def main(argv=None) -> int:
         return args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + math.cos(math.pi * t))
 
     def save_ckpt(reason: str):
+        if rank != 0:
+            return True
         ema.sync_ints()
         sd = {k: (v.detach().to("cpu", torch.float16) if v.dtype.is_floating_point else v.detach().cpu()).contiguous()
               for k, v in ema.module.state_dict().items()}
@@ -688,7 +737,7 @@ def main(argv=None) -> int:
         return True
 
     def run_val():
-        if not data.val:
+        if not data.val or rank != 0:
             return
         t = time.time()
         ema.sync_ints()
@@ -711,15 +760,23 @@ def main(argv=None) -> int:
     win_l1 = torch.zeros((), device=device)
     t_win, n_win = time.time(), 0
     last_val_step = 0
+    STOPS = [None, "max_steps", "budget", "signal", "non-finite loss"]
     while True:
-        if stop["flag"]:
-            state["stopped"] = stop["flag"]
-            break
-        if time.time() >= deadline:
-            state["stopped"] = "budget"
-            break
+        # Why to stop, as an index into STOPS; under torchrun the largest over the ranks, so
+        # every process leaves the loop at the same step (DDP's all-reduces would hang otherwise).
+        code = 0
         if args.max_steps and step >= args.max_steps:
-            state["stopped"] = "max_steps"
+            code = 1
+        if time.time() >= deadline:
+            code = 2
+        if stop["flag"]:
+            code = 4 if stop["flag"] == "non-finite loss" else 3
+        if dist is not None:
+            c = torch.tensor([code], dtype=torch.int64, device=device)
+            dist.all_reduce(c, op=dist.ReduceOp.MAX)
+            code = int(c.item())
+        if code:
+            state["stopped"] = stop["flag"] if code >= 3 and stop["flag"] else STOPS[code]
             break
         t0 = time.time()
         x, y = data.sample(rng, batch, memory_format)
@@ -754,7 +811,7 @@ def main(argv=None) -> int:
             loss, l1, lr = train_step(x, y)
         ema.update(init["steps"] + step)  # the decay's warm-up counts the steps of an --init run too
         step += 1
-        patches += batch
+        patches += batch * world
         wall += time.time() - t0
         if step > 1:  # the first step (autotuning, compiling) stays out of the throughput windows
             win_loss += loss
@@ -769,10 +826,11 @@ def main(argv=None) -> int:
                 if state["good_ema"] is not None:
                     with torch.no_grad():
                         torch._foreach_copy_(ema.f_dst, state["good_ema"])
-                state["stopped"] = "non-finite loss"
-                break
+                stop["flag"] = "non-finite loss"   # every rank stops at the top of the loop
+                continue
             log({"event": "train", "step": step, "loss": round(lv, 5), "l1": round(l1v, 5), "lr": lr,
-                 "patches_per_s": round(n_win * batch / dt, 1), "wall": round(wall, 1), "batch": batch})
+                 "patches_per_s": round(n_win * batch * world / dt, 1), "wall": round(wall, 1), "batch": batch,
+                 **({"world_size": world} if world > 1 else {})})
             win_loss.zero_()
             win_l1.zero_()
             t_win, n_win = time.time(), 0
@@ -781,9 +839,20 @@ def main(argv=None) -> int:
             save_ckpt("periodic")
             state["good_ema"] = [t.clone() for t in ema.f_dst]
             last_val_step = step
+            if dist is not None:
+                dist.barrier()   # the other ranks wait for rank 0's validation and checkpoint
             t_win = time.time()
     if device.type == "cuda":
         torch.cuda.synchronize()
+    in_sync = None
+    if dist is not None:
+        sums = params_checksum(model).to(device)
+        gathered = [torch.zeros_like(sums) for _ in range(world)]
+        dist.all_gather(gathered, sums)
+        in_sync = all(torch.equal(g, gathered[0]) for g in gathered)
+    if rank != 0:
+        dist.destroy_process_group()
+        return 0
     if step != last_val_step or state["val_last"] is None:
         run_val()
     saved = state.get("saved_step") == step or save_ckpt(state["stopped"] or "done")
@@ -792,7 +861,7 @@ def main(argv=None) -> int:
         "name": args.name, "checkpoint": os.path.basename(ckpt_path) if saved else None, "stopped": state["stopped"],
         "config": config.to_dict(), "parameters": count_parameters(model), "hardware": hw, "env": env,
         "amp": str(amp_dtype), "compiled": compiled, "channels_last": layout == "channels_last", "probe": probe, "fused_adamw": fused,
-        "batch": batch, "patch": patch, "steps": step, "patches": patches, "train_wall_s": round(wall, 1),
+        "batch": batch, "world_size": world, "ranks_in_sync": in_sync, "patch": patch, "steps": step, "patches": patches, "train_wall_s": round(wall, 1),
         "process_s": round(total, 1), "first_step_s": state["first_step_s"],
         "patches_per_s": round(patches / wall, 1) if wall else None,
         "max_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == "cuda" else None,
@@ -810,7 +879,10 @@ def main(argv=None) -> int:
     }
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    log({"event": "stop", "step": step, "wall": round(wall, 1), "process_s": round(total, 1), "stopped": state["stopped"]})
+    log({"event": "stop", "step": step, "wall": round(wall, 1), "process_s": round(total, 1), "stopped": state["stopped"],
+         **({"world_size": world, "ranks_in_sync": in_sync} if dist is not None else {})})
+    if dist is not None:
+        dist.destroy_process_group()
     return 0 if saved else 1
 
 

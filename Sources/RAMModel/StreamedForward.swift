@@ -41,10 +41,11 @@ extension BlockWeights {
         Conv.depthwise(ws.qkv1, weight: Array(mixer.qkvDepthwise[0..<(2 * half * 9)]), kernel: 3, into: &ws.qkv)
         let whole = r.x == 0 && r.y == 0 && r.width == ws.x.width && r.height == ws.x.height
         if !whole {
-            ws.t1.assign(Layout.crop(ws.qkv, y0: r.y, x0: r.x, height: r.height, width: r.width))
-            ws.qkv.assign(ws.t1)
-            ws.t1.assign(Layout.crop(ws.xGate, y0: r.y, x0: r.x, height: r.height, width: r.width))
-            ws.xGate.assign(ws.t1)
+            // The interior only, into reused scratch (a fresh copy per tile costs page faults).
+            Layout.crop(ws.qkv, y0: r.y, x0: r.x, height: r.height, width: r.width, into: &ws.t1)
+            swap(&ws.qkv, &ws.t1)
+            Layout.crop(ws.xGate, y0: r.y, x0: r.x, height: r.height, width: r.width, into: &ws.t1)
+            swap(&ws.xGate, &ws.t1)
         }
         let n = r.width * r.height
         ws.qkv.data.withUnsafeBufferPointer { qb in
@@ -231,8 +232,8 @@ private final class StreamRun: @unchecked Sendable {
         var x = try store(d, 0)
         try check(forEachTile(0) { [self] _, r, ws in
             let e = grown(r, 1, 0)
-            let src = Layout.crop(padded, y0: e.y, x0: e.x, height: e.height, width: e.width)
-            Conv.conv3x3(src, weight: wt.patchEmbed, outChannels: d, into: &ws.x, scratch: &ws.conv3Scratch)
+            Layout.crop(padded, y0: e.y, x0: e.x, height: e.height, width: e.width, into: &ws.t1)
+            Conv.conv3x3(ws.t1, weight: wt.patchEmbed, outChannels: d, into: &ws.x, scratch: &ws.conv3Scratch)
             x.write(ws.x, fromY: r.y - e.y, fromX: r.x - e.x, height: r.height, width: r.width, toY: r.y, toX: r.x)
             step()
         })
@@ -353,9 +354,10 @@ private final class StreamRun: @unchecked Sendable {
             }
             Conv.conv3x3(ws.t2, weight: weight, outChannels: 2 * c, into: &ws.t1, scratch: &ws.conv3Scratch)
             Layout.pixelShuffle(ws.t1, 2, into: &ws.x)
-            let up = Layout.crop(ws.x, y0: r.y - 2 * e.y, x0: r.x - 2 * e.x, height: r.height, width: r.width)
+            // ws.ln is block scratch, free between blocks.
+            Layout.crop(ws.x, y0: r.y - 2 * e.y, x0: r.x - 2 * e.x, height: r.height, width: r.width, into: &ws.ln)
             skip.read(y: r.y, x: r.x, height: r.height, width: r.width, into: &ws.t2)
-            Layout.concat(up, ws.t2, into: &ws.t1)
+            Layout.concat(ws.ln, ws.t2, into: &ws.t1)
             if let (w1, o) = after {
                 Conv.pointwise(ws.t1, weight: w1, outChannels: o, into: &ws.x)
                 out.write(ws.x, fromY: 0, fromX: 0, height: r.height, width: r.width, toY: r.y, toX: r.x)

@@ -94,14 +94,24 @@ public enum Layout {
 
     /// The window [y0, y0+h) × [x0, x0+w) of every channel.
     public static func crop(_ x: Tensor, y0: Int, x0: Int, height h: Int, width w: Int) -> Tensor {
+        var out = Tensor(channels: 0, height: 0, width: 0)
+        crop(x, y0: y0, x0: x0, height: h, width: w, into: &out)
+        return out
+    }
+
+    /// `crop` into `out`, reusing its storage (no allocation once it is large enough).
+    public static func crop(_ x: Tensor, y0: Int, x0: Int, height h: Int, width w: Int, into out: inout Tensor) {
         precondition(y0 >= 0 && x0 >= 0 && y0 + h <= x.height && x0 + w <= x.width, "crop out of bounds")
-        var out = Tensor(channels: x.channels, height: h, width: w)
-        for ch in 0..<x.channels {
-            for y in 0..<h {
-                let s = (ch * x.height + y0 + y) * x.width + x0, d = (ch * h + y) * w
-                for xx in 0..<w { out.data[d + xx] = x.data[s + xx] }
+        out.reshape(channels: x.channels, height: h, width: w)
+        x.data.withUnsafeBufferPointer { src in
+            out.data.withUnsafeMutableBufferPointer { dst in
+                for ch in 0..<x.channels {
+                    for y in 0..<h {
+                        (dst.baseAddress! + (ch * h + y) * w)
+                            .update(from: src.baseAddress! + (ch * x.height + y0 + y) * x.width + x0, count: w)
+                    }
+                }
             }
         }
-        return out
     }
 }

@@ -58,6 +58,10 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
 
     case .restoreProgress(let id, let tile):
         guard state.jobs.isCurrent(id, .restore), var preview = state.restored?.value else { return [] }
+        if tile.stage == .exact, state.jobs.restore?.stage == .firstPaint {
+            // The first paint is complete: keep it to compare with the exact result.
+            state.firstPaint = state.restored
+        }
         paste(tile.restored, at: tile.rect, into: &preview)
         state.restored = Versioned(preview, version: state.nextVersion())
         state.restoredTiles.append(tile.rect)
@@ -324,6 +328,7 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
     case .cycleErrorKind:
         let all = ErrorSettings.Kind.allCases.filter {
             (state.hasReference || !$0.needsReference) && (state.info.secondModelName != nil || $0 != .restoredVsRestoredB)
+                && (state.firstPaint != nil || $0 != .restoredVsFirstPaint)
         }
         let i = all.firstIndex(of: state.errorMap.kind) ?? 0
         state.errorMap.kind = all[(i + 1) % all.count]
@@ -377,6 +382,7 @@ func startRestore(_ state: inout ViewerState) -> [Effect] {
     state.restored = Versioned(dimmed(input), version: state.nextVersion())
     state.restoredComplete = false
     state.restoredTiles = []
+    state.firstPaint = nil
     state.restoredScores = nil
     state.status = state.info.restorePlan.map { "restoring (\($0))…" } ?? "restoring \(tiles) tile\(tiles == 1 ? "" : "s")…"
     effects.append(.restore(id, image: input, reference: state.reference?.value))

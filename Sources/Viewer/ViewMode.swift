@@ -138,6 +138,9 @@ public struct ErrorSettings: Hashable, Sendable {
         case inputVsReference
         /// |restored − restored by B|: where the two models disagree (`--compare`).
         case restoredVsRestoredB
+        /// |restored − first paint|: what the exact result changed in the first paint (tiles
+        /// with statistics pooled from crops).
+        case restoredVsFirstPaint
 
         public var needsReference: Bool { self == .restoredVsReference || self == .inputVsReference }
 
@@ -148,6 +151,7 @@ public struct ErrorSettings: Hashable, Sendable {
             case .signed: return hasReference ? "restored − reference" : "restored − input"
             case .inputVsReference: return "|input − reference|"
             case .restoredVsRestoredB: return "|restored − restored by B|"
+            case .restoredVsFirstPaint: return "|restored − first paint|"
             }
         }
     }

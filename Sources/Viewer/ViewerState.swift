@@ -108,6 +108,8 @@ public struct ViewerState: Equatable {
     public var restoredScores: Scores?
     /// The same for the second model (`--compare`).
     public var restoredB: Versioned<RGBImage>?
+    /// The complete first paint of the restoration, kept when the exact result starts.
+    public var firstPaint: Versioned<RGBImage>?
     public var restoredBComplete = false
     public var restoredBScores: Scores?
     /// The network's blocks, in forward order (the feature view's picker).
@@ -193,6 +195,9 @@ public struct ViewerState: Equatable {
         case .restoredVsRestoredB:
             guard let r = restored, let rb = restoredB else { return nil }
             return (r, rb)
+        case .restoredVsFirstPaint:
+            guard let r = restored, let f = firstPaint else { return nil }
+            return (r, f)
         }
     }
 

@@ -43,9 +43,26 @@ struct UpdateTests {
         tile.stage = .firstPaint
         _ = update(&s, .restoreProgress(id, tile))
         #expect(CompareView.label(.restored, s) == "restored (first paint 1/6)")
-        tile.stage = .exact
-        _ = update(&s, .restoreProgress(id, tile))
+        #expect(s.firstPaint == nil)
+        let firstPaint = s.restored!.value
+        var exact = Fixtures.tileProgress(index: 0, x: 0, y: 0, w: 8, h: 8, value: 0.2, done: 1, total: 6)
+        exact.stage = .exact
+        _ = update(&s, .restoreProgress(id, exact))
         #expect(CompareView.label(.restored, s) == "restored (1/6)")
+        // The complete first paint is kept for |restored − first paint|, which the error kinds
+        // now offer.
+        #expect(s.firstPaint?.value == firstPaint && s.restored!.value[0, 0, 0] == 0.2)
+        var kinds: [ErrorSettings.Kind] = []
+        _ = update(&s, .key(.char("3")))  // the error view
+        for _ in ErrorSettings.Kind.allCases {
+            _ = update(&s, .key(.char("e")))
+            kinds.append(s.errorMap.kind)
+        }
+        #expect(kinds.contains(.restoredVsFirstPaint))
+        #expect(s.errorPair != nil || s.errorMap.kind != .restoredVsFirstPaint)
+        // A new restoration forgets it.
+        _ = update(&s, .key(.char("r")))
+        #expect(s.firstPaint == nil)
     }
 
     @Test func withoutAReferenceThereIsNothingToScore() {

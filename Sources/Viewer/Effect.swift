@@ -7,6 +7,9 @@ public enum Effect: Equatable, Sendable {
     case restore(JobID, image: RGBImage, reference: RGBImage?)
     /// The same with the second model (`--compare`); its results carry this id.
     case restoreWithB(JobID, image: RGBImage, reference: RGBImage?)
+    /// Restore `image` with per-tile statistics (256-px tiles, each adapting to itself), for
+    /// comparing tiling with the whole image's semantics; posts only `restoreFinished`.
+    case restorePerTile(JobID, image: RGBImage, reference: RGBImage?)
     /// Score the input against the reference (posts `inputScored`).
     case scoreInput(image: RGBImage, reference: RGBImage)
     /// Run the network on `image` capturing every branch of `block`.

@@ -41,18 +41,25 @@ public final class EffectRunner: @unchecked Sendable {
             spawn("ram.scores") {
                 post(.inputScored(Scores(psnr: psnr(image, reference), ssim: ssim(image, reference))))
             }
-        case .restore(let id, let image, let reference), .restoreWithB(let id, let image, let reference):
+        case .restore(let id, let image, let reference), .restoreWithB(let id, let image, let reference),
+            .restorePerTile(let id, let image, let reference):
             let flag = register(id)
             var chosen = self.restorer
             if case .restoreWithB = effect {
                 guard let b = restorerB else { return true }
                 chosen = b
             }
-            let restorer = chosen, post = self.post
+            var perTile = false
+            if case .restorePerTile = effect {
+                chosen.statistics = .perTile
+                chosen.firstPaint = false
+                perTile = true
+            }
+            let restorer = chosen, post = self.post, paints = !perTile
             spawn("ram.restore") { [weak self] in
                 let start = Date()
                 do {
-                    let out = try restorer.restore(image, cancel: flag) { post(.restoreProgress(id, $0)) }
+                    let out = try restorer.restore(image, cancel: flag) { if paints { post(.restoreProgress(id, $0)) } }
                     if let out {
                         let scores = reference.map { Scores(psnr: psnr(out, $0), ssim: ssim(out, $0)) }
                         post(.restoreFinished(id, out, scores, seconds: Date().timeIntervalSince(start)))

@@ -5,6 +5,8 @@ public typealias JobID = Int
 
 public enum JobKind: String, Hashable, Sendable {
     case restore, restoreB, features, grid
+    /// The same input restored with per-tile statistics, for |restored − per-tile|.
+    case perTile
 }
 
 /// One background job as the UI sees it.
@@ -69,10 +71,11 @@ public struct Jobs: Hashable, Sendable {
     public var restoreB: JobStatus?
     public var features: JobStatus?
     public var grid: JobStatus?
+    public var perTile: JobStatus?
 
     public init() {}
 
-    public var all: [JobStatus] { [restore, restoreB, features, grid].compactMap { $0 } }
+    public var all: [JobStatus] { [restore, restoreB, features, grid, perTile].compactMap { $0 } }
     public var running: [JobStatus] { all.filter(\.isRunning) }
 
     public subscript(kind: JobKind) -> JobStatus? {
@@ -82,6 +85,7 @@ public struct Jobs: Hashable, Sendable {
             case .restoreB: return restoreB
             case .features: return features
             case .grid: return grid
+            case .perTile: return perTile
             }
         }
         set {
@@ -90,6 +94,7 @@ public struct Jobs: Hashable, Sendable {
             case .restoreB: restoreB = newValue
             case .features: features = newValue
             case .grid: grid = newValue
+            case .perTile: perTile = newValue
             }
         }
     }

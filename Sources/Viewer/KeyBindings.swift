@@ -75,7 +75,7 @@ public enum KeyBindings {
         KeyBinding(c("[<"), "[ ]", "blend opacity", scope: .features, .blendOpacity(-0.1)),
         KeyBinding(c("]>"), "", "", scope: .features, .blendOpacity(0.1)),
 
-        KeyBinding(c("e"), "e", "|rest−ref| → |rest−input| → signed → |input−ref| (→ |rest−B|, |rest−first paint|)", scope: .error, .cycleErrorKind),
+        KeyBinding(c("e"), "e", "|rest−ref| → |rest−input| → signed → |input−ref| (→ |rest−B|, |rest−first paint|) → |rest−per-tile|", scope: .error, .cycleErrorKind),
         KeyBinding(c("a"), "a A", "amplify ×2 / ÷2", scope: .error, .amplify(1)),
         KeyBinding(c("A"), "", "", scope: .error, .amplify(-1)),
         KeyBinding(c("v"), "v", "colormap magma → viridis → turbo (|Δ| maps)", scope: .error, .cycleColormap),

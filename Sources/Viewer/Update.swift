@@ -68,6 +68,12 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.jobs.restore?.advance(tile)
         return []
 
+    case .restoreFinished(let id, let image, _, let seconds) where state.jobs.isCurrent(id, .perTile):
+        state.perTile = Versioned(clipped(image), version: state.nextVersion())
+        state.jobs.perTile?.finish(seconds: seconds)
+        state.status = "per-tile restoration done in \(Format.seconds(seconds))"
+        return []
+
     case .restoreFinished(let id, let image, let scores, let seconds):
         guard state.jobs.isCurrent(id, .restore) else { return [] }
         // Clipped to [0, 1] like the PNG `ram restore` writes and the scores see.
@@ -329,9 +335,18 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         let all = ErrorSettings.Kind.allCases.filter {
             (state.hasReference || !$0.needsReference) && (state.info.secondModelName != nil || $0 != .restoredVsRestoredB)
                 && (state.firstPaint != nil || $0 != .restoredVsFirstPaint)
+                && (state.restoredComplete || $0 != .restoredVsPerTile)
         }
         let i = all.firstIndex(of: state.errorMap.kind) ?? 0
         state.errorMap.kind = all[(i + 1) % all.count]
+        if state.errorMap.kind == .restoredVsPerTile, state.perTile == nil, state.jobs.perTile?.isRunning != true {
+            // Computed on demand: a second restoration of the whole input.
+            let id = state.nextVersion()
+            let input = state.input.value
+            state.jobs.perTile = JobStatus(id: id, kind: .perTile, detail: "\(input.width)×\(input.height)")
+            state.status = "restoring with per-tile statistics to compare…"
+            return [.restorePerTile(id, image: input, reference: nil)]
+        }
         return []
     case .amplify(let d):
         let levels = ErrorSettings.amplifications
@@ -383,6 +398,9 @@ func startRestore(_ state: inout ViewerState) -> [Effect] {
     state.restoredComplete = false
     state.restoredTiles = []
     state.firstPaint = nil
+    state.perTile = nil
+    if let old = state.jobs.perTile, old.isRunning { effects.append(.cancel(old.id)) }
+    state.jobs.perTile = nil
     state.restoredScores = nil
     state.status = state.info.restorePlan.map { "restoring (\($0))…" } ?? "restoring \(tiles) tile\(tiles == 1 ? "" : "s")…"
     effects.append(.restore(id, image: input, reference: state.reference?.value))

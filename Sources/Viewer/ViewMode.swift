@@ -141,6 +141,9 @@ public struct ErrorSettings: Hashable, Sendable {
         /// |restored − first paint|: what the exact result changed in the first paint (tiles
         /// with statistics pooled from crops).
         case restoredVsFirstPaint
+        /// |restored − per-tile|: what restoring 256-px tiles independently changes (each
+        /// tile adapting to itself instead of to the whole image).
+        case restoredVsPerTile
 
         public var needsReference: Bool { self == .restoredVsReference || self == .inputVsReference }
 
@@ -152,6 +155,7 @@ public struct ErrorSettings: Hashable, Sendable {
             case .inputVsReference: return "|input − reference|"
             case .restoredVsRestoredB: return "|restored − restored by B|"
             case .restoredVsFirstPaint: return "|restored − first paint|"
+            case .restoredVsPerTile: return "|restored − per-tile|"
             }
         }
     }

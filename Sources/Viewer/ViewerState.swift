@@ -110,6 +110,8 @@ public struct ViewerState: Equatable {
     public var restoredB: Versioned<RGBImage>?
     /// The complete first paint of the restoration, kept when the exact result starts.
     public var firstPaint: Versioned<RGBImage>?
+    /// The input restored with per-tile statistics (computed when that error map is asked for).
+    public var perTile: Versioned<RGBImage>?
     public var restoredBComplete = false
     public var restoredBScores: Scores?
     /// The network's blocks, in forward order (the feature view's picker).
@@ -198,6 +200,9 @@ public struct ViewerState: Equatable {
         case .restoredVsFirstPaint:
             guard let r = restored, let f = firstPaint else { return nil }
             return (r, f)
+        case .restoredVsPerTile:
+            guard let r = restored, restoredComplete, let p = perTile else { return nil }
+            return (r, p)
         }
     }
 

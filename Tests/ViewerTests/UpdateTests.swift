@@ -65,6 +65,32 @@ struct UpdateTests {
         #expect(s.firstPaint == nil)
     }
 
+    /// |restored − per-tile| starts a per-tile restoration of the input when first asked for,
+    /// and compares it with the finished restoration.
+    @Test func perTileErrorMapIsComputedOnDemand() {
+        var s = Fixtures.state()
+        _ = update(&s, .start)
+        let id = s.jobs.restore!.id
+        _ = update(&s, .restoreFinished(id, Fixtures.constant(0.5, 0.5, 0.5), nil, seconds: 1))
+        _ = update(&s, .key(.char("3")))
+        var started: [Effect] = []
+        for _ in ErrorSettings.Kind.allCases where s.errorMap.kind != .restoredVsPerTile {
+            started = update(&s, .key(.char("e")))
+        }
+        #expect(s.errorMap.kind == .restoredVsPerTile)
+        guard let job = s.jobs.perTile, case .restorePerTile(let pid, _, _) = started.first else {
+            Issue.record("no per-tile restoration started: \(started)")
+            return
+        }
+        #expect(pid == job.id && s.errorPair == nil)
+        // Its result is the other side of the map; the restored image is untouched.
+        _ = update(&s, .restoreFinished(pid, Fixtures.constant(0.25, 0.5, 0.5), nil, seconds: 2))
+        #expect(s.perTile != nil && s.restored!.value[0, 0, 0] == 0.5)
+        #expect(s.errorPair.map { $0.b.value[0, 0, 0] } == 0.25)
+        // Cycling past it and back does not start another.
+        for _ in ErrorSettings.Kind.allCases { #expect(update(&s, .key(.char("e"))).isEmpty) }
+    }
+
     @Test func withoutAReferenceThereIsNothingToScore() {
         var s = Fixtures.state(reference: false)
         let effects = update(&s, .start)

@@ -79,8 +79,12 @@ struct InputErrorPairTests {
         t.reference = nil
         t.errorMap.kind = .restoredVsInput
         _ = update(&t, .key(.char("3")))
-        _ = update(&t, .key(.char("e")))
-        _ = update(&t, .key(.char("e")))
-        #expect(t.errorMap.kind == .restoredVsInput)
+        var seen: [ErrorSettings.Kind] = []
+        for _ in 0..<3 {
+            _ = update(&t, .key(.char("e")))
+            seen.append(t.errorMap.kind)
+        }
+        // signed, |restored − per-tile| (the restoration is complete), back to the start.
+        #expect(seen == [.signed, .restoredVsPerTile, .restoredVsInput])
     }
 }

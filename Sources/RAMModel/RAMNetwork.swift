@@ -7,6 +7,9 @@ public struct RAMNetwork: Sendable {
 
     public var configuration: RAMConfiguration { weights.configuration }
 
+    /// A side length padded to the next multiple of 8 (three 2× downsamplings).
+    public static func padded(_ n: Int) -> Int { n + (8 - n % 8) % 8 }
+
     /// Restores a (3, H, W) image in [0, 1]. Any H×W ≥ 1: reflect-padded to a multiple of 8
     /// and cropped back. Taps named in `taps` are returned at their level's padded size.
     public func forward(_ input: Tensor, workspace ws: Workspace = Workspace(), taps: TapRequest = .none,
@@ -33,7 +36,7 @@ public struct RAMNetwork: Sendable {
         let d = configuration.dim
         var captured: [String: Tensor] = [:]
         // Pad to a multiple of 8 (three 2× downsamplings).
-        Layout.reflectPad(input, bottom: (8 - h % 8) % 8, right: (8 - w % 8) % 8, into: &ws.padded)
+        Layout.reflectPad(input, bottom: RAMNetwork.padded(h) - h, right: RAMNetwork.padded(w) - w, into: &ws.padded)
 
         // Encoder.
         Conv.conv3x3(ws.padded, weight: weights.patchEmbed, outChannels: d, into: &ws.x, scratch: &ws.conv3Scratch)

@@ -77,14 +77,14 @@ public struct Restorer: Sendable {
     /// floats per pixel (the largest of each scratch tensor over the levels; measured by
     /// `Workspace.footprint`, see RestorerPlanTests) plus the padded input and the output.
     public func onePassBytes(height h: Int, width w: Int) -> Int {
-        let n = (h + (8 - h % 8) % 8) * (w + (8 - w % 8) % 8)
+        let n = RAMNetwork.padded(h) * RAMNetwork.padded(w)
         return 4 * n * (25 * network.configuration.dim + 6)
     }
 
     /// Bytes of the feature maps alive at once in the streamed pass: the decoder's last level
     /// (2·dim channels) read and written (2·2·dim floats per pixel).
     public func streamedMapBytes(height h: Int, width w: Int) -> Int {
-        let n = (h + (8 - h % 8) % 8) * (w + (8 - w % 8) % 8)
+        let n = RAMNetwork.padded(h) * RAMNetwork.padded(w)
         return 4 * n * 4 * network.configuration.dim
     }
 

@@ -106,17 +106,15 @@ public struct StreamedForward: Sendable {
 
     /// Tiles visited by `forward` for an image of this size, over all stages.
     public func steps(height: Int, width: Int) -> Int {
-        StreamRun.steps(config: network.configuration, hp: padded(height), wp: padded(width), tiles: tileSizes)
+        StreamRun.steps(config: network.configuration, hp: RAMNetwork.padded(height), wp: RAMNetwork.padded(width), tiles: tileSizes)
     }
-
-    private func padded(_ n: Int) -> Int { n + (8 - n % 8) % 8 }
 
     /// Restores a (3, H, W) image; nil when cancelled (checked between tiles).
     public func forward(_ input: Tensor, cancel: CancellationFlag? = nil,
                         progress: ((StreamProgress) -> Void)? = nil) throws -> Tensor? {
         precondition(input.channels == 3, "RAM takes 3 channels, got \(input.channels)")
         let h = input.height, w = input.width
-        let hp = padded(h), wp = padded(w)
+        let hp = RAMNetwork.padded(h), wp = RAMNetwork.padded(w)
         var paddedInput = input
         if hp != h || wp != w {
             var t = Tensor(channels: 0, height: 0, width: 0)
@@ -272,15 +270,9 @@ private final class StreamRun: @unchecked Sendable {
             Conv.conv3x3(ws.t1, weight: wt.output, outChannels: 3, into: &ws.x, scratch: &ws.conv3Scratch)
             let hh = min(r.height, h - r.y), ww = min(r.width, w - r.x)
             guard hh > 0, ww > 0 else { return step() }
-            var tileOut = Tensor(channels: 3, height: hh, width: ww)
-            for c in 0..<3 {
-                for y in 0..<hh {
-                    for xx in 0..<ww {
-                        let v = ws.x[c, r.y - e.y + y, r.x - e.x + xx] + padded[c, r.y + y, r.x + xx]
-                        tileOut[c, y, xx] = v
-                    }
-                }
-            }
+            var tileOut = Layout.crop(ws.x, y0: r.y - e.y, x0: r.x - e.x, height: hh, width: ww)
+            Layout.crop(padded, y0: r.y, x0: r.x, height: hh, width: ww, into: &ws.t2)
+            add(&tileOut, ws.t2)
             lock.lock(); out.withRows(of: tileOut, at: r); lock.unlock()
             step(output: (PixelRect(x: r.x, y: r.y, width: ww, height: hh), tileOut))
         })

@@ -2,6 +2,9 @@
 SWIFT ?= swift
 PYTHON ?= python3
 RAM := .build/release/ram
+# The training pipeline is the Python package training/ram_training, run from this repository
+# (`python3 -m ram_training.<module>`); make puts training/ on PYTHONPATH (or: pip install -e training).
+WITH_TRAINING := PYTHONPATH=$(CURDIR)/training$${PYTHONPATH:+:$$PYTHONPATH}
 
 .PHONY: run build debug test test-training deps fixtures bench train-data train eval eval-table eval-heldout clean format
 
@@ -21,18 +24,18 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# The training pipeline's own checks (plain Python scripts, one torch thread each; they need
-# training/requirements.txt, not the data; gpu/test_synth.py skips without a pack; gpu/test_ddp.py
-# runs train_gpu.py under torchrun with two gloo processes).
+# The training pipeline's own checks (training/tests, plain Python scripts, one torch thread each;
+# they need training/requirements.txt, not the data; test_synth.py skips without a GPU pack and
+# `ram`; test_ddp.py runs ram_training.gpu.train under torchrun with two gloo processes).
 test-training:
 	@$(PYTHON) -c "import torch, numpy, safetensors" 2>/dev/null || { \
 		echo "test-training: missing Python packages; install them with: pip install -r training/requirements.txt" >&2; exit 1; }
-	@set -e; for t in training/test_*.py training/gpu/test_synth.py training/gpu/test_ddp.py; do \
-		echo "== $$t"; OMP_NUM_THREADS=1 $(PYTHON) $$t; done
+	@set -e; for t in training/tests/test_*.py; do \
+		echo "== $$t"; OMP_NUM_THREADS=1 $(WITH_TRAINING) $(PYTHON) $$t; done
 
 # Regenerates the parity fixtures from the PyTorch reference (needs torch; tests don't).
 fixtures:
-	$(PYTHON) training/make_fixtures.py
+	$(WITH_TRAINING) $(PYTHON) -m ram_training.fixtures
 
 bench: build
 	scripts/bench.sh
@@ -42,9 +45,9 @@ train-data: build
 	@$(PYTHON) -c "import numpy, scipy, PIL" 2>/dev/null || { \
 		echo "train-data: installing numpy scipy pillow from PyPI" >&2; \
 		$(PYTHON) -m pip install -q numpy scipy pillow; }
-	$(PYTHON) training/collect_data.py
-	$(PYTHON) training/dead_leaves.py
-	$(PYTHON) training/make_pairs.py
+	$(WITH_TRAINING) $(PYTHON) -m ram_training.data.collect
+	$(WITH_TRAINING) $(PYTHON) -m ram_training.data.dead_leaves
+	$(WITH_TRAINING) $(PYTHON) -m ram_training.data.pairs
 
 # The identity-aware, scale-aware recipe (training/README.md "Do no harm"): from the shipped
 # weights (--init) or this run's last checkpoint, a sixth task "clean" (identity pairs, including
@@ -58,9 +61,9 @@ train:
 	@$(PYTHON) -c "import torch, numpy, PIL, safetensors, skimage" 2>/dev/null || { \
 		echo "train: missing Python packages; install them with: pip install -r training/requirements.txt" \
 		     "(torch: pip install torch==2.13.0+cpu for the CPU build)" >&2; exit 1; }
-	$(PYTHON) training/train.py --resume $(TRAIN_ARGS) $(TRAIN_EXTRA)
+	$(WITH_TRAINING) $(PYTHON) -m ram_training.train --resume $(TRAIN_ARGS) $(TRAIN_EXTRA)
 
-# The README's evaluation table (training/eval_table.py): shipped weights through `ram eval`
+# The README's evaluation table (ram_training.eval): shipped weights through `ram eval`
 # against classical baselines on data/pairs/val, one thread. Needs $(RAM) (make build) and the
 # pairs (make train-data). BM3D comes from PyPI into a git-ignored venv (non-commercial
 # licence: never vendored). EVAL_ARGS="--bm3d-limit 25" runs BM3D on every photo.
@@ -71,13 +74,13 @@ eval-table:
 		$(PYTHON) -m venv --system-site-packages $(EVAL_VENV) && \
 		$(EVAL_VENV)/bin/pip install -q bm3d scikit-image scipy pillow; }
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAM_THREADS=1 \
-		$(EVAL_VENV)/bin/python training/eval_table.py $(EVAL_ARGS)
+		$(WITH_TRAINING) $(EVAL_VENV)/bin/python -m ram_training.eval $(EVAL_ARGS)
 
-# The held-out set's table (training/eval_table.py --set heldout; scored only when a model is
+# The held-out set's table (ram_training.eval --set heldout; scored only when a model is
 # shipped, never to choose one): harm next to gain, NLM/DCP/Wiener/gamma baselines, no BM3D.
 eval-heldout:
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAM_THREADS=1 \
-		$(PYTHON) training/eval_table.py --set heldout --bm3d-limit 0 $(EVAL_ARGS)
+		$(WITH_TRAINING) $(PYTHON) -m ram_training.eval --set heldout --bm3d-limit 0 $(EVAL_ARGS)
 
 clean:
 	rm -rf .build

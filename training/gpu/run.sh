@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # One command for the GPU machine (training/gpu/README.md): diagnostics, then
-# training/gpu/train_gpu.py on data/gpu_pack.npz, everything written to $OUT.
+# `python3 -m ram_training.gpu.train` on data/gpu_pack.npz, everything written to $OUT.
 #
-#   bash training/gpu/run.sh [train_gpu.py options...]     e.g. --minutes 7 --compile 1
+#   bash training/gpu/run.sh [ram_training.gpu.train options...]     e.g. --minutes 7 --compile 1
 #
 # Environment: OUT (output folder; default training/runs/ram-paper-gpu), PACK (default
 # data/gpu_pack.npz), PYTHON (default python3), MINUTES (default 7.5).
-# Exit codes: 2 pack missing, 3 no torch, 4 no CUDA GPU, else train_gpu.py's.
+# Exit codes: 2 pack missing, 3 no torch, 4 no CUDA GPU, else ram_training.gpu.train's.
 set -u
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-$PWD/training/runs/ram-paper-gpu}"
@@ -15,6 +15,8 @@ PY="${PYTHON:-python3}"
 MINUTES="${MINUTES:-7.5}"
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
+# The package runs from this working tree (no install needed on the GPU machine).
+export PYTHONPATH="$PWD/training${PYTHONPATH:+:$PYTHONPATH}"
 
 {
   echo "== ram GPU training kit: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
@@ -52,15 +54,15 @@ if [ "${RAM_GPU_ALLOW_CPU:-0}" != 1 ] && ! "$PY" -c "import torch, sys; sys.exit
   exit 4
 fi
 if [ ! -f "$PACK" ]; then
-  echo "ERROR: $PACK not found: build it with 'python3 training/gpu/pack.py' on the machine with data/pairs and copy it here (or set PACK=...)." | tee -a "$OUT/diag.txt"
+  echo "ERROR: $PACK not found: build it with 'python3 -m ram_training.gpu.pack' on the machine with data/pairs and copy it here (or set PACK=...)." | tee -a "$OUT/diag.txt"
   exit 2
 fi
 
 DEVICE=cuda
 [ "${RAM_GPU_ALLOW_CPU:-0}" = 1 ] && DEVICE=auto
 set -o pipefail
-"$PY" -u training/gpu/train_gpu.py --pack "$PACK" --out "$OUT" --minutes "$MINUTES" --device "$DEVICE" "$@" 2>&1 | tee "$OUT/train.log"
+"$PY" -u -m ram_training.gpu.train --pack "$PACK" --out "$OUT" --minutes "$MINUTES" --device "$DEVICE" "$@" 2>&1 | tee "$OUT/train.log"
 rc=$?
-echo "== train_gpu.py exit $rc; files in $OUT:"
+echo "== ram_training.gpu.train exit $rc; files in $OUT:"
 ls -l "$OUT"
 exit $rc

@@ -1,0 +1,5 @@
+import sys
+
+from .checkpoint import main
+
+sys.exit(main())

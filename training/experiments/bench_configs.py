@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Training throughput of candidate RAM configurations on this machine.
 
     python3 training/experiments/bench_configs.py [--threads 1] [--patch 64 96] [--batch 8] [--steps 6]
@@ -12,14 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ram import RAM, RAMConfig, count_parameters  # noqa: E402
+from ram_training.model import RAM, RAMConfig, count_parameters
 
 CANDIDATES = {
     "d16-1112-r1": dict(dim=16, num_blocks=(1, 1, 1, 2), num_refinement=1),

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """How far a blind linear filter gets on the blur validation: a reference for the network.
 
     python3 training/experiments/blur_linear.py [--size 15] [--stride 3] [--every 2] [--save filter.npy [--force]]
@@ -31,8 +30,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 from scipy.ndimage import correlate
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import train  # noqa: E402  (its validation loader and PSNR, so the scores are train's)
+# train's validation loader and PSNR, so the scores are train's
+from ram_training import paths
+from ram_training.data.sampling import load_val
+from ram_training.validation import psnr
 
 
 def load(path: str, mode: str) -> np.ndarray:
@@ -54,7 +55,7 @@ def fit(data: str, pairs: list, size: int, stride: int) -> np.ndarray:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"))
+    ap.add_argument("--data", default=paths.DATA)
     ap.add_argument("--size", type=int, default=15, help="filter side K (odd)")
     ap.add_argument("--stride", type=int, default=3, help="use every n-th pixel of a pair in each direction")
     ap.add_argument("--every", type=int, default=2, help="use every n-th training pair")
@@ -81,12 +82,12 @@ def main(argv=None) -> int:
         with open(tmp, "wb") as f:  # a file object: np.save would append .npy to a name
             np.save(f, filt)
         os.replace(tmp, args.save)
-    val = train.load_val(args.data, {"val": [e for e in index["val"] if e["kind"].startswith("blur")]})
+    val = load_val(args.data, {"val": [e for e in index["val"] if e["kind"].startswith("blur")]})
     for kind, (deg, clean) in sorted(val.items()):
         d = deg.numpy().astype(np.float64)
         out = np.stack([[correlate(img[c], filt, mode="reflect") for c in range(3)] for img in d]).clip(0, 1)
-        p_in = train.psnr(deg, clean).mean().item()
-        p_out = train.psnr(torch.from_numpy(out).float(), clean).mean().item()
+        p_in = psnr(deg, clean).mean().item()
+        p_out = psnr(torch.from_numpy(out).float(), clean).mean().item()
         print(f"{kind:12s} {len(deg)} photos  input {p_in:.3f} dB  linear filter {p_out:.3f} dB ({p_out - p_in:+.3f})")
     return 0
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Is the noise gap to NLM on smooth photos a data gap? RAM against non-local means per photo.
 
     python3 training/experiments/nlm_gap.py SPLIT N WEIGHTS      e.g. train 8 Assets/weights/ram-small.safetensors
@@ -23,7 +22,9 @@ from skimage.restoration import denoise_nl_means
 from skimage.metrics import peak_signal_noise_ratio as psnr
 import tempfile
 
-os.chdir(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # the repository root
+from ram_training.paths import REPO
+
+os.chdir(REPO)
 TMP = tempfile.mkdtemp(prefix='nlm-gap-')
 if len(sys.argv) != 4:
     sys.exit(__doc__)

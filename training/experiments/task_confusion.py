@@ -21,14 +21,13 @@ import argparse
 import copy
 import json
 import os
-import sys
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import train  # noqa: E402
-from ram import RAM, RAMConfig  # noqa: E402
+from ram_training.data import TASKS
+from ram_training.data.sampling import ImageCache, PairSampler
+from ram_training.model import RAM, RAMConfig
 
 
 def main(argv=None) -> int:
@@ -55,18 +54,18 @@ def main(argv=None) -> int:
         index = json.load(f)
 
     rng = np.random.default_rng(args.seed)
-    cache = train.ImageCache(args.data, 512 << 20)
+    cache = ImageCache(args.data, 512 << 20)
     # BatchNorm on batch statistics: a training-mode copy (its output does not read the running
     # statistics it updates, so one copy serves every batch).
     train_mode = copy.deepcopy(model).train()
     # Batch-statistics BatchNorm is measured in batches of 4 mixed tasks, as train trains.
-    mixed = train.PairSampler(args.data, index, args.patch, 0.0, [1.0] * len(train.TASKS), 512, cache=cache)
+    mixed = PairSampler(args.data, index, args.patch, 0.0, [1.0] * len(TASKS), 512, cache=cache)
     rows = []
     print(f"{os.path.basename(args.checkpoint)} step {ck.get('step')}: {args.patches} patches of {args.patch} px per task")
     print(f"{'task':9s} {'input L1':>9s} {'out L1':>8s} {'(train BN)':>10s} {'worse':>6s} {'shift of worse':>15s}")
-    for task in train.TASKS:
-        weights = [1.0 if t == task else 0.0 for t in train.TASKS]
-        sampler = train.PairSampler(args.data, index, args.patch, 0.0, weights, 512, cache=cache)
+    for task in TASKS:
+        weights = [1.0 if t == task else 0.0 for t in TASKS]
+        sampler = PairSampler(args.data, index, args.patch, 0.0, weights, 512, cache=cache)
         e_in, e_out, e_train, shifts, worst = [], [], [], [], (-1.0, None)
         with torch.no_grad():
             for _ in range(args.patches):
@@ -97,7 +96,7 @@ def main(argv=None) -> int:
         tmp = args.save + ".tmp.png"
         pil.save(tmp)
         os.replace(tmp, args.save)
-        print(f"worst patch per task ({', '.join(train.TASKS)}), input | output | clean: {args.save}")
+        print(f"worst patch per task ({', '.join(TASKS)}), input | output | clean: {args.save}")
     return 0
 
 

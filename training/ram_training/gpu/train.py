@@ -67,6 +67,7 @@ import platform
 import signal
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -444,16 +445,24 @@ def params_checksum(model) -> torch.Tensor:
         return torch.stack([sum(p.sum() for p in ps), sum((p * p).sum() for p in ps)])
 
 
-def main(argv=None) -> int:
-    args = build_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+@dataclass
+class Placement:
+    """Where this process trains: one process, or one of WORLD_SIZE under torchrun."""
+    device: torch.device
+    world: int = 1
+    rank: int = 0
+    local_rank: int = 0
+    dist: object = None   # torch.distributed under torchrun
+
+
+def place(args) -> Placement | int:
+    """The device and, under torchrun (WORLD_SIZE, RANK, LOCAL_RANK set), the process group:
+    one process per device, DDP. Returns exit code 4 when CUDA is asked for and missing."""
     want_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
     if want_cuda and not torch.cuda.is_available():
         print("ERROR: --device cuda but torch.cuda.is_available() is False "
               f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})", file=sys.stderr)
         return 4
-    # torchrun sets WORLD_SIZE, RANK and LOCAL_RANK: one process per device, DDP.
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -469,23 +478,24 @@ def main(argv=None) -> int:
             print(f"rank {rank}: --compile is off under torchrun", file=sys.stderr, flush=True)
             args.compile = 0
     device = torch.device(f"cuda:{local_rank}" if want_cuda and world > 1 else ("cuda" if want_cuda else "cpu"))
-    amp_dtype = None
-    if args.amp == "bf16" or (args.amp == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()):
-        amp_dtype = torch.bfloat16
-    elif args.amp == "fp16" or (args.amp == "auto" and device.type == "cuda"):
-        amp_dtype = torch.float16
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
-    probe_steps = args.probe_steps if args.probe_steps >= 0 else (5 if device.type == "cuda" else 0)
+    return Placement(device, world, rank, local_rank, dist)
 
-    out_dir = args.out or os.path.join(paths.RUNS, f"{args.name}-gpu")
-    os.makedirs(out_dir, exist_ok=True)
-    ckpt_path = os.path.join(out_dir, f"{args.name}.pt")
+
+def choose_amp(args, device):
+    if args.amp == "bf16" or (args.amp == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()):
+        return torch.bfloat16
+    if args.amp == "fp16" or (args.amp == "auto" and device.type == "cuda"):
+        return torch.float16
+    return None
+
+
+def open_log(out_dir: str, rank: int):
+    """JSON lines in <out>/log.jsonl and on stdout, from rank 0 only."""
     logf = open(os.path.join(out_dir, "log.jsonl"), "a") if rank == 0 else None
-    budget_s = args.minutes * 60
-    deadline = T0 + budget_s - args.reserve_s
 
     def log(rec):
         if rank != 0:
@@ -494,20 +504,12 @@ def main(argv=None) -> int:
         logf.write(json.dumps(rec) + "\n")
         logf.flush()
         print(json.dumps(rec), flush=True)
+    return log
 
-    if not os.path.exists(args.pack):
-        log({"event": "error", "message": f"pack {args.pack} not found: build it with python3 -m ram_training.gpu.pack "
-                                           "and carry data/gpu_pack.npz"})
-        return 2
-    torch.manual_seed(args.seed)   # the same initial weights on every rank (DDP broadcasts rank 0's anyway)
-    np.random.seed(args.seed + rank)
-    rng = np.random.default_rng(args.seed + rank)   # each rank its own batches
-    task_weights = parse_task_weights(args.task_weights)
-    t_load = time.time()
-    data = load_pack(args.pack, device, args.patch, args.deadleaves, task_weights, args.val_limit, args.seed + rank)
-    load_s = time.time() - t_load
-    patch = data.patch
 
+def build_model(args):
+    """RAM from --init's weights (step, patches and wall time carried on) or a fresh --config
+    (default paper) starting as the identity. Returns (model, config, init record)."""
     init = {"steps": 0, "patches": 0, "wall": 0.0}
     if args.init:
         w = load_init(args.init, args.config)  # train's reader: .safetensors card or a checkpoint's EMA
@@ -519,13 +521,20 @@ def main(argv=None) -> int:
         config = parse_config(args.config or "paper")
         model = RAM(config)
         torch.nn.init.zeros_(model.output.weight)  # the untrained network is the identity
-    # Memory format: measured (speed probe) unless given. The first GPU run (2026-11-28, H200,
-    # channels-last, batch 32) reached 90 patches/s, about 5 TFLOP/s on a 17 GFLOP forward: far
-    # from the hardware, with the many depthwise and odd-width convolutions as the suspects.
-    formats = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
+    return model, config, init
+
+
+FORMATS = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
+
+
+def choose_layout(args, model, data, amp_dtype, device, probe_steps: int, out_dir: str):
+    """The memory format: measured by the speed probe unless --channels-last says. The first
+    GPU run (2026-11-28, H200, channels-last, batch 32) reached 90 patches/s, about 5 TFLOP/s
+    on a 17 GFLOP forward: far from the hardware, with the many depthwise and odd-width
+    convolutions as the suspects. Returns (layout name, probe result or None)."""
     probe = None
     if probe_steps:
-        fmts = formats if args.channels_last < 0 else {k: v for k, v in formats.items()
+        fmts = FORMATS if args.channels_last < 0 else {k: v for k, v in FORMATS.items()
                                                       if (k == "channels_last") == bool(args.channels_last)}
         probe = speed_probe(model, data, args.batch, amp_dtype, device, probe_steps, args.seed, fmts,
                             out_dir if args.profile else None)
@@ -533,279 +542,386 @@ def main(argv=None) -> int:
         if args.channels_last < 0 and timed:
             probe["chosen"] = min(timed, key=timed.get)
     if probe and probe.get("chosen"):
-        layout = probe["chosen"]
-    else:
-        layout = "contiguous" if args.channels_last == 0 or (args.channels_last < 0 and device.type != "cuda") else "channels_last"
-    memory_format = formats[layout]
-    if probe:
-        log({"event": "probe", **probe, "layout": layout})
-    model = model.to(device).to(memory_format=memory_format)
-    ema = EMA(model, args.ema)
-    fused = device.type == "cuda"
-    try:
-        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), weight_decay=args.wd, fused=fused)
-    except (TypeError, RuntimeError):
-        fused = False
-        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), weight_decay=args.wd)
-    scaler = torch.amp.GradScaler(device.type, enabled=(amp_dtype == torch.float16))
+        return probe["chosen"], probe
+    if args.channels_last == 0 or (args.channels_last < 0 and device.type != "cuda"):
+        return "contiguous", probe
+    return "channels_last", probe
 
-    hw = hardware(device)
+
+def make_optimizer(args, model, device):
+    """AdamW, fused on CUDA where torch has it. Returns (optimizer, fused)."""
+    if device.type == "cuda":
+        try:
+            return torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), weight_decay=args.wd,
+                                     fused=True), True
+        except (TypeError, RuntimeError):
+            pass
+    return torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), weight_decay=args.wd), False
+
+
+def environment(device) -> dict:
     env = {"python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
            "numpy": np.__version__}
     if device.type == "cuda":
         prop = torch.cuda.get_device_properties(device)
         env.update(gpu=prop.name, gpu_memory_gib=round(prop.total_memory / 2**30, 1), sm=f"{prop.major}.{prop.minor}")
-    log({"event": "start", "world_size": world, "config": config.to_dict(), "parameters": count_parameters(model), "device": str(device),
-         "amp": str(amp_dtype), "hardware": hw, "env": env, "args": vars(args), "patch": patch,
-         "command": "python3 -m ram_training.gpu.train " + " ".join(sys.argv[1:] if argv is None else argv),
-         "pid": os.getpid(), "pack": {"path": args.pack, "format": data.meta.get("format"), "bytes": os.path.getsize(args.pack), "load_s": round(load_s, 2),
-                                      "counts": data.meta.get("counts"), "created": data.meta.get("created")},
-         "train_pairs": data.counts(), "val_kinds": {k: len(v[0]) for k, v in (data.val or {}).items()}})
+    return env
 
-    stop = {"flag": None}
 
-    def on_signal(signum, frame):
-        stop["flag"] = f"signal {signum}"
+class Compiled:
+    """The module the steps run: the model itself, DDP around it under torchrun, or with
+    --compile the whole model compiled (1) or each block (2, regional compilation: blocks of
+    one level have the same shapes and share compiled code, so compiling costs a few block
+    graphs instead of the whole network's; the pointwise fusion inside the blocks is the
+    point). A failed compile falls back to eager (`uncompile`)."""
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    def __init__(self, args, model, place: Placement, log):
+        self.model, self.log = model, log
+        self.module, self.compiled = model, False
+        if place.dist is not None:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            self.module = DDP(model, device_ids=[place.local_rank] if place.device.type == "cuda" else None)
+        self.blocks = [mod for mod in model.modules() if isinstance(mod, Block)]
+        if args.compile:
+            try:
+                if args.compile == 2:
+                    for blk in self.blocks:
+                        blk.compile(dynamic=False)
+                    self.module = model
+                else:
+                    self.module = torch.compile(model)
+                self.compiled = True
+            except Exception as e:  # noqa: BLE001
+                self.uncompile()
+                log({"event": "warning", "message": f"torch.compile failed ({type(e).__name__}: {e}); eager"})
 
-    train_model = model
-    compiled = False
-    if dist is not None:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-        train_model = DDP(model, device_ids=[local_rank] if device.type == "cuda" else None)
-    blocks = [mod for mod in model.modules() if isinstance(mod, Block)]
-
-    def uncompile():
-        for blk in blocks:  # undoes nn.Module.compile (regional compilation)
+    def uncompile(self):
+        for blk in self.blocks:  # undoes nn.Module.compile (regional compilation)
             blk._compiled_call_impl = None
-        return model, False
+        self.module, self.compiled = self.model, False
 
-    if args.compile:
-        try:
-            if args.compile == 2:
-                # Regional compilation: each Block on its own; blocks of one level have the same
-                # shapes and share compiled code, so compiling costs a few block graphs instead
-                # of the whole network's (the pointwise fusion inside the blocks is the point).
-                for blk in blocks:
-                    blk.compile(dynamic=False)
-                train_model = model
-            else:
-                train_model = torch.compile(model)
-            compiled = True
-        except Exception as e:  # noqa: BLE001
-            train_model, compiled = uncompile()
-            log({"event": "warning", "message": f"torch.compile failed ({type(e).__name__}: {e}); eager"})
-    eager_ms = probe and probe["step_ms"].get(layout)
-    if compiled and eager_ms:
-        # Probe the compiled model too (compiling happens here, on the real model, so a winner
-        # costs nothing more at the first step); keep it only if it is faster than eager.
+    def keep_if_faster(self, args, data, layout: str, memory_format, probe, amp_dtype, device, probe_steps: int):
+        """Probes the compiled model too (compiling happens here, on the real model, so a winner
+        costs nothing more at the first step); keeps it only if it is faster than eager."""
+        eager_ms = probe and probe["step_ms"].get(layout)
+        if not (self.compiled and eager_ms):
+            return
         prng = np.random.default_rng(args.seed + 2000)
         rec = {"event": "probe_compile", "layout": layout, "eager_step_ms": eager_ms}
         try:
             x, y = data.sample(prng, args.batch, memory_format)
-            rec["compile_s"], rec["step_ms"] = time_passes(train_model, x, y, amp_dtype, device, probe_steps)
+            rec["compile_s"], rec["step_ms"] = time_passes(self.module, x, y, amp_dtype, device, probe_steps)
             if rec["step_ms"] >= eager_ms:
-                train_model, compiled = uncompile()
+                self.uncompile()
         except Exception as e:  # noqa: BLE001
             rec["error"] = f"{type(e).__name__}: {str(e)[:500]}"
-            train_model, compiled = uncompile()
+            self.uncompile()
         finally:
-            model.zero_grad(set_to_none=True)
+            self.model.zero_grad(set_to_none=True)
             if device.type == "cuda":
                 torch.cuda.empty_cache()
-        rec["compiled"] = compiled
-        log(rec)
+        rec["compiled"] = self.compiled
+        self.log(rec)
 
-    step, patches, wall = 0, 0, 0.0
-    batch = args.batch
-    state = {"t_sched": None, "val_first": None, "val_last": None, "nonfinite": 0, "stopped": None,
-             "first_step_s": None, "good_ema": None}
 
-    def lr_now() -> float:
-        if step < args.warmup:
-            return args.lr * (step + 1) / args.warmup
-        if state["t_sched"] is None:
-            state["t_sched"] = time.time()
-        span = max(1.0, deadline - state["t_sched"])
-        t = min(1.0, max(0.0, (time.time() - state["t_sched"]) / span))
+# Why the loop stops, by code; under torchrun the largest code over the ranks wins.
+STOPS = [None, "max_steps", "budget", "signal", "non-finite loss"]
+
+
+class GPURun:
+    """The training run's state (model, EMA, optimizer, counters, the wall-clock schedule)
+    and its steps: one optimizer step, the first step (autotuning, out-of-memory retries), the
+    stop decision, validation, the checkpoint and the summary."""
+
+    def __init__(self, args, place: Placement, data, model, config, init, memory_format, amp_dtype, ckpt_path: str,
+                 deadline: float, log):
+        self.args, self.place, self.data, self.model, self.config, self.init = args, place, data, model, config, init
+        self.memory_format, self.amp_dtype = memory_format, amp_dtype
+        self.net: Compiled | None = None   # set once the EMA and optimizer hold the eager model
+        self.device = place.device
+        self.ckpt_path, self.deadline, self.log = ckpt_path, deadline, log
+        self.ema = EMA(model, args.ema)
+        self.opt, self.fused = make_optimizer(args, model, self.device)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=(amp_dtype == torch.float16))
+        self.hw, self.env = hardware(self.device), environment(self.device)
+        self.step, self.patches, self.wall, self.batch = 0, 0, 0.0, args.batch
+        self.t_sched = None          # when the cosine started (after the warm-up)
+        self.val_first = self.val_last = None
+        self.stopped = None
+        self.first_step_s = None
+        self.good_ema = None         # the EMA at the last validation, restored after a non-finite loss
+        self.saved_step = None
+        self.stop_flag = None        # set by signals and by a non-finite loss
+
+    def lr_now(self) -> float:
+        """Linear warm-up over --warmup steps, then a cosine to --lr-min that ends at the deadline."""
+        args = self.args
+        if self.step < args.warmup:
+            return args.lr * (self.step + 1) / args.warmup
+        if self.t_sched is None:
+            self.t_sched = time.time()
+        span = max(1.0, self.deadline - self.t_sched)
+        t = min(1.0, max(0.0, (time.time() - self.t_sched) / span))
         return args.lr_min + 0.5 * (args.lr - args.lr_min) * (1 + math.cos(math.pi * t))
 
-    def save_ckpt(reason: str):
-        if rank != 0:
-            return True
-        ema.sync_ints()
-        sd = {k: (v.detach().to("cpu", torch.float16) if v.dtype.is_floating_point else v.detach().cpu()).contiguous()
-              for k, v in ema.module.state_dict().items()}
-        bad = [k for k, v in sd.items() if v.dtype.is_floating_point and not torch.isfinite(v).all()]
-        if bad:
-            log({"event": "error", "message": f"EMA has non-finite values in {bad[:5]}; checkpoint not written"})
-            return False
-        a = dict(vars(args))
-        a.update(batch=batch, patch=patch, steps=step, warmup=args.warmup,
-                 schedule="linear warm-up, cosine on wall time to the deadline")
-        ck = {"config": config.to_dict(), "ema": sd, "ema_dtype": "float16", "step": init["steps"] + step,
-              "wall": init["wall"] + wall, "patches": init["patches"] + patches, "session_steps": step,
-              "init": init if args.init else None, "args": a, "hardware": hw, "saved": time.strftime("%Y-%m-%dT%H:%M:%S"),
-              "source": "ram_training.gpu.train", "env": env, "amp": str(amp_dtype), "compiled": compiled,
-              "pack": {k: data.meta.get(k) for k in ("format", "created", "counts", "index_sha256", "degrade_binary", "crop")},
-              "reason": reason}
-        tmp = ckpt_path + ".tmp"
-        torch.save(ck, tmp)
-        state["saved_step"] = step
-        os.replace(tmp, ckpt_path)
-        log({"event": "checkpoint", "step": step, "reason": reason, "path": ckpt_path, "bytes": os.path.getsize(ckpt_path)})
-        return True
-
-    def run_val():
-        if not data.val or rank != 0:
-            return
-        t = time.time()
-        ema.sync_ints()
-        res = validate(ema.module, data.val, amp_dtype, device, args.val_batch, memory_format)
-        rec = {"event": "val", "step": step, "wall": round(wall, 1), **res, "seconds": round(time.time() - t, 2)}
-        log(rec)
-        if state["val_first"] is None:
-            state["val_first"] = rec
-        state["val_last"] = rec
-
-    def train_step(x, y):
-        lr = lr_now()
-        loss, l1 = optimizer_step(train_model, model, opt, scaler, x, y, lr, amp_dtype, device,
-                                  args.fft_weight, args.clip, loss_kind=args.loss)
+    def train_step(self, x, y):
+        lr = self.lr_now()
+        loss, l1 = optimizer_step(self.net.module, self.model, self.opt, self.scaler, x, y, lr, self.amp_dtype,
+                                  self.device, self.args.fft_weight, self.args.clip, loss_kind=self.args.loss)
         return loss.detach(), l1.detach(), lr
 
-    set_train_mode(model, args.bn)
-    run_val()  # step 0: the identity map, i.e. the input PSNR
-    win_loss = torch.zeros((), device=device)
-    win_l1 = torch.zeros((), device=device)
-    t_win, n_win = time.time(), 0
-    last_val_step = 0
-    STOPS = [None, "max_steps", "budget", "signal", "non-finite loss"]
-    while True:
-        # Why to stop, as an index into STOPS; under torchrun the largest over the ranks, so
-        # every process leaves the loop at the same step (DDP's all-reduces would hang otherwise).
+    def first_step(self, x, y):
+        """The first step: compiles (if asked) and finds a batch that fits, halving it on out of
+        memory; a compiled step that fails falls back to eager."""
+        t0 = time.time()
+        while True:
+            try:
+                res = self.train_step(x, y)
+                if self.device.type == "cuda":
+                    torch.cuda.synchronize()
+                break
+            except OOM:
+                self.opt.zero_grad(set_to_none=True)
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                if self.batch <= 2:
+                    raise
+                self.batch //= 2
+                self.log({"event": "warning", "message": f"out of memory: batch now {self.batch}"})
+                x, y = x[:self.batch], y[:self.batch]
+            except Exception as e:  # noqa: BLE001
+                if not self.net.compiled:
+                    raise
+                self.log({"event": "warning", "message": f"compiled step failed ({type(e).__name__}: {str(e)[:500]}); eager"})
+                self.net.uncompile()
+                self.opt.zero_grad(set_to_none=True)
+        self.first_step_s = round(time.time() - t0, 2)
+        self.log({"event": "first_step", "seconds": self.first_step_s, "batch": self.batch, "compiled": self.net.compiled,
+                  "max_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if self.device.type == "cuda" else None})
+        return res
+
+    def stop_code(self) -> int:
+        """Why to stop (an index into STOPS); under torchrun the largest over the ranks, so every
+        process leaves the loop at the same step (DDP's all-reduces would hang otherwise)."""
         code = 0
-        if args.max_steps and step >= args.max_steps:
+        if self.args.max_steps and self.step >= self.args.max_steps:
             code = 1
-        if time.time() >= deadline:
+        if time.time() >= self.deadline:
             code = 2
-        if stop["flag"]:
-            code = 4 if stop["flag"] == "non-finite loss" else 3
+        if self.stop_flag:
+            code = 4 if self.stop_flag == "non-finite loss" else 3
+        dist = self.place.dist
         if dist is not None:
-            c = torch.tensor([code], dtype=torch.int64, device=device)
+            c = torch.tensor([code], dtype=torch.int64, device=self.device)
             dist.all_reduce(c, op=dist.ReduceOp.MAX)
             code = int(c.item())
-        if code:
-            state["stopped"] = stop["flag"] if code >= 3 and stop["flag"] else STOPS[code]
-            break
-        t0 = time.time()
-        x, y = data.sample(rng, batch, memory_format)
-        if step == 0:
-            # First step: compile (if asked) and find a batch that fits.
-            while True:
-                try:
-                    loss, l1, lr = train_step(x, y)
-                    if device.type == "cuda":
-                        torch.cuda.synchronize()
-                    break
-                except OOM:
-                    opt.zero_grad(set_to_none=True)
-                    if device.type == "cuda":
-                        torch.cuda.empty_cache()
-                    if batch <= 2:
-                        raise
-                    batch //= 2
-                    log({"event": "warning", "message": f"out of memory: batch now {batch}"})
-                    x, y = x[:batch], y[:batch]
-                except Exception as e:  # noqa: BLE001
-                    if not compiled:
-                        raise
-                    log({"event": "warning", "message": f"compiled step failed ({type(e).__name__}: {str(e)[:500]}); eager"})
-                    train_model, compiled = uncompile()
-                    opt.zero_grad(set_to_none=True)
-            state["first_step_s"] = round(time.time() - t0, 2)
-            log({"event": "first_step", "seconds": state["first_step_s"], "batch": batch, "compiled": compiled,
-                 "max_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == "cuda" else None})
-            t_win = time.time()
-        else:
-            loss, l1, lr = train_step(x, y)
-        ema.update(init["steps"] + step)  # the decay's warm-up counts the steps of an --init run too
-        step += 1
-        patches += batch * world
-        wall += time.time() - t0
-        if step > 1:  # the first step (autotuning, compiling) stays out of the throughput windows
-            win_loss += loss
-            win_l1 += l1
-            n_win += 1
-        if step % args.log_every == 0 and n_win:
-            lv, l1v = win_loss.item() / n_win, win_l1.item() / n_win  # synchronises
-            dt = time.time() - t_win
-            if not math.isfinite(lv):
-                state["nonfinite"] += 1
-                log({"event": "error", "step": step, "message": "non-finite loss; stopping with the last good EMA"})
-                if state["good_ema"] is not None:
-                    with torch.no_grad():
-                        torch._foreach_copy_(ema.f_dst, state["good_ema"])
-                stop["flag"] = "non-finite loss"   # every rank stops at the top of the loop
-                continue
-            log({"event": "train", "step": step, "loss": round(lv, 5), "l1": round(l1v, 5), "lr": lr,
-                 "patches_per_s": round(n_win * batch * world / dt, 1), "wall": round(wall, 1), "batch": batch,
-                 **({"world_size": world} if world > 1 else {})})
-            win_loss.zero_()
-            win_l1.zero_()
-            t_win, n_win = time.time(), 0
-        if step % args.val_every == 0:
-            run_val()
-            save_ckpt("periodic")
-            state["good_ema"] = [t.clone() for t in ema.f_dst]
-            last_val_step = step
-            if dist is not None:
-                dist.barrier()   # the other ranks wait for rank 0's validation and checkpoint
-            t_win = time.time()
+        return code
+
+    def save(self, reason: str) -> bool:
+        """The EMA weights in float16 with the run's record, from rank 0; False (nothing written)
+        when the EMA holds non-finite values."""
+        if self.place.rank != 0:
+            return True
+        args = self.args
+        self.ema.sync_ints()
+        sd = {k: (v.detach().to("cpu", torch.float16) if v.dtype.is_floating_point else v.detach().cpu()).contiguous()
+              for k, v in self.ema.module.state_dict().items()}
+        bad = [k for k, v in sd.items() if v.dtype.is_floating_point and not torch.isfinite(v).all()]
+        if bad:
+            self.log({"event": "error", "message": f"EMA has non-finite values in {bad[:5]}; checkpoint not written"})
+            return False
+        a = dict(vars(args))
+        a.update(batch=self.batch, patch=self.data.patch, steps=self.step, warmup=args.warmup,
+                 schedule="linear warm-up, cosine on wall time to the deadline")
+        init = self.init
+        ck = {"config": self.config.to_dict(), "ema": sd, "ema_dtype": "float16", "step": init["steps"] + self.step,
+              "wall": init["wall"] + self.wall, "patches": init["patches"] + self.patches, "session_steps": self.step,
+              "init": init if args.init else None, "args": a, "hardware": self.hw,
+              "saved": time.strftime("%Y-%m-%dT%H:%M:%S"), "source": "ram_training.gpu.train", "env": self.env,
+              "amp": str(self.amp_dtype), "compiled": self.net.compiled,
+              "pack": {k: self.data.meta.get(k) for k in ("format", "created", "counts", "index_sha256", "degrade_binary", "crop")},
+              "reason": reason}
+        tmp = self.ckpt_path + ".tmp"
+        torch.save(ck, tmp)
+        self.saved_step = self.step
+        os.replace(tmp, self.ckpt_path)
+        self.log({"event": "checkpoint", "step": self.step, "reason": reason, "path": self.ckpt_path,
+                  "bytes": os.path.getsize(self.ckpt_path)})
+        return True
+
+    def validate(self):
+        if not self.data.val or self.place.rank != 0:
+            return
+        t = time.time()
+        self.ema.sync_ints()
+        res = validate(self.ema.module, self.data.val, self.amp_dtype, self.device, self.args.val_batch,
+                       self.memory_format)
+        rec = {"event": "val", "step": self.step, "wall": round(self.wall, 1), **res, "seconds": round(time.time() - t, 2)}
+        self.log(rec)
+        if self.val_first is None:
+            self.val_first = rec
+        self.val_last = rec
+
+    def loop(self, rng: np.random.Generator) -> int:
+        """Trains until a stop code; returns the step of the last validation."""
+        args, world = self.args, self.place.world
+        set_train_mode(self.model, args.bn)
+        self.validate()  # step 0: the identity map, i.e. the input PSNR
+        win_loss = torch.zeros((), device=self.device)
+        win_l1 = torch.zeros((), device=self.device)
+        t_win, n_win = time.time(), 0
+        last_val_step = 0
+        while True:
+            code = self.stop_code()
+            if code:
+                self.stopped = self.stop_flag if code >= 3 and self.stop_flag else STOPS[code]
+                return last_val_step
+            t0 = time.time()
+            x, y = self.data.sample(rng, self.batch, self.memory_format)
+            if self.step == 0:
+                loss, l1, lr = self.first_step(x, y)
+                t_win = time.time()
+            else:
+                loss, l1, lr = self.train_step(x, y)
+            self.ema.update(self.init["steps"] + self.step)  # the decay's warm-up counts an --init run's steps too
+            self.step += 1
+            self.patches += self.batch * world
+            self.wall += time.time() - t0
+            if self.step > 1:  # the first step (autotuning, compiling) stays out of the throughput windows
+                win_loss += loss
+                win_l1 += l1
+                n_win += 1
+            if self.step % args.log_every == 0 and n_win:
+                lv, l1v = win_loss.item() / n_win, win_l1.item() / n_win  # synchronises
+                dt = time.time() - t_win
+                if not math.isfinite(lv):
+                    self.log({"event": "error", "step": self.step, "message": "non-finite loss; stopping with the last good EMA"})
+                    if self.good_ema is not None:
+                        with torch.no_grad():
+                            torch._foreach_copy_(self.ema.f_dst, self.good_ema)
+                    self.stop_flag = "non-finite loss"   # every rank stops at the top of the loop
+                    continue
+                self.log({"event": "train", "step": self.step, "loss": round(lv, 5), "l1": round(l1v, 5), "lr": lr,
+                          "patches_per_s": round(n_win * self.batch * world / dt, 1), "wall": round(self.wall, 1),
+                          "batch": self.batch, **({"world_size": world} if world > 1 else {})})
+                win_loss.zero_()
+                win_l1.zero_()
+                t_win, n_win = time.time(), 0
+            if self.step % args.val_every == 0:
+                self.validate()
+                self.save("periodic")
+                self.good_ema = [t.clone() for t in self.ema.f_dst]
+                last_val_step = self.step
+                if self.place.dist is not None:
+                    self.place.dist.barrier()   # the other ranks wait for rank 0's validation and checkpoint
+                t_win = time.time()
+
+    def ranks_in_sync(self):
+        """Under torchrun: whether every rank ended with the same weights (None otherwise)."""
+        dist = self.place.dist
+        if dist is None:
+            return None
+        sums = params_checksum(self.model).to(self.device)
+        gathered = [torch.zeros_like(sums) for _ in range(self.place.world)]
+        dist.all_gather(gathered, sums)
+        return all(torch.equal(g, gathered[0]) for g in gathered)
+
+    def summary(self, saved: bool, layout: str, probe, in_sync) -> dict:
+        args, data = self.args, self.data
+        cuda = self.device.type == "cuda"
+        name = os.path.basename(self.ckpt_path)
+        return {
+            "name": args.name, "checkpoint": name if saved else None, "stopped": self.stopped,
+            "config": self.config.to_dict(), "parameters": count_parameters(self.model), "hardware": self.hw,
+            "env": self.env, "amp": str(self.amp_dtype), "compiled": self.net.compiled,
+            "channels_last": layout == "channels_last", "probe": probe, "fused_adamw": self.fused,
+            "batch": self.batch, "world_size": self.place.world, "ranks_in_sync": in_sync, "patch": data.patch,
+            "steps": self.step, "patches": self.patches, "train_wall_s": round(self.wall, 1),
+            "process_s": round(time.time() - T0, 1), "first_step_s": self.first_step_s,
+            "patches_per_s": round(self.patches / self.wall, 1) if self.wall else None,
+            "max_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
+            "pack_format": data.meta.get("format"),
+            "pack_epochs": round(self.patches / max(1, data.n_items), 1),
+            "pack_epochs_note": "patches per stored clean crop (degraded afresh each time)",
+            "val_first": self.val_first and self.val_first["psnr_task"],
+            "val_input": self.val_first and self.val_first["input_psnr_task"],
+            "val_last": self.val_last and self.val_last["psnr_task"],
+            "val_last_per_kind": self.val_last and self.val_last["psnr"],
+            "val_note": "monitoring only: 96x96 (pack --val-crop) centre crops of data/pairs/val, EMA weights, bf16 autocast; "
+                        "the real score is export's on the CPU",
+            "export": f"python3 -m ram_training.export --checkpoint <fetched>/{name} --name {args.name} --threads 2",
+            "args": vars(args),
+        }
+
+
+def main(argv=None) -> int:
+    args = build_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    where = place(args)
+    if isinstance(where, int):
+        return where
+    device, rank = where.device, where.rank
+    amp_dtype = choose_amp(args, device)
+    probe_steps = args.probe_steps if args.probe_steps >= 0 else (5 if device.type == "cuda" else 0)
+    out_dir = args.out or os.path.join(paths.RUNS, f"{args.name}-gpu")
+    os.makedirs(out_dir, exist_ok=True)
+    log = open_log(out_dir, rank)
+    deadline = T0 + args.minutes * 60 - args.reserve_s
+
+    if not os.path.exists(args.pack):
+        log({"event": "error", "message": f"pack {args.pack} not found: build it with python3 -m ram_training.gpu.pack "
+                                           "and carry data/gpu_pack.npz"})
+        return 2
+    torch.manual_seed(args.seed)   # the same initial weights on every rank (DDP broadcasts rank 0's anyway)
+    np.random.seed(args.seed + rank)
+    rng = np.random.default_rng(args.seed + rank)   # each rank its own batches
+    t_load = time.time()
+    data = load_pack(args.pack, device, args.patch, args.deadleaves, parse_task_weights(args.task_weights),
+                     args.val_limit, args.seed + rank)
+    load_s = time.time() - t_load
+
+    model, config, init = build_model(args)
+    layout, probe = choose_layout(args, model, data, amp_dtype, device, probe_steps, out_dir)
+    memory_format = FORMATS[layout]
+    if probe:
+        log({"event": "probe", **probe, "layout": layout})
+    model = model.to(device).to(memory_format=memory_format)
+    run = GPURun(args, where, data, model, config, init, memory_format, amp_dtype,
+                 os.path.join(out_dir, f"{args.name}.pt"), deadline, log)
+    log({"event": "start", "world_size": where.world, "config": config.to_dict(), "parameters": count_parameters(model),
+         "device": str(device), "amp": str(amp_dtype), "hardware": run.hw, "env": run.env, "args": vars(args),
+         "patch": data.patch, "command": "python3 -m ram_training.gpu.train " + " ".join(sys.argv[1:] if argv is None else argv),
+         "pid": os.getpid(), "pack": {"path": args.pack, "format": data.meta.get("format"),
+                                      "bytes": os.path.getsize(args.pack), "load_s": round(load_s, 2),
+                                      "counts": data.meta.get("counts"), "created": data.meta.get("created")},
+         "train_pairs": data.counts(), "val_kinds": {k: len(v[0]) for k, v in (data.val or {}).items()}})
+
+    def on_signal(signum, frame):
+        run.stop_flag = f"signal {signum}"
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    run.net = Compiled(args, model, where, log)
+    run.net.keep_if_faster(args, data, layout, memory_format, probe, amp_dtype, device, probe_steps)
+
+    last_val_step = run.loop(rng)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    in_sync = None
-    if dist is not None:
-        sums = params_checksum(model).to(device)
-        gathered = [torch.zeros_like(sums) for _ in range(world)]
-        dist.all_gather(gathered, sums)
-        in_sync = all(torch.equal(g, gathered[0]) for g in gathered)
+    in_sync = run.ranks_in_sync()
     if rank != 0:
-        dist.destroy_process_group()
+        where.dist.destroy_process_group()
         return 0
-    if step != last_val_step or state["val_last"] is None:
-        run_val()
-    saved = state.get("saved_step") == step or save_ckpt(state["stopped"] or "done")
-    total = time.time() - T0
-    summary = {
-        "name": args.name, "checkpoint": os.path.basename(ckpt_path) if saved else None, "stopped": state["stopped"],
-        "config": config.to_dict(), "parameters": count_parameters(model), "hardware": hw, "env": env,
-        "amp": str(amp_dtype), "compiled": compiled, "channels_last": layout == "channels_last", "probe": probe, "fused_adamw": fused,
-        "batch": batch, "world_size": world, "ranks_in_sync": in_sync, "patch": patch, "steps": step, "patches": patches, "train_wall_s": round(wall, 1),
-        "process_s": round(total, 1), "first_step_s": state["first_step_s"],
-        "patches_per_s": round(patches / wall, 1) if wall else None,
-        "max_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == "cuda" else None,
-        "pack_format": data.meta.get("format"),
-        "pack_epochs": round(patches / max(1, data.n_items), 1),
-        "pack_epochs_note": "patches per stored clean crop (degraded afresh each time)",
-        "val_first": state["val_first"] and state["val_first"]["psnr_task"],
-        "val_input": state["val_first"] and state["val_first"]["input_psnr_task"],
-        "val_last": state["val_last"] and state["val_last"]["psnr_task"],
-        "val_last_per_kind": state["val_last"] and state["val_last"]["psnr"],
-        "val_note": "monitoring only: 96x96 (pack --val-crop) centre crops of data/pairs/val, EMA weights, bf16 autocast; "
-                    "the real score is export's on the CPU",
-        "export": f"python3 -m ram_training.export --checkpoint <fetched>/{os.path.basename(ckpt_path)} --name {args.name} --threads 2",
-        "args": vars(args),
-    }
+    if run.step != last_val_step or run.val_last is None:
+        run.validate()
+    saved = run.saved_step == run.step or run.save(run.stopped or "done")
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=1)
-    log({"event": "stop", "step": step, "wall": round(wall, 1), "process_s": round(total, 1), "stopped": state["stopped"],
-         **({"world_size": world, "ranks_in_sync": in_sync} if dist is not None else {})})
-    if dist is not None:
-        dist.destroy_process_group()
+        json.dump(run.summary(saved, layout, probe, in_sync), f, indent=1)
+    log({"event": "stop", "step": run.step, "wall": round(run.wall, 1), "process_s": round(time.time() - T0, 1),
+         "stopped": run.stopped, **({"world_size": where.world, "ranks_in_sync": in_sync} if where.dist is not None else {})})
+    if where.dist is not None:
+        where.dist.destroy_process_group()
     return 0 if saved else 1
 
 

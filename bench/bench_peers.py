@@ -7,7 +7,7 @@ Engines, all on the same input (value i % 251 / 251 over the (3, S, S) planes, s
 16-bit PNG for `ram restore` and read back from it for every engine, so all see the same
 numbers) and the same thread count:
 
-- PyTorch eager (`training/ram.py`), channels_last, inference mode;
+- PyTorch eager (`ram_training.model`), channels_last, inference mode;
 - ONNX Runtime, CPU execution provider, all graph optimisations, on the network exported
   with `torch.onnx.export` (opset 17, the TorchScript exporter; dynamic height and width,
   cached in bench/.cache/; each engine pins the benchmarked size when it loads the file);
@@ -38,14 +38,14 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+import torch
+
+# training/ on PYTHONPATH (scripts/bench.sh sets it) or `pip install -e training`
+from ram_training.png16 import read_png16, write_png16
+from ram_training.weights import load_ram
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "training"))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from png16 import read_png16, write_png16  # noqa: E402
-from safetensors_util import load_ram  # noqa: E402
 
 CACHE = HERE / ".cache"
 # Between timed calls: thread pools that spin after a call (OpenMP's, ONNX Runtime's) go idle

@@ -6,13 +6,11 @@ The input matches `ram bench`: value i % 251 / 251 over the (3, S, S) planes.
 import argparse
 import json
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "training"))
-import torch  # noqa: E402
+import torch
 
-from safetensors_util import load_ram  # noqa: E402
+from ram_training.weights import load_ram  # training/ on PYTHONPATH, or pip install -e training
 
 
 def main():

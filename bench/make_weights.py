@@ -1,12 +1,10 @@
 """Writes random paper-configuration weights (seeded) for `make bench`, so Swift and PyTorch time the same file."""
-import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "training"))
-import torch  # noqa: E402
+import torch
 
-from ram import RAM, RAMConfig  # noqa: E402
-from safetensors_util import save_ram  # noqa: E402
+from ram_training.model import RAM, RAMConfig  # training/ on PYTHONPATH (scripts/bench.sh), or pip install -e training
+from ram_training.weights import save_ram
 
 out = sys.argv[1]
 torch.manual_seed(0)

@@ -7,6 +7,8 @@
 # PAUSE_PID: a process (e.g. a training job) stopped during each timed call, continued after it.
 set -eu
 cd "$(dirname "$0")/.."
+# The weights and the PyTorch reference come from the training package (training/ram_training).
+export PYTHONPATH="$PWD/training${PYTHONPATH:+:$PYTHONPATH}"
 THREADS=${THREADS:-2}
 SIZES=${SIZES:-"256 512"}
 RUNS=${RUNS:-3}

@@ -21,7 +21,7 @@ public struct RAMModelFile: Sendable {
             throw RAMError.weights("\(path): metadata format is \"\(format)\", expected \"ram\"")
         }
         guard let cfgText = file.metadata["config"] else {
-            throw RAMError.weights("\(path): no \"config\" in the safetensors metadata; convert checkpoints with training/convert_checkpoint.py")
+            throw RAMError.weights("\(path): no \"config\" in the safetensors metadata; convert checkpoints with python3 -m ram_training.convert")
         }
         let cfg: RAMConfiguration
         do { cfg = try JSONDecoder().decode(RAMConfiguration.self, from: Data(cfgText.utf8)) } catch {

@@ -4,7 +4,7 @@ import TestSupport
 @testable import RAMModel
 @testable import TensorCore
 
-/// Fixture paths (Tests/RAMModelTests/Fixtures, written by training/make_fixtures.py).
+/// Fixture paths (Tests/RAMModelTests/Fixtures, written by ram_training.fixtures).
 enum Fixtures {
     static var directory: String { Bundle.module.path(forResource: "Fixtures", ofType: nil)! }
     static func path(_ name: String) -> String { directory + "/" + name }

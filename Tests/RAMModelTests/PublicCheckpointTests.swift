@@ -4,7 +4,7 @@ import Testing
 @testable import TensorCore
 
 /// Weights from the public AnyIR/RAM code's checkpoints (fixtures `public_ff.*`, written by
-/// training/make_fixtures.py from training/anyir_public.py, which follows that code's
+/// ram_training.fixtures from ram_training.convert.anyir_public, which follows that code's
 /// parameter names, shapes and defaults). The expected outputs are that module's own, not
 /// our reference's.
 @Suite struct PublicCheckpointTests {

@@ -467,7 +467,15 @@ def caption(n_photos, bm3d_n, meta, models, which="val"):
 
 # ---------------------------------------------------------------- main
 
-def main(argv=None) -> int:
+class EvalError(Exception):
+    """A problem that ends the run: its message goes to stderr, `code` is the exit status."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def build_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__.split("\n\n", 1)[1])
@@ -479,7 +487,7 @@ def main(argv=None) -> int:
                     help="BM3D on the first N photos only (default 12: ~8 of ~13 min; 25 = all, ~20 min; 0 = skip BM3D)")
     ap.add_argument("--limit", type=int, default=0, help="first N photos only (testing; the README is then left alone)")
     ap.add_argument("--set", default="val", choices=["val", "heldout"],
-                    help="val (the validation split, VAL_KINDS) or heldout (the held-out set, make_pairs.HELDOUT_KINDS: "
+                    help="val (the validation split, VAL_KINDS) or heldout (the held-out set, data.pairs.HELDOUT_KINDS: "
                          "scored only when a model is shipped; no choice is tuned on it)")
     ap.add_argument("--out", default=None, help="writes OUT.md and OUT.json (default training/eval_table, "
                     "or training/eval_heldout for --set heldout)")
@@ -492,9 +500,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.out is None:
         args.out = os.path.join(paths.TRAINING, "eval_table" if args.set == "val" else "eval_heldout")
-    t_start = time.time()
-    timings = {}
+    return args
 
+
+def library_versions() -> dict:
     import skimage
     versions = {"python": sys.version.split()[0], "numpy": np.__version__, "scikit-image": skimage.__version__}
     from importlib.metadata import PackageNotFoundError, version
@@ -503,133 +512,156 @@ def main(argv=None) -> int:
             versions[pkg] = version(pkg)
         except PackageNotFoundError:
             pass
+    return versions
 
-    if not os.path.exists(args.ram):
-        print(f"error: {args.ram} not found; build it first (make build)", file=sys.stderr)
-        return 2
-    index_path = os.path.join(args.data, "pairs", "index.json")
-    if not os.path.exists(index_path):
-        print(f"error: {index_path} not found; make the pairs first (make train-data)", file=sys.stderr)
-        return 2
-    with open(index_path) as f:
-        index = json.load(f)
-    if args.set == "val" and index.get("val_kinds") != VAL_KINDS:
-        print(f"error: index val_kinds {index.get('val_kinds')} != {VAL_KINDS}; rerun data.pairs", file=sys.stderr)
-        return 2
-    kinds = index.get(f"{args.set}_kinds")
-    if not kinds or args.set not in index:
-        print(f"error: {index_path} has no {args.set} pairs; rerun data.pairs", file=sys.stderr)
-        return 2
-    with open(os.path.join(args.data, "split.json")) as f:
-        photos = sorted(json.load(f)[args.set])
-    if args.limit:
-        photos = photos[: args.limit]
-    n = len(photos)
-    by = {(e["kind"], e["seed"]): e for e in index[args.set]}
-    for i, rel in enumerate(photos):
-        for kind in kinds:
-            e = by.get((kind, i))
-            if e is None or e["photo"] != rel:
-                print(f"error: no validation pair for {rel} {kind} seed {i}; rerun data.pairs", file=sys.stderr)
-                return 2
-    # Run a private copy of the binary: a rebuild of .build/release/ram during the run can
-    # neither break the calls nor mix two builds in one table.
+
+class EvalSet:
+    """The photos of --set with their pairs (data/pairs/index.json): clean and degraded images
+    in [0, 1], their files' sha256 (the cache keys), per kind."""
+
+    def __init__(self, args):
+        index_path = os.path.join(args.data, "pairs", "index.json")
+        if not os.path.exists(index_path):
+            raise EvalError(f"{index_path} not found; make the pairs first (make train-data)")
+        with open(index_path) as f:
+            index = json.load(f)
+        if args.set == "val" and index.get("val_kinds") != VAL_KINDS:
+            raise EvalError(f"index val_kinds {index.get('val_kinds')} != {VAL_KINDS}; rerun data.pairs")
+        kinds = index.get(f"{args.set}_kinds")
+        if not kinds or args.set not in index:
+            raise EvalError(f"{index_path} has no {args.set} pairs; rerun data.pairs")
+        with open(os.path.join(args.data, "split.json")) as f:
+            photos = sorted(json.load(f)[args.set])
+        if args.limit:
+            photos = photos[: args.limit]
+        n = len(photos)
+        by = {(e["kind"], e["seed"]): e for e in index[args.set]}
+        for i, rel in enumerate(photos):
+            for kind in kinds:
+                e = by.get((kind, i))
+                if e is None or e["photo"] != rel:
+                    raise EvalError(f"no validation pair for {rel} {kind} seed {i}; rerun data.pairs")
+        at = lambda rel: os.path.join(args.data, rel)  # noqa: E731
+        self.data, self.photos, self.kinds, self.n, self.by = args.data, photos, kinds, n, by
+        self.pairs_sha = index.get("binary", {}).get("sha256")
+        self.names = [os.path.basename(p) for p in photos]
+        self.clean = [load(at(by[(kinds[0], i)]["clean"])) for i in range(n)]
+        self.deg = {k: [load(at(by[(k, i)]["degraded"])) for i in range(n)] for k in kinds}
+        self.clean_sha = [file_sha256(at(by[(kinds[0], i)]["clean"])) for i in range(n)]
+        self.deg_sha = {k: [file_sha256(at(by[(k, i)]["degraded"])) for i in range(n)] for k in kinds}
+        self.noise_kinds = [k for k in kinds if k.startswith("noise:")]
+        self.haze_kinds = [k for k in kinds if k.startswith("haze:")]
+        self.blur_kinds = [k for k in ("blur:15,30", "blur") if k in kinds]
+
+
+def private_binary(ram: str):
+    """A private copy of the binary: a rebuild of .build/release/ram during the run can neither
+    break the calls nor mix two builds in one table. Returns (its folder, its path, sha256)."""
+    if not os.path.exists(ram):
+        raise EvalError(f"{ram} not found; build it first (make build)")
     private_dir = tempfile.mkdtemp(prefix="eval-table-")
     private = os.path.join(private_dir, "ram")
     atexit.register(shutil.rmtree, private_dir, True)
-    shutil.copy2(args.ram, private)
-    ram_sha = hashlib.sha256(open(private, "rb").read()).hexdigest()
-    pairs_sha = index.get("binary", {}).get("sha256")
-    clean = [load(os.path.join(args.data, by[(kinds[0], i)]["clean"])) for i in range(n)]
-    deg = {k: [load(os.path.join(args.data, by[(k, i)]["degraded"])) for i in range(n)] for k in kinds}
-    clean_sha = [file_sha256(os.path.join(args.data, by[(kinds[0], i)]["clean"])) for i in range(n)]
-    deg_sha = {k: [file_sha256(os.path.join(args.data, by[(k, i)]["degraded"])) for i in range(n)] for k in kinds}
-    noise_kinds = [k for k in kinds if k.startswith("noise:")]
-    haze_kinds = [k for k in kinds if k.startswith("haze:")]
-    blur_kinds = [k for k in ("blur:15,30", "blur") if k in kinds]
-    cache_path = os.path.abspath(args.cache or os.path.join(args.data, "eval_cache", "baselines.json"))
-    cache = BaselineCache(cache_path, not args.no_cache, {k: versions.get(k) for k in CACHE_LIBS})
-    names = [os.path.basename(p) for p in photos]
-    print(f"eval-table ({args.set}): {n} photos x {len(kinds)} kinds; ram {args.ram} (sha256 {ram_sha[:12]}; "
-          f"pairs made by {str(pairs_sha)[:12]})", flush=True)
+    shutil.copy2(ram, private)
+    return private_dir, private, hashlib.sha256(open(private, "rb").read()).hexdigest()
 
-    # metric self-check: this script's PSNR/SSIM against `ram diff --json` on two pairs
+
+def check_metrics(private: str, es: EvalSet) -> dict:
+    """This module's PSNR/SSIM against `ram diff --json` on two pairs."""
     checks = {}
-    for kind in ("noise:25", haze_kinds[0]):
-        e = by[(kind, 0)]
-        r = subprocess.run([private, "diff", os.path.join(args.data, e["degraded"]), os.path.join(args.data, e["clean"]),
+    for kind in ("noise:25", es.haze_kinds[0]):
+        e = es.by[(kind, 0)]
+        r = subprocess.run([private, "diff", os.path.join(es.data, e["degraded"]), os.path.join(es.data, e["clean"]),
                             "--json"], check=True, stdout=subprocess.PIPE, text=True)
         j = json.loads(r.stdout)
-        mine = score(clean[0], deg[kind][0])
+        mine = score(es.clean[0], es.deg[kind][0])
         checks[f"metric_vs_ram_diff_{kind}"] = {"ram": [j.get("psnr"), j.get("ssim")], "here": list(mine)}
         if abs(j["psnr"] - mine[0]) > 1e-6 or abs(j["ssim"] - mine[1]) > 1e-6:
-            print(f"error: metrics disagree with ram diff on {e['degraded']}: {j} vs {mine}", file=sys.stderr)
-            return 1
+            raise EvalError(f"metrics disagree with ram diff on {e['degraded']}: {j} vs {mine}", 1)
+    return checks
 
-    results = {k: {} for k in kinds}   # kind -> column -> {psnr, ssim, n, per_image, ...}
-    sweeps = {}
 
-    def cell(per_image, **extra):
-        arr = np.array(per_image)
-        return {"psnr": float(arr[:, 0].mean()), "ssim": float(arr[:, 1].mean()), "n": len(per_image),
-                "per_image": [[round(p, 4), round(s, 5)] for p, s in per_image], **extra}
+def cell(per_image, **extra):
+    arr = np.array(per_image)
+    return {"psnr": float(arr[:, 0].mean()), "ssim": float(arr[:, 1].mean()), "n": len(per_image),
+            "per_image": [[round(p, 4), round(s, 5)] for p, s in per_image], **extra}
 
-    for kind in kinds:
-        if kind != "clean":   # the clean row's input is its reference (PSNR infinite): no input cell
-            results[kind]["input"] = cell([score(c, d) for c, d in zip(clean, deg[kind])])
 
-    # ---- noise: NLM (sweep k), BM3D
-    t0 = time.time()
+class Table:
+    """What the run fills in: results (kind -> column -> cell), the parameter sweeps, the
+    chosen parameters, timings, and the baseline cache they come through."""
+
+    def __init__(self, es: EvalSet, cache: BaselineCache):
+        self.es, self.cache = es, cache
+        self.results = {k: {} for k in es.kinds}
+        self.sweeps, self.timings, self.chosen = {}, {}, {}
+        for kind in es.kinds:
+            if kind != "clean":   # the clean row's input is its reference (PSNR infinite): no input cell
+                self.results[kind]["input"] = cell([score(c, d) for c, d in zip(es.clean, es.deg[kind])])
+
+
+def run_nlm(t: Table):
+    """Noise: NLM with the true sigma, h = k sigma with k swept per level."""
+    es, cache, t0 = t.es, t.cache, time.time()
     nlm_k = {}
-    for kind in noise_kinds:
+    for kind in es.noise_kinds:
         sigma = float(kind.split(":")[1]) / 255
-        per_k = {k: [cache.get("nlm", deg_sha[kind][i], clean_sha[i], {"sigma": sigma, "h_over_sigma": k},
-                               lambda: score(clean[i], nlm(deg[kind][i], sigma, k))) for i in range(n)]
+        per_k = {k: [cache.get("nlm", es.deg_sha[kind][i], es.clean_sha[i], {"sigma": sigma, "h_over_sigma": k},
+                               lambda: score(es.clean[i], nlm(es.deg[kind][i], sigma, k))) for i in range(es.n)]
                  for k in NLM_K}
-        sweeps[f"nlm {kind}"] = {str(k): [float(np.mean([p for p, _ in v])), float(np.mean([s for _, s in v]))]
-                                 for k, v in per_k.items()}
+        t.sweeps[f"nlm {kind}"] = {str(k): [float(np.mean([p for p, _ in v])), float(np.mean([s for _, s in v]))]
+                                   for k, v in per_k.items()}
         best = max(NLM_K, key=lambda k: np.mean([p for p, _ in per_k[k]]))
         nlm_k[kind.split(":")[1]] = best
-        results[kind]["nlm"] = cell(per_k[best], params={"h_over_sigma": best, "sigma": "true (given)"})
-        print(f"  NLM {kind}: k {best}  {results[kind]['nlm']['psnr']:.2f} dB", flush=True)
-    timings["nlm_sweep_s"] = round(time.time() - t0, 1)
+        t.results[kind]["nlm"] = cell(per_k[best], params={"h_over_sigma": best, "sigma": "true (given)"})
+        print(f"  NLM {kind}: k {best}  {t.results[kind]['nlm']['psnr']:.2f} dB", flush=True)
+    t.timings["nlm_sweep_s"] = round(time.time() - t0, 1)
+    t.chosen["nlm_k"] = nlm_k
     cache.save()
 
-    bm3d_n = min(args.bm3d_limit, n)
-    if bm3d_n:
-        import bm3d  # noqa: F401  (pip install bm3d into a git-ignored venv; see the Makefile)
-        t0 = time.time()
-        for kind in noise_kinds:
-            sigma = float(kind.split(":")[1]) / 255
-            per = []
-            for i in range(bm3d_n):
-                per.append(cache.get("bm3d", deg_sha[kind][i], clean_sha[i], {"sigma": sigma, "call": "bm3d_rgb"},
-                                     lambda: score(clean[i], bm3d.bm3d_rgb(deg[kind][i], sigma))))
-            cache.save()   # per kind: BM3D is most of an uncached run
-            results[kind]["bm3d"] = cell(per, params={"sigma": "true (given)", "photos": bm3d_n})
-            print(f"  BM3D {kind}: {results[kind]['bm3d']['psnr']:.2f} dB on {bm3d_n} photos "
-                  f"({(time.time() - t0) / 60:.1f} min so far)", flush=True)
-        timings["bm3d_s"] = round(time.time() - t0, 1)
-        # compute time, also for cached results (what each took when it was computed)
-        timings["bm3d_s_per_image"] = round(cache.compute_s["bm3d"] / cache.count["bm3d"], 2)
 
-    # ---- haze: DCP
-    t0 = time.time()
-    for hk in haze_kinds:
-        results[hk]["dcp"] = cell([cache.get("dcp", deg_sha[hk][i], clean_sha[i], DCP,
-                                             lambda: score(clean[i], dehaze_dcp(deg[hk][i])))
-                                   for i in range(n)], params=DCP)
+def run_bm3d(t: Table, bm3d_n: int):
+    """Noise: BM3D with the true sigma on the first bm3d_n photos."""
+    if not bm3d_n:
+        return
+    import bm3d  # noqa: F401  (pip install bm3d into a git-ignored venv; see the Makefile)
+    es, cache, t0 = t.es, t.cache, time.time()
+    for kind in es.noise_kinds:
+        sigma = float(kind.split(":")[1]) / 255
+        per = []
+        for i in range(bm3d_n):
+            per.append(cache.get("bm3d", es.deg_sha[kind][i], es.clean_sha[i], {"sigma": sigma, "call": "bm3d_rgb"},
+                                 lambda: score(es.clean[i], bm3d.bm3d_rgb(es.deg[kind][i], sigma))))
+        cache.save()   # per kind: BM3D is most of an uncached run
+        t.results[kind]["bm3d"] = cell(per, params={"sigma": "true (given)", "photos": bm3d_n})
+        print(f"  BM3D {kind}: {t.results[kind]['bm3d']['psnr']:.2f} dB on {bm3d_n} photos "
+              f"({(time.time() - t0) / 60:.1f} min so far)", flush=True)
+    t.timings["bm3d_s"] = round(time.time() - t0, 1)
+    # compute time, also for cached results (what each took when it was computed)
+    t.timings["bm3d_s_per_image"] = round(cache.compute_s["bm3d"] / cache.count["bm3d"], 2)
+
+
+def run_dcp(t: Table):
+    """Haze: the dark channel prior."""
+    es, cache, t0 = t.es, t.cache, time.time()
+    for hk in es.haze_kinds:
+        t.results[hk]["dcp"] = cell([cache.get("dcp", es.deg_sha[hk][i], es.clean_sha[i], DCP,
+                                               lambda: score(es.clean[i], dehaze_dcp(es.deg[hk][i])))
+                                     for i in range(es.n)], params=DCP)
         cache.save()
-        print(f"  DCP {hk}: {results[hk]['dcp']['psnr']:.2f} dB", flush=True)
-    timings["dcp_s"] = round(time.time() - t0, 1)
+        print(f"  DCP {hk}: {t.results[hk]['dcp']['psnr']:.2f} dB", flush=True)
+    t.timings["dcp_s"] = round(time.time() - t0, 1)
 
-    # ---- blur: exact PSFs from ram degrade, checked by re-blurring the clean crops; Wiener
-    t0 = time.time()
+
+def blur_kernels(t: Table, private: str) -> dict:
+    """The exact PSF of every blur pair from `ram degrade`'s impulse response, checked by
+    re-blurring the clean crops against the pairs. Returns {kind: [(psf, info) per photo]}."""
+    es = t.es
     psf_info = {}
     with tempfile.TemporaryDirectory() as tmp:
-        psfs = {k: [ram_psf(private, k, i, tmp) for i in range(n)] for k in blur_kinds}
+        psfs = {k: [ram_psf(private, k, i, tmp) for i in range(es.n)] for k in es.blur_kinds}
     for k, lst in psfs.items():
-        reblur = [psnr(np.round(ram_blur(c, p) * 255) / 255, d) for c, d, (p, _) in zip(clean, deg[k], lst)]
+        reblur = [psnr(np.round(ram_blur(c, p) * 255) / 255, d) for c, d, (p, _) in zip(es.clean, es.deg[k], lst)]
         same_kernel = all(p.shape == lst[0][0].shape and np.array_equal(p, lst[0][0]) for p, _ in lst)
         psf_info[k] = {"sizes": [info["size"] for _, info in lst],
                        "sum_before_normalising": [info["sum_before_normalising"] for _, info in lst],
@@ -639,81 +671,94 @@ def main(argv=None) -> int:
         print(f"  PSF {k}: sizes {sorted(set(psf_info[k]['sizes']))}, same for every seed: {same_kernel}, "
               f"clean * PSF vs the pair: >= {min(reblur):.1f} dB", flush=True)
         if min(reblur) < 45:
-            print(f"error: the extracted {k} kernel does not reproduce the pairs ({min(reblur):.1f} dB)", file=sys.stderr)
-            return 1
+            raise EvalError(f"the extracted {k} kernel does not reproduce the pairs ({min(reblur):.1f} dB)", 1)
+    t.chosen["psf_info"] = psf_info
+    return psfs
+
+
+def run_wiener(t: Table, psfs: dict):
+    """Blur: Wiener deconvolution with the exact kernel, the balance swept per kind."""
+    es, cache = t.es, t.cache
     psf_sha = {k: [array_sha256(p) for p, _ in lst] for k, lst in psfs.items()}
     per_b = {}
     for b in WIENER_BALANCE:
-        per_b[b] = {k: [cache.get("wiener", deg_sha[k][i], clean_sha[i],
+        per_b[b] = {k: [cache.get("wiener", es.deg_sha[k][i], es.clean_sha[i],
                                   {"psf_sha256": psf_sha[k][i], "balance": b, "pad": WIENER_PAD, "passes": WIENER_PASSES},
-                                  lambda: score(clean[i], wiener_deblur(deg[k][i], psfs[k][i][0], b)))
-                        for i in range(n)]
+                                  lambda: score(es.clean[i], wiener_deblur(es.deg[k][i], psfs[k][i][0], b)))
+                        for i in range(es.n)]
                     for k in psfs}
-        sweeps[f"wiener balance {b:g}"] = {k: [float(np.mean([x for x, _ in v])), float(np.mean([y for _, y in v]))]
-                                           for k, v in per_b[b].items()}
+        t.sweeps[f"wiener balance {b:g}"] = {k: [float(np.mean([x for x, _ in v])), float(np.mean([y for _, y in v]))]
+                                             for k, v in per_b[b].items()}
     best_b = {}
     for k in psfs:
         best_b[k] = max(WIENER_BALANCE, key=lambda b: np.mean([x for x, _ in per_b[b][k]]))
-        results[k]["wiener"] = cell(per_b[best_b[k]][k], params={"balance": best_b[k], "pad": WIENER_PAD,
-                                                                 "passes": WIENER_PASSES,
-                                                                 "kernel": "exact (ram degrade impulse response)"})
-        print(f"  Wiener {k}: balance {best_b[k]:g}  {results[k]['wiener']['psnr']:.2f} dB", flush=True)
-    timings["wiener_s"] = round(time.time() - t0, 1)
+        t.results[k]["wiener"] = cell(per_b[best_b[k]][k], params={"balance": best_b[k], "pad": WIENER_PAD,
+                                                                   "passes": WIENER_PASSES,
+                                                                   "kernel": "exact (ram degrade impulse response)"})
+        print(f"  Wiener {k}: balance {best_b[k]:g}  {t.results[k]['wiener']['psnr']:.2f} dB", flush=True)
+    t.chosen["wiener_balance"] = best_b
     cache.save()
 
-    # ---- blur, blind: one Gaussian PSF and balance per kind for the whole set (PSNR sweep, then
-    # the chosen pair scored with SSIM too)
-    t0 = time.time()
+
+def run_blind_wiener(t: Table, blur_kinds):
+    """Blur, blind: one Gaussian PSF and balance per kind for the whole set (PSNR sweep, then
+    the chosen pair scored with SSIM too)."""
+    es, cache, t0 = t.es, t.cache, time.time()
     blind_best = {}
-    for k in psfs:
+    for k in blur_kinds:
         def blind_psnr(i, sg, b):
-            return cache.get("wiener_blind", deg_sha[k][i], clean_sha[i],
+            return cache.get("wiener_blind", es.deg_sha[k][i], es.clean_sha[i],
                              {"gaussian_sigma": sg, "balance": b, "pad": WIENER_PAD, "passes": WIENER_PASSES},
-                             lambda: score(clean[i], wiener_deblur(deg[k][i], gaussian_psf(sg), b)))
-        grid = {(sg, b): float(np.mean([blind_psnr(i, sg, b)[0] for i in range(n)]))
+                             lambda: score(es.clean[i], wiener_deblur(es.deg[k][i], gaussian_psf(sg), b)))
+        grid = {(sg, b): float(np.mean([blind_psnr(i, sg, b)[0] for i in range(es.n)]))
                 for sg in BLIND_SIGMAS for b in BLIND_BALANCE}
-        sweeps[f"blind wiener {k} (PSNR by sigma, balance)"] = {f"{sg:g},{b:g}": v for (sg, b), v in grid.items()}
+        t.sweeps[f"blind wiener {k} (PSNR by sigma, balance)"] = {f"{sg:g},{b:g}": v for (sg, b), v in grid.items()}
         sg, b = max(grid, key=grid.get)
         blind_best[k] = (sg, b)
-        results[k]["wiener_blind"] = cell([blind_psnr(i, sg, b) for i in range(n)],
-                                          params={"gaussian_sigma": sg, "balance": b, "pad": WIENER_PAD,
-                                                  "passes": WIENER_PASSES, "kernel": "one Gaussian for the set"})
-        print(f"  blind Wiener {k}: Gaussian sigma {sg:g}, balance {b:g}  {results[k]['wiener_blind']['psnr']:.2f} dB", flush=True)
-    timings["wiener_blind_s"] = round(time.time() - t0, 1)
+        t.results[k]["wiener_blind"] = cell([blind_psnr(i, sg, b) for i in range(es.n)],
+                                            params={"gaussian_sigma": sg, "balance": b, "pad": WIENER_PAD,
+                                                    "passes": WIENER_PASSES, "kernel": "one Gaussian for the set"})
+        print(f"  blind Wiener {k}: Gaussian sigma {sg:g}, balance {b:g}  {t.results[k]['wiener_blind']['psnr']:.2f} dB",
+              flush=True)
+    t.timings["wiener_blind_s"] = round(time.time() - t0, 1)
+    t.chosen["blind_wiener"] = blind_best
     cache.save()
 
-    # ---- low light: global and per-image oracle gamma
-    t0 = time.time()
-    ll = deg["lowlight:0.5"]
-    ll_sha = deg_sha["lowlight:0.5"]
-    sweep_g = [cache.get("gamma_sweep", ll_sha[i], clean_sha[i], {"gammas": GAMMAS},   # PSNR only, per image
+
+def run_gamma(t: Table):
+    """Low light: one global gamma for the set and the per-image oracle gamma."""
+    es, cache, t0 = t.es, t.cache, time.time()
+    n, clean = es.n, es.clean
+    ll = es.deg["lowlight:0.5"]
+    ll_sha = es.deg_sha["lowlight:0.5"]
+    sweep_g = [cache.get("gamma_sweep", ll_sha[i], es.clean_sha[i], {"gammas": GAMMAS},   # PSNR only, per image
                          lambda: [psnr(clean[i], np.clip(ll[i], 0, 1) ** (1 / g)) for g in GAMMAS]) for i in range(n)]
     per_g = {g: [sweep_g[i][j] for i in range(n)] for j, g in enumerate(GAMMAS)}
 
     def gamma_score(i, g):
-        return cache.get("gamma", ll_sha[i], clean_sha[i], {"gamma": g},
+        return cache.get("gamma", ll_sha[i], es.clean_sha[i], {"gamma": g},
                          lambda: score(clean[i], np.clip(ll[i], 0, 1) ** (1 / g)))
-    sweeps["gamma lowlight:0.5 (PSNR)"] = {str(g): float(np.mean(v)) for g, v in per_g.items()}
+    t.sweeps["gamma lowlight:0.5 (PSNR)"] = {str(g): float(np.mean(v)) for g, v in per_g.items()}
     g_best = max(GAMMAS, key=lambda g: np.mean(per_g[g]))
-    results["lowlight:0.5"]["gamma"] = cell([gamma_score(i, g_best) for i in range(n)], params={"gamma": g_best})
+    t.results["lowlight:0.5"]["gamma"] = cell([gamma_score(i, g_best) for i in range(n)], params={"gamma": g_best})
     oracle, oracle_g = [], []
     for i in range(n):
         g = max(GAMMAS, key=lambda g: per_g[g][i])   # the best PSNR per image
         oracle.append(gamma_score(i, g))
         oracle_g.append(g)
-    results["lowlight:0.5"]["gamma_oracle"] = cell(oracle, oracle=True, params={"gamma_per_image": oracle_g})
-    print(f"  gamma lowlight:0.5: global {g_best} {results['lowlight:0.5']['gamma']['psnr']:.2f} dB, "
-          f"oracle {results['lowlight:0.5']['gamma_oracle']['psnr']:.2f} dB", flush=True)
-    timings["gamma_s"] = round(time.time() - t0, 1)
+    t.results["lowlight:0.5"]["gamma_oracle"] = cell(oracle, oracle=True, params={"gamma_per_image": oracle_g})
+    print(f"  gamma lowlight:0.5: global {g_best} {t.results['lowlight:0.5']['gamma']['psnr']:.2f} dB, "
+          f"oracle {t.results['lowlight:0.5']['gamma_oracle']['psnr']:.2f} dB", flush=True)
+    t.timings["gamma_s"] = round(time.time() - t0, 1)
+    t.chosen["gamma_global"] = g_best
     cache.save()
-    timings["baseline_compute_s"] = {m: round(v, 1) for m, v in cache.compute_s.items()}   # incl. cached results
-    cache_info = {"path": os.path.relpath(cache_path, REPO) if not args.no_cache else None,
-                  "from_cache": cache.hits, "computed": cache.misses}
 
-    # ---- models through ram eval
-    weights = args.weights if args.weights is not None else sorted(glob.glob(os.path.join(REPO, "Assets/weights/*.safetensors")))
-    models = []
-    input_check = {}
+
+def run_models(t: Table, weights, private: str, private_dir: str):
+    """Every model through `ram eval` on the same photos, kinds and seeds. Returns (model
+    names, ram eval's input scores against the pairs')."""
+    es, results = t.es, t.results
+    models, input_check = [], {}
     env = dict(os.environ, RAM_THREADS=os.environ.get("RAM_THREADS", "1"))
     for w in weights:
         name = os.path.splitext(os.path.basename(w))[0]
@@ -722,15 +767,15 @@ def main(argv=None) -> int:
         w_copy = os.path.join(private_dir, os.path.basename(w))   # a snapshot: an export may replace w meanwhile
         shutil.copy2(w, w_copy)
         w_sha = hashlib.sha256(open(w_copy, "rb").read()).hexdigest()
-        cmd = [private, "eval", *[os.path.join(args.data, p) for p in photos], "--kinds", ",".join(kinds),
+        cmd = [private, "eval", *[os.path.join(es.data, p) for p in es.photos], "--kinds", ",".join(es.kinds),
                "--crop-to", "256", "--weights", w_copy, "--json"]
         r = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env)
         rep = json.loads(r.stdout)
         # ram prints each kind in its canonical spelling (haze:1.0 -> haze:1), in the order asked.
-        ram_kind = dict(zip(kinds, [x["kind"] for x in rep["summary"]]))
-        for kind in kinds:
+        ram_kind = dict(zip(es.kinds, [x["kind"] for x in rep["summary"]]))
+        for kind in es.kinds:
             rows = [x for x in rep["rows"] if x["kind"] == ram_kind[kind]]
-            assert [x["image"] for x in rows] == names, (kind, [x["image"] for x in rows])
+            assert [x["image"] for x in rows] == es.names, (kind, [x["image"] for x in rows])
             results[kind][name] = cell([(x["restoredPSNR"], x["restoredSSIM"]) for x in rows],
                                        weights=os.path.relpath(w, REPO), weights_sha256=w_sha)
             if kind == "clean":
@@ -742,49 +787,122 @@ def main(argv=None) -> int:
                                           "pairs_input_psnr": results[kind]["input"]["psnr"],
                                           "max_abs_delta_psnr_db": float(np.max(np.abs(delta))),
                                           "max_abs_delta_ssim": float(np.max(np.abs(dssim)))})
-        timings[f"ram_eval_{name}_s"] = round(time.time() - t0, 1)
+        t.timings[f"ram_eval_{name}_s"] = round(time.time() - t0, 1)
         print(f"  {name}: ram eval {time.time() - t0:.0f} s; " + ", ".join(
-            f"{k} {results[k][name]['psnr']:.2f}" for k in kinds), flush=True)
+            f"{k} {results[k][name]['psnr']:.2f}" for k in es.kinds), flush=True)
     for kind, c in input_check.items():
         if c["max_abs_delta_psnr_db"] > 0.05:
             print(f"warning: {kind}: ram eval's input PSNR differs from the pairs' by up to "
                   f"{c['max_abs_delta_psnr_db']:.3f} dB per image (8-bit quantisation of the pairs?)", flush=True)
+    return models, input_check
 
-    # ---- BM3D subset comparison (the same photos, every column)
-    bm3d_subset = {}
-    if bm3d_n and bm3d_n < n:
-        for kind in noise_kinds:
-            row = results[kind]
-            bm3d_subset[kind] = {c: float(np.mean([p for p, _ in row[c]["per_image"][:bm3d_n]]))
-                                 for c in ["input", "nlm", "bm3d"] + models}
 
+def bm3d_subset_means(t: Table, bm3d_n: int, models) -> dict:
+    """When BM3D ran on a subset: every noise column's mean PSNR on that subset."""
+    out = {}
+    if bm3d_n and bm3d_n < t.es.n:
+        for kind in t.es.noise_kinds:
+            row = t.results[kind]
+            out[kind] = {c: float(np.mean([p for p, _ in row[c]["per_image"][:bm3d_n]]))
+                         for c in ["input", "nlm", "bm3d"] + models}
+    return out
+
+
+def render(t: Table, models, bm3d_n: int, meta: dict, which: str) -> str:
+    """The Markdown: the PSNR / SSIM table, the harm table and the caption. Adds harm next to
+    gain to every cell first (baselines' subsets against the same photos' input)."""
+    kinds = t.es.kinds
+    for kind in kinds:
+        for c, v in t.results[kind].items():
+            if c != "input":
+                v["harm"] = harm_of(v, t.results[kind].get("input"))
+                v["subset"] = v["n"] != t.es.n
+    columns = [("input", "input"), ("nlm", "NLM"), ("bm3d", "BM3D"), ("dcp", "DCP"), ("wiener", "Wiener (known kernel)"),
+               ("wiener_blind", "Wiener (blind)"),
+               ("gamma", "γ global"), ("gamma_oracle", "γ oracle")] + [(m, f"RAM `{m}`") for m in models]
+    table = make_table(t.results, columns, t.es.n, kinds)
+    harm_table = make_harm_table(t.results, columns, kinds)
+    cap = caption(t.es.n, bm3d_n, meta, models, which)
+    return (table + "\n\nHarm next to gain: per kind, *mean gain / the worst photo's gain / share of photos made worse* "
+            "(PSNR against the input's); the clean row restores the undegraded photos: *mean PSNR / the worst photo's "
+            f"PSNR / share below {CLEAN_WORSE_DB:g} dB*. † = on a subset of the photos.\n\n" + harm_table + "\n\n" + cap + "\n")
+
+
+def splice_readme(readme: str, which: str, md: str):
+    """Replaces the table between the README's markers for `which` (atomic write)."""
+    with open(readme) as f:
+        text = f.read()
+    begin, end = MARKERS[which]
+    if begin not in text or end not in text:
+        raise EvalError(f"{readme} lacks the markers {begin} / {end}", 1)
+    pre, rest = text.split(begin, 1)
+    _, post = rest.split(end, 1)
+    new = pre + begin + "\n" + md + end + post
+    if new != text:
+        tmp = readme + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(new)
+        os.replace(tmp, readme)
+
+
+def main(argv=None) -> int:
+    args = build_args(argv)
+    try:
+        return evaluate(args)
+    except EvalError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.code
+
+
+def evaluate(args) -> int:
+    t_start = time.time()
+    versions = library_versions()
+    if not os.path.exists(args.ram):
+        raise EvalError(f"{args.ram} not found; build it first (make build)")
+    es = EvalSet(args)
+    private_dir, private, ram_sha = private_binary(args.ram)
+    cache_path = os.path.abspath(args.cache or os.path.join(args.data, "eval_cache", "baselines.json"))
+    cache = BaselineCache(cache_path, not args.no_cache, {k: versions.get(k) for k in CACHE_LIBS})
+    print(f"eval-table ({args.set}): {es.n} photos x {len(es.kinds)} kinds; ram {args.ram} (sha256 {ram_sha[:12]}; "
+          f"pairs made by {str(es.pairs_sha)[:12]})", flush=True)
+    checks = check_metrics(private, es)
+
+    t = Table(es, cache)
+    run_nlm(t)
+    bm3d_n = min(args.bm3d_limit, es.n)
+    run_bm3d(t, bm3d_n)
+    run_dcp(t)
+    t0 = time.time()
+    psfs = blur_kernels(t, private)
+    run_wiener(t, psfs)
+    t.timings["wiener_s"] = round(time.time() - t0, 1)   # the kernels' extraction counts with Wiener
+    run_blind_wiener(t, psfs)
+    run_gamma(t)
+    t.timings["baseline_compute_s"] = {m: round(v, 1) for m, v in cache.compute_s.items()}   # incl. cached results
+    cache_info = {"path": os.path.relpath(cache_path, REPO) if not args.no_cache else None,
+                  "from_cache": cache.hits, "computed": cache.misses}
+
+    weights = args.weights if args.weights is not None else sorted(glob.glob(os.path.join(REPO, "Assets/weights/*.safetensors")))
+    models, input_check = run_models(t, weights, private, private_dir)
+    bm3d_subset = bm3d_subset_means(t, bm3d_n, models)
+
+    timings = t.timings
     runtime = time.time() - t_start
     timings["total_s"] = round(runtime, 1)
     # what a run costs without the cache (baseline results at the time they took to compute) and
     # with every baseline result cached (this run less the time spent getting baseline results)
     timings["estimated_uncached_s"] = round(runtime - cache.wall_s + sum(cache.compute_s.values()), 1)
     timings["estimated_all_cached_s"] = round(runtime - cache.wall_s, 1)
-    sizes = psf_info["blur"]["sizes"]
-    # Harm next to gain in every cell (baselines' subsets against the same photos' input).
-    for kind in kinds:
-        for c, v in results[kind].items():
-            if c != "input":
-                v["harm"] = harm_of(v, results[kind].get("input"))
-                v["subset"] = v["n"] != n
-    meta = {"weights_sha": {m: results[kinds[0]][m]["weights_sha256"] for m in models}, "ram_sha": ram_sha,
-            "shake_sizes": f"{min(sizes)}–{max(sizes)}", "nlm_k": nlm_k, "bm3d_s_per_image": timings.get("bm3d_s_per_image", 0), "wiener_balance": best_b, "blind_wiener": blind_best, "gamma_global": g_best, "versions": versions,
+    sizes = t.chosen["psf_info"]["blur"]["sizes"]
+    ch = t.chosen
+    meta = {"weights_sha": {m: t.results[es.kinds[0]][m]["weights_sha256"] for m in models}, "ram_sha": ram_sha,
+            "shake_sizes": f"{min(sizes)}–{max(sizes)}", "nlm_k": ch["nlm_k"],
+            "bm3d_s_per_image": timings.get("bm3d_s_per_image", 0), "wiener_balance": ch["wiener_balance"],
+            "blind_wiener": ch["blind_wiener"], "gamma_global": ch["gamma_global"], "versions": versions,
             "bm3d_subset": bm3d_subset, "uncached_min": timings["estimated_uncached_s"] / 60,
             "cached_min": timings["estimated_all_cached_s"] / 60, "date": time.strftime("%Y-%m-%d"),
             "max_input_delta_db": max((c["max_abs_delta_psnr_db"] for c in input_check.values()), default=0.0)}
-    columns = [("input", "input"), ("nlm", "NLM"), ("bm3d", "BM3D"), ("dcp", "DCP"), ("wiener", "Wiener (known kernel)"),
-               ("wiener_blind", "Wiener (blind)"),
-               ("gamma", "γ global"), ("gamma_oracle", "γ oracle")] + [(m, f"RAM `{m}`") for m in models]
-    table = make_table(results, columns, n, kinds)
-    harm_table = make_harm_table(results, columns, kinds)
-    cap = caption(n, bm3d_n, meta, models, args.set)
-    md = (table + "\n\nHarm next to gain: per kind, *mean gain / the worst photo's gain / share of photos made worse* "
-          "(PSNR against the input's); the clean row restores the undegraded photos: *mean PSNR / the worst photo's "
-          f"PSNR / share below {CLEAN_WORSE_DB:g} dB*. † = on a subset of the photos.\n\n" + harm_table + "\n\n" + cap + "\n")
+    md = render(t, models, bm3d_n, meta, args.set)
     print("\n" + md)
 
     with open(args.out + ".md", "w") as f:
@@ -793,12 +911,12 @@ def main(argv=None) -> int:
         "generated": time.strftime("%Y-%m-%dT%H:%M:%S"), "command": " ".join(["python3 -m ram_training.eval"] + sys.argv[1:]),
         "convention": "RGB PSNR/SSIM on [0,1], skimage 0.26: data_range 1, SSIM gaussian_weights sigma 1.5 (11x11), "
                       "use_sample_covariance False, channel_axis -1, full image, outputs clipped to [0,1] (float, not re-quantised)",
-        "set": args.set, "photos": names, "kinds": kinds, "versions": versions,
-        "ram_binary": {"path": os.path.relpath(args.ram, REPO), "sha256": ram_sha}, "pairs_binary_sha256": pairs_sha,
-        "bm3d_photos": bm3d_n, "chosen": {"nlm_h_over_sigma": nlm_k, "wiener_balance": best_b,
-                                         "blind_wiener_sigma_balance": blind_best, "wiener_pad": WIENER_PAD, "wiener_passes": WIENER_PASSES,
-                                         "gamma_global": g_best, "dcp": DCP},
-        "results": results, "sweeps": sweeps, "psf": psf_info, "ram_eval_vs_pairs_input": input_check,
+        "set": args.set, "photos": es.names, "kinds": es.kinds, "versions": versions,
+        "ram_binary": {"path": os.path.relpath(args.ram, REPO), "sha256": ram_sha}, "pairs_binary_sha256": es.pairs_sha,
+        "bm3d_photos": bm3d_n, "chosen": {"nlm_h_over_sigma": ch["nlm_k"], "wiener_balance": ch["wiener_balance"],
+                                         "blind_wiener_sigma_balance": ch["blind_wiener"], "wiener_pad": WIENER_PAD,
+                                         "wiener_passes": WIENER_PASSES, "gamma_global": ch["gamma_global"], "dcp": DCP},
+        "results": t.results, "sweeps": t.sweeps, "psf": ch["psf_info"], "ram_eval_vs_pairs_input": input_check,
         "bm3d_subset_psnr": bm3d_subset, "checks": checks, "timings": timings, "cache": cache_info,
     }
     with open(args.out + ".json", "w") as f:
@@ -811,20 +929,7 @@ def main(argv=None) -> int:
         print(f"(README.md left alone: {'--limit' if args.limit else '--no-readme'})")
         print(cache_line)
         return 0
-    with open(args.readme) as f:
-        text = f.read()
-    begin, end = MARKERS[args.set]
-    if begin not in text or end not in text:
-        print(f"error: {args.readme} lacks the markers {begin} / {end}", file=sys.stderr)
-        return 1
-    pre, rest = text.split(begin, 1)
-    _, post = rest.split(end, 1)
-    new = pre + begin + "\n" + md + end + post
-    if new != text:
-        tmp = args.readme + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(new)
-        os.replace(tmp, args.readme)
+    splice_readme(args.readme, args.set, md)
     print(f"wrote {os.path.relpath(args.out, REPO)}.md, .json and the table in {os.path.relpath(args.readme, REPO)} "
           f"({runtime / 60:.1f} min)")
     print(cache_line)

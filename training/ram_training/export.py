@@ -153,7 +153,7 @@ def init_record(init: dict) -> dict:
     return rec
 
 
-def main(argv=None) -> int:
+def build_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--name", default="ram-small")
     ap.add_argument("--checkpoint", default="", help="default training/checkpoints/<name>/last.pt")
@@ -165,22 +165,25 @@ def main(argv=None) -> int:
     ap.add_argument("--scorer", default="torch", choices=["torch", "ram"],
                     help="score with the PyTorch reference (default) or the Swift engine (ram eval; faster)")
     ap.add_argument("--ram", default=paths.RAM_BIN, help="ram binary for --scorer ram")
-    args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    return ap.parse_args(argv)
 
-    ckpt_path = args.checkpoint or os.path.join(paths.CHECKPOINTS, args.name, "last.pt")
-    out = args.out or os.path.join(paths.WEIGHTS, f"{args.name}.safetensors")
+
+def load_weights(ckpt_path: str, dtype_name: str):
+    """The checkpoint's EMA weights rounded to the shipped dtype (and back to float32 for
+    scoring). Returns (checkpoint, config, weights, model in eval mode)."""
     ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     config = RAMConfig.from_dict(ckpt["config"])
-    state = ckpt["ema"]
-    dtype = {"fp16": torch.float16, "fp32": torch.float32}[args.dtype]
-    shipped = {k: (v.to(dtype).float() if v.is_floating_point() else v) for k, v in state.items()}
+    dtype = {"fp16": torch.float16, "fp32": torch.float32}[dtype_name]
+    shipped = {k: (v.to(dtype).float() if v.is_floating_point() else v) for k, v in ckpt["ema"].items()}
     model = RAM(config)
     model.load_state_dict(shipped)
     model.eval()
+    return ckpt, config, shipped, model
 
-    with open(os.path.join(args.data, "pairs", "index.json")) as f:
-        index = json.load(f)
+
+def score_validation(args, model, shipped, config, index):
+    """The validation set scored as shipped, by PyTorch or by `ram eval`. Returns (per kind,
+    per task, photos per kind, the scorer's description, seconds)."""
     t = time.time()
     if args.scorer == "ram":
         if not os.access(args.ram, os.X_OK):
@@ -196,40 +199,99 @@ def main(argv=None) -> int:
         per_kind, per_task = score(model, val)
         n_val = len(next(iter(val.values()))[0])
         scorer = "PyTorch reference (ram_training.model)"
-    val_seconds = time.time() - t
+    return per_kind, per_task, n_val, scorer, time.time() - t
 
+
+def training_card(ckpt: dict) -> dict:
+    """How the checkpoint was trained, from its record (train's args, grown, init)."""
     a = ckpt.get("args", {})
     big = bool(a.get("big_patch") and a.get("big_prob"))
+    return {
+        "steps": ckpt["step"], "patches_seen": ckpt.get("patches"), "batch": a.get("batch"), "patch": a.get("patch"),
+        "wall_seconds": round(ckpt["wall"], 1), "wall_hours": round(ckpt["wall"] / 3600, 2),
+        "hardware": ckpt.get("hardware"),
+        "loss": ("per-patch ln(MSE) (minus PSNR up to constants; train --loss psnr)" if a.get("loss") == "psnr"
+                 else "L1") + f" + {a.get('fft_weight')} * L1(orthonormal rFFT)",
+        "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to {a.get('lr_min')} at step {a.get('steps')}"
+                     + (f", both from step {a['schedule_from']}" if a.get("schedule_from") else "")
+                     + f"), wd {a.get('wd')}",
+        "batchnorm_last_stretch": ("frozen: running statistics as at inference, never updated; scale and shift trained (train --bn frozen)"
+                      if a.get("bn") == "frozen" else "batch statistics while training, running statistics updated"),
+        "ema": a.get("ema"), "task_mix": "per patch, noise/rain/haze/blur/lowlight[/clean = identity] weighted "
+                                          f"{a.get('task_weights', '1,1,1,1,1')}; "
+                                          f"dead leaves with probability {a.get('deadleaves')}"
+                                          + (f"; {a['fresh']} degraded afresh per draw" if a.get("fresh") else "")
+                                          + (f"; {a['big_prob']:g} of the steps on {a['big_patch']}px patches of "
+                                             f"{a.get('big_tasks')}" if big else ""),
+        **({"grown": {"from_config": ckpt["grown"]["from_config"], "at_step": ckpt["grown"]["step"],
+                      "how": "ram_training.grow: blocks appended per level with zero output projections "
+                             "(same output at the step it was grown), then trained on"}}
+           if ckpt.get("grown") else {}),
+        **({"init": init_record(ckpt["init"])} if ckpt.get("init") else {}),
+        "checkpoint_saved": ckpt.get("saved"),
+        "schedule_complete": ckpt["step"] >= (a.get("steps") or 0),
+    }
+
+
+def continue_command(ckpt: dict, name: str) -> str:
+    """The card's continue_training: the train command that resumes this checkpoint's recipe."""
+    a = ckpt.get("args", {})
+    big = bool(a.get("big_patch") and a.get("big_prob"))
+    return (f"python3 -m ram_training.train --name {a.get('name') or name} --resume --threads {a.get('threads', 1)} "
+            f"--task-weights {a.get('task_weights', '1,1,1,1,1')} --patch {a.get('patch', 64)} "
+            f"--batch {a.get('batch', 8)}"
+            + (f" --loss {a['loss']}" if a.get("loss", "l1") != "l1" else "")
+            + (f" --bn {a['bn']}" if a.get("bn", "batch") != "batch" else "")
+            + (f" --lr {a['lr']:g}" if a.get("lr") else "")
+            + (f" --big-patch {a['big_patch']} --big-prob {a['big_prob']:g} --big-tasks {a.get('big_tasks')}"
+                if big else "")
+            + "   (make train); "
+            f"then python3 -m ram_training.export --name {name}")
+
+
+def write_checked(out: str, shipped: dict, config, card: dict, dtype: str):
+    """Writes the weights with their card and reads them back strictly: they must be what was scored."""
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    save_ram(out, shipped, config, card=card, dtype=dtype)
+    back, _ = load_ram(out)
+    diff = max((back.state_dict()[k].float() - v.float()).abs().max().item()
+               for k, v in shipped.items() if v.is_floating_point())
+    assert diff == 0.0, f"re-read weights differ by {diff}"
+
+
+def record_path(out: str, name: str) -> str:
+    """The run's export.json records what was shipped; a candidate (--out elsewhere) gets its own."""
+    if os.path.abspath(out) == os.path.abspath(os.path.join(paths.WEIGHTS, f"{name}.safetensors")):
+        run_dir = os.path.join(paths.RUNS, name)
+        os.makedirs(run_dir, exist_ok=True)
+        return os.path.join(run_dir, "export.json")
+    return os.path.splitext(out)[0] + ".export.json"
+
+
+def print_scores(per_kind: dict, per_task: dict):
+    print(f"mean per-task PSNR over the five degradations: {mean_degraded_tasks(per_task):.3f} dB")
+    for kind, r in per_kind.items():
+        h = r["harm"]
+        worst = (f"worst {h['worst_psnr']:6.2f} dB, below {CLEAN_WORSE_DB:g} dB {100 * h['worse_share']:.0f} %" if kind == "clean"
+                 else f"worst gain {h['worst_gain']:+6.2f}, worse {100 * h['worse_share']:.0f} %")
+        print(f"  {kind:14s} input {r['input_psnr']:6.2f} / {r['input_ssim']:.4f}   restored {r['psnr']:6.2f} / {r['ssim']:.4f}   {worst}")
+
+
+def main(argv=None) -> int:
+    args = build_args(argv)
+    torch.set_num_threads(args.threads)
+    ckpt_path = args.checkpoint or os.path.join(paths.CHECKPOINTS, args.name, "last.pt")
+    out = args.out or os.path.join(paths.WEIGHTS, f"{args.name}.safetensors")
+    ckpt, config, shipped, model = load_weights(ckpt_path, args.dtype)
+    with open(os.path.join(args.data, "pairs", "index.json")) as f:
+        index = json.load(f)
+    per_kind, per_task, n_val, scorer, val_seconds = score_validation(args, model, shipped, config, index)
     card = {
         "name": args.name,
         "model": "RAM (all-in-one restoration: noise, rain, haze, blur, low light), trained from scratch by this project",
         "parameters": count_parameters(model),
         "data": data_card(args.data, index),
-        "training": {
-            "steps": ckpt["step"], "patches_seen": ckpt.get("patches"), "batch": a.get("batch"), "patch": a.get("patch"),
-            "wall_seconds": round(ckpt["wall"], 1), "wall_hours": round(ckpt["wall"] / 3600, 2),
-            "hardware": ckpt.get("hardware"),
-            "loss": ("per-patch ln(MSE) (minus PSNR up to constants; train --loss psnr)" if a.get("loss") == "psnr"
-                     else "L1") + f" + {a.get('fft_weight')} * L1(orthonormal rFFT)",
-            "optimizer": f"AdamW lr {a.get('lr')} (warm-up {a.get('warmup')} steps, cosine to {a.get('lr_min')} at step {a.get('steps')}"
-                         + (f", both from step {a['schedule_from']}" if a.get("schedule_from") else "")
-                         + f"), wd {a.get('wd')}",
-            "batchnorm_last_stretch": ("frozen: running statistics as at inference, never updated; scale and shift trained (train --bn frozen)"
-                          if a.get("bn") == "frozen" else "batch statistics while training, running statistics updated"),
-            "ema": a.get("ema"), "task_mix": "per patch, noise/rain/haze/blur/lowlight[/clean = identity] weighted "
-                                              f"{a.get('task_weights', '1,1,1,1,1')}; "
-                                              f"dead leaves with probability {a.get('deadleaves')}"
-                                              + (f"; {a['fresh']} degraded afresh per draw" if a.get("fresh") else "")
-                                              + (f"; {a['big_prob']:g} of the steps on {a['big_patch']}px patches of "
-                                                 f"{a.get('big_tasks')}" if big else ""),
-            **({"grown": {"from_config": ckpt["grown"]["from_config"], "at_step": ckpt["grown"]["step"],
-                          "how": "ram_training.grow: blocks appended per level with zero output projections "
-                                 "(same output at the step it was grown), then trained on"}}
-               if ckpt.get("grown") else {}),
-            **({"init": init_record(ckpt["init"])} if ckpt.get("init") else {}),
-            "checkpoint_saved": ckpt.get("saved"),
-            "schedule_complete": ckpt["step"] >= (a.get("steps") or 0),
-        },
+        "training": training_card(ckpt),
         "validation": {
             "set": f"{n_val} validation photos (data/split.json \"val\"; scenes never trained on), 256x256 centre crops, "
                    "degraded once per kind by ram degrade (seed = photo index), stored as 8-bit PNG; the kind "
@@ -242,44 +304,16 @@ def main(argv=None) -> int:
             "per_kind": per_kind, "per_task": per_task,
             "measured": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": round(val_seconds, 1),
         },
-        "continue_training": f"python3 -m ram_training.train --name {a.get('name') or args.name} --resume --threads {a.get('threads', 1)} "
-                             f"--task-weights {a.get('task_weights', '1,1,1,1,1')} --patch {a.get('patch', 64)} "
-                             f"--batch {a.get('batch', 8)}"
-                             + (f" --loss {a['loss']}" if a.get("loss", "l1") != "l1" else "")
-                             + (f" --bn {a['bn']}" if a.get("bn", "batch") != "batch" else "")
-                             + (f" --lr {a['lr']:g}" if a.get("lr") else "")
-                             + (f" --fresh {a['fresh']}" if a.get("fresh") else "")
-                             + (f" --big-patch {a['big_patch']} --big-prob {a['big_prob']:g} --big-tasks {a.get('big_tasks')}"
-                                if big else "")
-                             + "   (make train); "
-                             f"then python3 -m ram_training.export --name {args.name}",
+        "continue_training": continue_command(ckpt, args.name),
     }
     if args.note:
         card["note"] = args.note
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    save_ram(out, shipped, config, card=card, dtype=args.dtype)
-    # Read back strictly (the same loader the tests use) and check it is what we scored.
-    back, back_card = load_ram(out)
-    diff = max((back.state_dict()[k].float() - v.float()).abs().max().item()
-               for k, v in shipped.items() if v.is_floating_point())
-    assert diff == 0.0, f"re-read weights differ by {diff}"
-    # The run's export.json records what was shipped; a candidate (--out elsewhere) gets its own.
-    if os.path.abspath(out) == os.path.abspath(os.path.join(paths.WEIGHTS, f"{args.name}.safetensors")):
-        run_dir = os.path.join(paths.RUNS, args.name)
-        os.makedirs(run_dir, exist_ok=True)
-        record = os.path.join(run_dir, "export.json")
-    else:
-        record = os.path.splitext(out)[0] + ".export.json"
-    with open(record, "w") as f:
+    write_checked(out, shipped, config, card, args.dtype)
+    with open(record_path(out, args.name), "w") as f:
         json.dump({"out": paths.rel(out), "card": card}, f, indent=1)
     print(json.dumps({"out": paths.rel(out), "bytes": os.path.getsize(out), "step": ckpt["step"],
                       "per_task": per_task}, indent=1))
-    print(f"mean per-task PSNR over the five degradations: {mean_degraded_tasks(per_task):.3f} dB")
-    for kind, r in per_kind.items():
-        h = r["harm"]
-        worst = (f"worst {h['worst_psnr']:6.2f} dB, below {CLEAN_WORSE_DB:g} dB {100 * h['worse_share']:.0f} %" if kind == "clean"
-                 else f"worst gain {h['worst_gain']:+6.2f}, worse {100 * h['worse_share']:.0f} %")
-        print(f"  {kind:14s} input {r['input_psnr']:6.2f} / {r['input_ssim']:.4f}   restored {r['psnr']:6.2f} / {r['ssim']:.4f}   {worst}")
+    print_scores(per_kind, per_task)
     return 0
 
 

@@ -3,8 +3,8 @@
     python3 -m ram_training.gpu.pack [--ram .build/release/ram] [--max-mib 50] [--crop 128]
                                  [--rain-layers 300] [--haze-layers 300] [--blur-kernels 300]
 
-The GPU machine (see training/gpu/README.md) gets the git working tree plus at most 64 MiB
-in all, so the 1.4 GB of PNG pairs cannot travel. The pack stores clean crops and
+The GPU machine (see training/gpu/README.md) gets the git working tree and this one file
+(--max-mib, default 50), not the 1.4 GB of PNG pairs. The pack stores clean crops and
 the *ingredients* of the degradations, and gpu.train synthesises fresh degraded inputs on
 the GPU for every batch, with exactly the project's one recipe (`ram degrade`,
 Sources/Imaging/Degradation*.swift), measured here rather than re-implemented:

@@ -49,8 +49,8 @@ processes on the CPU (make test-training).
 Writes under --out (default $OUT, else training/runs/<name>-gpu):
   <name>.pt     {config, ema (float16), step, wall, patches, args, hardware, saved, ...}: the EMA
                 weights in the checkpoint layout ram_training.export --checkpoint reads (no
-                optimizer or live weights: files coming back from the device are capped at
-                16 MiB, and export ships fp16 anyway). Rewritten at every validation, so a
+                optimizer or live weights: that keeps the file to copy back small, and export
+                ships fp16 anyway). Rewritten at every validation, so a
                 run killed at its limit still leaves weights.
   log.jsonl     start / train / val / stop / error events (train's field names)
   summary.json  configuration, throughput, memory, first and last validation, how to export
@@ -850,7 +850,7 @@ class GPURun:
             "val_last_per_kind": self.val_last and self.val_last["psnr"],
             "val_note": "monitoring only: 96x96 (pack --val-crop) centre crops of data/pairs/val, EMA weights, bf16 autocast; "
                         "the real score is export's on the CPU",
-            "export": f"python3 -m ram_training.export --checkpoint <fetched>/{name} --name {args.name} --threads 2",
+            "export": f"python3 -m ram_training.export --checkpoint <copied back>/{name} --name {args.name} --threads 2",
             "args": vars(args),
         }
 

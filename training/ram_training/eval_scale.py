@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     ap.add_argument("--min-pixels", type=int, default=400_000)
     ap.add_argument("--kinds", default="clean,noise:25,haze:1.0,lowlight:0.5")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default="/tmp/scale_eval.json")
+    ap.add_argument("--out", default="/tmp/eval_scale.json")
     args = ap.parse_args(argv)
     kinds = args.kinds.split(",")
     with open(os.path.join(args.data, "split.json")) as f:

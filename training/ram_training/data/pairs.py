@@ -38,11 +38,14 @@ import subprocess
 import sys
 import time
 import zlib
+import hashlib
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image
 
-TASKS = ("noise", "rain", "haze", "blur", "lowlight", "clean")
+from . import TASKS
+
 DEGRADING = TASKS[:5]
 # "clean" is the identity task: the input is the clean image itself (no file is written; the
 # pair's "degraded" path is its "clean" path), the target too.
@@ -138,7 +141,7 @@ def save_png(im: Image.Image, path: str):
     os.replace(tmp, path)
 
 
-def main(argv=None) -> int:
+def build_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default="data")
     ap.add_argument("--ram", default=".build/release/ram", help="the ram CLI (default .build/release/ram)")
@@ -146,26 +149,22 @@ def main(argv=None) -> int:
     ap.add_argument("--no-deadleaves", action="store_true")
     ap.add_argument("--limit", type=int, default=0, help="only the first N training crops (testing)")
     ap.add_argument("--refresh", action="store_true", help="remake every degraded image (after a recipe change)")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
-    if not os.path.exists(args.ram):
-        print(f"error: {args.ram} not found; build it first (make build)", file=sys.stderr)
-        return 2
-    data = args.data
-    with open(os.path.join(data, "split.json")) as f:
-        split = json.load(f)
-    root = os.path.join(data, "pairs")
+
+def prepare_folders(root: str):
+    """<root>/<side>/<task>/ for every side and task, without the leftovers of an interrupted run."""
     for side in ("train", "val", "heldout"):
         for d in ("clean",) + DEGRADING:
             os.makedirs(os.path.join(root, side, d), exist_ok=True)
-            for f in os.listdir(os.path.join(root, side, d)):  # leftovers of an interrupted run
+            for f in os.listdir(os.path.join(root, side, d)):
                 if f.endswith(".tmp.png"):
                     os.remove(os.path.join(root, side, d, f))
 
-    # ---- clean crops
-    jobs = []      # (clean path, out path, kind, seed)
-    index = {"recipe": "ram degrade (Sources/Imaging/Degradation*.swift)", "val_kinds": VAL_KINDS,
-             "heldout_kinds": HELDOUT_KINDS, "val_size": VAL_SIZE, "train": [], "val": [], "heldout": []}
+
+def training_crops(data: str, split: dict, deadleaves: bool, limit: int) -> list:
+    """(name, source, file, box, image) of every training crop: the tiles of each training
+    photo, the photo downscaled whole (scale_box) and the dead-leaves images."""
     crops = []
     for rel in sorted(split["train"]):
         im = Image.open(os.path.join(data, rel)).convert("RGB")
@@ -177,14 +176,18 @@ def main(argv=None) -> int:
         size = scale_box(*im.size)
         if size:
             crops.append((f"{stem}__whole", "photo-scaled", rel, (0, 0) + size, im.resize(size, Image.LANCZOS)))
-    if not args.no_deadleaves:
+    if deadleaves:
         dl_dir = os.path.join(data, "deadleaves")
         for f in sorted(os.listdir(dl_dir)) if os.path.isdir(dl_dir) else []:
             if f.endswith(".png") and not f.endswith(".tmp.png"):
                 im = Image.open(os.path.join(dl_dir, f)).convert("RGB")
                 crops.append((f"deadleaves__{f[:-4]}", "deadleaves", f"deadleaves/{f}", (0, 0) + im.size, im))
-    if args.limit:
-        crops = crops[: args.limit]
+    return crops[:limit] if limit else crops
+
+
+def add_training(crops: list, data: str, root: str, index: dict, jobs: list):
+    """Writes each crop's clean image (and a photo's clean "looks degraded" variant), indexes
+    them as identity pairs and queues the crop's degraded kinds (train_kinds)."""
     for name, source, rel, box, im in crops:
         clean = os.path.join(root, "train", "clean", name + ".png")
         crop = im.crop(box)
@@ -205,6 +208,10 @@ def main(argv=None) -> int:
                                    "task": task_of(kind), "kind": kind, "seed": seed, "source": source,
                                    "photo": rel, "box": list(box)})
 
+
+def add_evaluation(split: dict, data: str, root: str, index: dict, jobs: list):
+    """The validation and held-out sets: a VAL_SIZE centre crop per photo, degraded once per
+    kind with seed = the photo's index in sorted order (as `ram eval` seeds image i)."""
     for side, kinds in (("val", VAL_KINDS), ("heldout", HELDOUT_KINDS)):
         for i, rel in enumerate(sorted(split.get(side, []))):
             im = Image.open(os.path.join(data, rel)).convert("RGB")
@@ -224,38 +231,32 @@ def main(argv=None) -> int:
                                     "task": task_of(kind), "kind": kind, "seed": i, "photo": rel,
                                     "box": [x0, y0, x0 + s, y0 + s]})
 
-    # ---- degrade with the app's CLI
-    import hashlib
-    import shutil
-    # Run a private copy: a rebuild of .build/release/ram during the run can neither break the
-    # calls ("text file busy") nor mix two versions of the recipe in one data set.
-    digest = hashlib.sha256(open(args.ram, "rb").read()).hexdigest()
+
+def private_binary(ram: str, root: str):
+    """A private copy of `ram` in <root>: a rebuild of .build/release/ram during the run can
+    neither break the calls ("text file busy") nor mix two versions of the recipe in one data
+    set. Returns (its path, the binary's record for index.json)."""
+    digest = hashlib.sha256(open(ram, "rb").read()).hexdigest()
     private = os.path.join(root, f".ram-{digest[:12]}")
     if not os.path.exists(private):
-        shutil.copy2(args.ram, private + ".tmp")
+        shutil.copy2(ram, private + ".tmp")
         os.replace(private + ".tmp", private)
     for f in os.listdir(root):
         if f.startswith(".ram-") and os.path.join(root, f) != private:
             os.remove(os.path.join(root, f))
-    binary = {"path": args.ram, "sha256": digest,
-              "mtime": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(os.path.getmtime(args.ram)))}
+    binary = {"path": ram, "sha256": digest,
+              "mtime": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(os.path.getmtime(ram)))}
     try:
         binary["git_head"] = subprocess.run(["git", "rev-parse", "HEAD"], stdout=subprocess.PIPE, text=True,
                                             cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
     except OSError:
         pass
-    index["binary"] = binary
-    old_index = os.path.join(root, "index.json")
-    if os.path.exists(old_index) and not args.refresh:
-        with open(old_index) as f:
-            old = json.load(f).get("binary", {})
-        if old.get("sha256") and old["sha256"] != binary["sha256"]:
-            print(f"note: {args.ram} changed since the cached pairs were made ({old.get('mtime')}); "
-                  "if the degradation recipe changed, rerun with --refresh", flush=True)
-    todo = [j for j in jobs if args.refresh or not os.path.exists(j[1])]
-    print(f"pairs: {len(crops)} training crops, {len(split['val'])} validation photos, "
-          f"{len(split.get('heldout', []))} held-out photos, "
-          f"{len(jobs)} degraded images, {len(jobs) - len(todo)} cached, {len(todo)} to make", flush=True)
+    return private, binary
+
+
+def degrade_all(private: str, todo: list, n_jobs: int) -> list:
+    """`ram degrade` of every queued (clean, out, kind, seed), through a temporary file and a
+    rename, n_jobs at a time. Returns the failures."""
     failures = []
     t0 = time.time()
 
@@ -269,7 +270,7 @@ def main(argv=None) -> int:
         os.replace(tmp, out)
         return job, None
 
-    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+    with ThreadPoolExecutor(max(1, n_jobs)) as pool:
         for n, (job, err) in enumerate(pool.map(work, todo), 1):
             if err:
                 failures.append({"out": job[1], "kind": job[2], "seed": job[3], "error": err})
@@ -278,7 +279,11 @@ def main(argv=None) -> int:
             if n % 200 == 0 or n == len(todo):
                 dt = time.time() - t0
                 print(f"  {n}/{len(todo)}  {dt / n * 1000:.0f} ms/image wall", flush=True)
+    return failures
 
+
+def write_index(data: str, root: str, index: dict, failures: list):
+    """index.json (atomically) without the failed pairs, with the counts; failures.json."""
     bad = {f["out"] for f in failures}
     for side in ("train", "val", "heldout"):
         index[side] = [e for e in index[side] if os.path.join(data, e["degraded"]) not in bad]
@@ -292,6 +297,41 @@ def main(argv=None) -> int:
     if failures:
         with open(os.path.join(root, "failures.json"), "w") as f:
             json.dump(failures, f, indent=1)
+
+
+def main(argv=None) -> int:
+    args = build_args(argv)
+    if not os.path.exists(args.ram):
+        print(f"error: {args.ram} not found; build it first (make build)", file=sys.stderr)
+        return 2
+    data = args.data
+    with open(os.path.join(data, "split.json")) as f:
+        split = json.load(f)
+    root = os.path.join(data, "pairs")
+    prepare_folders(root)
+
+    jobs = []      # (clean path, out path, kind, seed)
+    index = {"recipe": "ram degrade (Sources/Imaging/Degradation*.swift)", "val_kinds": VAL_KINDS,
+             "heldout_kinds": HELDOUT_KINDS, "val_size": VAL_SIZE, "train": [], "val": [], "heldout": []}
+    crops = training_crops(data, split, not args.no_deadleaves, args.limit)
+    add_training(crops, data, root, index, jobs)
+    add_evaluation(split, data, root, index, jobs)
+
+    private, binary = private_binary(args.ram, root)
+    index["binary"] = binary
+    old_index = os.path.join(root, "index.json")
+    if os.path.exists(old_index) and not args.refresh:
+        with open(old_index) as f:
+            old = json.load(f).get("binary", {})
+        if old.get("sha256") and old["sha256"] != binary["sha256"]:
+            print(f"note: {args.ram} changed since the cached pairs were made ({old.get('mtime')}); "
+                  "if the degradation recipe changed, rerun with --refresh", flush=True)
+    todo = [j for j in jobs if args.refresh or not os.path.exists(j[1])]
+    print(f"pairs: {len(crops)} training crops, {len(split['val'])} validation photos, "
+          f"{len(split.get('heldout', []))} held-out photos, "
+          f"{len(jobs)} degraded images, {len(jobs) - len(todo)} cached, {len(todo)} to make", flush=True)
+    failures = degrade_all(private, todo, args.jobs)
+    write_index(data, root, index, failures)
     return 1 if failures and len(failures) > 0.01 * max(1, len(todo)) else 0
 
 

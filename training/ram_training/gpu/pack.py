@@ -37,12 +37,12 @@ model (one slope for all channels; rain: white constant; haze: black = A_c·(1 -
 affinity itself (ram's response to the real tile, as 16 bits, against black + slope·x) are
 checked on every layer, and gpu.pack exits 1 if any deviates by more than --affine-tol codes
 of 1/65535. A random L x L window (L = S) of the layer is stored. Kinds and seeds come from
-make_pairs.train_kinds (rain light/medium/heavy, haze beta ~ U(0.6, 1.8), blur: 2 camera
+data.pairs.train_kinds (rain light/medium/heavy, haze beta ~ U(0.6, 1.8), blur: 2 camera
 shakes to 1 line kernel of length U(5, 25) at U(0, 180) deg), under names seeded by --seed.
 Blur kernels are the responses to an impulse; each is checked by blurring a real crop on the
 CPU with the torch code gpu.train uses and comparing with `ram degrade` of that crop
 through 8-bit PNGs (max difference must be <= 1 level). Noise sigmas and the low-light level
-range are measured from make_pairs.train_kinds and stored in meta; their formulas are in
+range are measured from data.pairs.train_kinds and stored in meta; their formulas are in
 gpu.synth (checked against ram by tests/test_synth.py).
 
 Clean crops are drawn in a seeded order that visits every tile once before any tile twice,
@@ -317,7 +317,7 @@ def build_layers(args, index, data, val, train_budget, index_sha):
     by_src = training_tiles(index, args.crop)
     census = ramio.kind_census()
     if not census["noise_sigmas"] or census["lowlight_max"] < census["lowlight_min"]:
-        raise SystemExit(f"make_pairs.train_kinds gave no usable noise / low-light levels: {census}")
+        raise SystemExit(f"data.pairs.train_kinds gave no usable noise / low-light levels: {census}")
     ram = ramio.Ram(args.ram)
     checks = Checks()
     t0 = time.time()
@@ -389,7 +389,7 @@ def build_layers(args, index, data, val, train_budget, index_sha):
                 "synth": {"noise_sigmas": census["noise_sigmas"],
                           "lowlight_levels": {"min": census["lowlight_min"], "max": census["lowlight_max"],
                                               "decimals": census["lowlight_decimals"], "draw": "uniform, rounded"},
-                          "from": f"make_pairs.train_kinds over {census['names']} names"},
+                          "from": f"data.pairs.train_kinds over {census['names']} names"},
                 "checks": {**{k: round(v, 6) for k, v in checks.worst.items()}, **blur_info,
                            "affine_tol_codes": args.affine_tol, "psf_mass_tol": args.psf_mass_tol},
                 "layer_seconds": round(layer_s, 1), "ram_calls": ram.calls,

@@ -136,7 +136,7 @@ def draw_kind(task: str, name: str, pick: float) -> tuple[str, int]:
 
 
 def kind_census(names: int = 2000) -> dict:
-    """What make_pairs.train_kinds draws for noise and low light (the two kinds the GPU
+    """What data.pairs.train_kinds draws for noise and low light (the two kinds the GPU
     synthesises from formulas): the set of noise sigmas and the low-light levels' range and
     resolution, measured over `names` crop names."""
     mp = data_pairs

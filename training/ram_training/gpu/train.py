@@ -169,7 +169,7 @@ def draw_crops_flips(rng: np.random.Generator, batch: int, stored: int, patch: i
 def crop_flip(x: torch.Tensor, oy_t, ox_t, f, p: int):
     """x (k, B, S, S, C) uint8 or float, NHWC: per-sample p x p crops at (oy, ox), then the
     flips f (B, 3) bool (left-right, up-down, transpose) -> (k, B, C, p, p) float."""
-    k, batch, S = x.shape[0], x.shape[1], x.shape[2]
+    batch, S = x.shape[1], x.shape[2]
     dev = x.device
     if p != S:
         ar = torch.arange(p, device=dev)

@@ -32,6 +32,7 @@ import os
 import sys
 import time
 
+from ram_training.data import TASKS
 from ram_training.paths import REPO
 
 
@@ -113,7 +114,7 @@ def main(argv=None) -> int:
         if json.loads(str(z["meta"])).get("format") != "ram-gpu-pack/2":
             return skip(f"{args.pack} is not a ram-gpu-pack/2 pack (rebuild it with ram_training.gpu.pack)")
     ram = ramio.Ram(args.ram)
-    data = train_gpu.SynthData(args.pack, torch.device("cpu"), 0, 0.2, [1] * 5)
+    data = train_gpu.SynthData(args.pack, torch.device("cpu"), 0, 0.2, [1.0] * len(TASKS))
     z = np.load(args.pack, allow_pickle=False)
     meta = data.meta
     if meta.get("degrade_binary", {}).get("sha256") != ram.sha256:

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A rectangle in image pixels.
+/// A rectangle of whole image pixels (tiles, crops). The viewer's fractional counterpart is
+/// TerminalUI's `ImageRegion`.
 public struct PixelRect: Equatable, Hashable, Sendable, CustomStringConvertible {
     public var x, y, width, height: Int
     public init(x: Int, y: Int, width: Int, height: Int) {

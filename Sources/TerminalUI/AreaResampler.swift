@@ -85,7 +85,7 @@ struct AreaResampler {
         func isInside(x: Int, y: Int) -> Bool { insideX[x] && insideY[y] }
     }
 
-    static func resample(_ image: RGBImage, source: PixelRect, width outW: Int, height outH: Int) -> Result {
+    static func resample(_ image: RGBImage, source: ImageRegion, width outW: Int, height outH: Int) -> Result {
         precondition(outW > 0 && outH > 0, "empty resample target \(outW)x\(outH)")
         let ax = Axis(origin: source.x, length: source.width, outCount: outW, size: image.width)
         let ay = Axis(origin: source.y, length: source.height, outCount: outH, size: image.height)

@@ -10,7 +10,7 @@ import Imaging
 public final class EncodedImageCache {
     public struct Key: Hashable {
         public var image: AnyHashable
-        public var source: PixelRect?
+        public var source: ImageRegion?
         public var cols: Int
         public var rows: Int
         public var mode: ColorMode
@@ -32,7 +32,7 @@ public final class EncodedImageCache {
 
     /// The cells for `image` under `id`, encoding only on a miss.
     public func encoded(
-        _ image: RGBImage, id: AnyHashable, source: PixelRect? = nil, cols: Int, rows: Int, mode: ColorMode
+        _ image: RGBImage, id: AnyHashable, source: ImageRegion? = nil, cols: Int, rows: Int, mode: ColorMode
     ) -> EncodedImage {
         let key = Key(image: id, source: source, cols: cols, rows: rows, mode: mode)
         if let hit = entries[key] {

@@ -1,8 +1,8 @@
 import Imaging
 
-/// A rectangle of an image in image pixel coordinates (fractional, so zoom and pan are
-/// smooth). It may extend past the image: the part outside is drawn transparent.
-public struct PixelRect: Hashable, Sendable, CustomStringConvertible {
+/// The region of an image a view shows, in image pixel coordinates (fractional, so zoom and
+/// pan are smooth). It may extend past the image: the part outside is drawn transparent.
+public struct ImageRegion: Hashable, Sendable, CustomStringConvertible {
     public var x: Double
     public var y: Double
     public var width: Double
@@ -20,12 +20,12 @@ public struct PixelRect: Hashable, Sendable, CustomStringConvertible {
     /// it covers the whole box, and the extra is transparent. With (cols, rows) from
     /// `HalfBlockEncoder.fitSize` that extra is at most the half row below an image whose
     /// scaled height is odd.
-    public static func fitting(imageWidth w: Int, imageHeight h: Int, cols: Int, rows: Int) -> PixelRect {
+    public static func fitting(imageWidth w: Int, imageHeight h: Int, cols: Int, rows: Int) -> ImageRegion {
         let scale = min(Double(cols) / Double(w), Double(2 * rows) / Double(h))
-        return PixelRect(x: 0, y: 0, width: Double(cols) / scale, height: Double(2 * rows) / scale)
+        return ImageRegion(x: 0, y: 0, width: Double(cols) / scale, height: Double(2 * rows) / scale)
     }
 
-    public var description: String { "PixelRect(x: \(x), y: \(y), \(width)x\(height))" }
+    public var description: String { "ImageRegion(x: \(x), y: \(y), \(width)x\(height))" }
 }
 
 /// An image already turned into cells: the expensive product of encoding, cheap to blit.
@@ -76,17 +76,17 @@ public enum HalfBlockEncoder {
     }
 
     /// Encodes `source` of `image` (default: the whole image fitted, see
-    /// `PixelRect.fitting`) into cols × rows cells, area-resampled to cols × 2·rows pixels.
+    /// `ImageRegion.fitting`) into cols × rows cells, area-resampled to cols × 2·rows pixels.
     /// With 256 colours or fewer the colours are the palette colours the terminal will show,
     /// Floyd–Steinberg dithered; in monochrome the cells are block shapes in default colours.
     public static func encode(
-        _ image: RGBImage, source: PixelRect? = nil, cols: Int, rows: Int, mode: ColorMode
+        _ image: RGBImage, source: ImageRegion? = nil, cols: Int, rows: Int, mode: ColorMode
     ) -> EncodedImage {
         guard cols > 0, rows > 0 else { return EncodedImage(cols: max(cols, 0), rows: max(rows, 0), cells: []) }
         guard image.width > 0, image.height > 0 else {
             return EncodedImage(cols: cols, rows: rows, cells: [Cell](repeating: .blank, count: cols * rows))
         }
-        let rect = source ?? PixelRect.fitting(imageWidth: image.width, imageHeight: image.height, cols: cols, rows: rows)
+        let rect = source ?? ImageRegion.fitting(imageWidth: image.width, imageHeight: image.height, cols: cols, rows: rows)
         let px = AreaResampler.resample(image, source: rect, width: cols, height: 2 * rows)
         let plane = cols * 2 * rows
         var cells = [Cell](repeating: .blank, count: cols * rows)

@@ -661,7 +661,7 @@ func clipped(_ image: RGBImage) -> RGBImage {
 
 /// Copies a restored tile (3, h, w) into `image` at `rect` (clipped to the image, and its
 /// values to [0, 1]).
-func paste(_ tile: Tensor, at rect: RAMModel.PixelRect, into image: inout RGBImage) {
+func paste(_ tile: Tensor, at rect: PixelRect, into image: inout RGBImage) {
     let w = min(tile.width, image.width - rect.x), h = min(tile.height, image.height - rect.y)
     guard w > 0, h > 0, tile.channels >= 3 else { return }
     let n = image.plane, tp = tile.plane

@@ -103,7 +103,7 @@ public struct ViewerState: Equatable {
     public var restoredComplete = false
     /// The tiles of the running (or stopped) restoration pasted into the preview so far: the
     /// readout shows restored values only inside them.
-    public var restoredTiles: [RAMModel.PixelRect] = []
+    public var restoredTiles: [PixelRect] = []
     public var inputScores: Scores?
     public var restoredScores: Scores?
     /// The same for the second model (`--compare`).

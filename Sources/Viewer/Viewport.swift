@@ -46,11 +46,11 @@ public struct Viewport: Hashable, Sendable {
 /// transparent). Pure geometry, shared by every view.
 public struct ImagePlacement: Hashable, Sendable {
     public var dest: Rect
-    public var source: TerminalUI.PixelRect
+    public var source: ImageRegion
     /// Half-cell pixels per image pixel.
     public var scale: Double
 
-    public init(dest: Rect, source: TerminalUI.PixelRect, scale: Double) {
+    public init(dest: Rect, source: ImageRegion, scale: Double) {
         self.dest = dest
         self.source = source
         self.scale = scale
@@ -67,13 +67,13 @@ public struct ImagePlacement: Hashable, Sendable {
         guard w > 0, h > 0, !area.isEmpty else {
             return ImagePlacement(
                 dest: Rect(x: area.x, y: area.y, width: 0, height: 0),
-                source: TerminalUI.PixelRect(x: 0, y: 0, width: 1, height: 1), scale: 1)
+                source: ImageRegion(x: 0, y: 0, width: 1, height: 1), scale: 1)
         }
         switch zoom {
         case .fit:
             let (cols, rows) = HalfBlockEncoder.fitSize(imageWidth: w, imageHeight: h, maxCols: area.width, maxRows: area.height)
             let dest = area.centered(width: cols, height: rows)
-            let source = TerminalUI.PixelRect.fitting(imageWidth: w, imageHeight: h, cols: cols, rows: rows)
+            let source = ImageRegion.fitting(imageWidth: w, imageHeight: h, cols: cols, rows: rows)
             return ImagePlacement(dest: dest, source: source, scale: Double(cols) / source.width)
         case .scale(let s):
             let sw = Double(area.width) / s
@@ -85,7 +85,7 @@ public struct ImagePlacement: Hashable, Sendable {
                     span >= Double(size) ? (Double(size) - span) / 2 : min(max(focus + 0.5 - span / 2, 0), Double(size) - span)
                 return (raw * s / unit).rounded(.down) * unit / s
             }
-            let source = TerminalUI.PixelRect(
+            let source = ImageRegion(
                 x: origin(w, sw, focusX, unit: 1), y: origin(h, sh, focusY, unit: 2), width: sw,
                 height: sh)
             return ImagePlacement(dest: area, source: source, scale: s)
@@ -114,8 +114,8 @@ public struct ImagePlacement: Hashable, Sendable {
 
     /// The same placement for an image `factor` times smaller (a feature map at 1/2, 1/4,
     /// 1/8 of the input): the same cells, the same region.
-    public func scaledSource(by factor: Double) -> TerminalUI.PixelRect {
-        TerminalUI.PixelRect(
+    public func scaledSource(by factor: Double) -> ImageRegion {
+        ImageRegion(
             x: source.x / factor, y: source.y / factor, width: source.width / factor, height: source.height / factor)
     }
 }

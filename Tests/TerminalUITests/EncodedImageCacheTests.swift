@@ -13,7 +13,7 @@ import Testing
         #expect(a == a2)
         #expect(cache.hits == 1 && cache.misses == 1)
         _ = cache.encoded(img, id: "a", cols: 2, rows: 1, mode: .ansi256)  // mode is part of the key
-        _ = cache.encoded(img, id: "a", source: PixelRect(x: 0, y: 0, width: 2, height: 2), cols: 2, rows: 1, mode: .trueColor)
+        _ = cache.encoded(img, id: "a", source: ImageRegion(x: 0, y: 0, width: 2, height: 2), cols: 2, rows: 1, mode: .trueColor)
         #expect(cache.misses == 3)
         #expect(cache.count == 2)
     }

@@ -48,7 +48,7 @@ import Testing
     @Test func upperPixelOutsideUsesLowerHalfBlock() {
         // Window starting one pixel above the image: the first cell's upper pixel is outside.
         let e = HalfBlockEncoder.encode(
-            Self.image(1, 3), source: PixelRect(x: 0, y: -1, width: 1, height: 6), cols: 1, rows: 3, mode: .trueColor)
+            Self.image(1, 3), source: ImageRegion(x: 0, y: -1, width: 1, height: 6), cols: 1, rows: 3, mode: .trueColor)
         #expect(e[0, 0] == Cell("▄", fg: Self.color(0, 0), bg: nil))
         #expect(e[0, 1] == Cell("▀", fg: Self.color(0, 1), bg: Self.color(0, 2)))
         #expect(e[0, 2] == Cell(" "))
@@ -87,8 +87,8 @@ import Testing
     }
 
     @Test func fittingRectCoversTheBox() {
-        let r = PixelRect.fitting(imageWidth: 3, imageHeight: 3, cols: 3, rows: 2)
-        #expect(r == PixelRect(x: 0, y: 0, width: 3, height: 4))
+        let r = ImageRegion.fitting(imageWidth: 3, imageHeight: 3, cols: 3, rows: 2)
+        #expect(r == ImageRegion(x: 0, y: 0, width: 3, height: 4))
     }
 
     @Test func nanPixelsDoNotTrap() {

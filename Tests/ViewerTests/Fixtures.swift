@@ -57,7 +57,7 @@ enum Fixtures {
 
     static func tileProgress(index: Int, x: Int, y: Int, w: Int, h: Int, value: Float, done: Int, total: Int) -> TileProgress {
         TileProgress(
-            index: index, rect: RAMModel.PixelRect(x: x, y: y, width: w, height: h),
+            index: index, rect: PixelRect(x: x, y: y, width: w, height: h),
             restored: Tensor(channels: 3, height: h, width: w, repeating: value), done: done, total: total)
     }
 

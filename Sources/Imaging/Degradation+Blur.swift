@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import TensorCore
 
 // Blur kernels and the convolution that applies them.
 //

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import TensorCore
 
 /// The haze of one image: the atmospheric scattering model I = J·t + A·(1 − t),
 /// t = exp(−β·d), as RESIDE synthesises it (Li et al., TIP 2019), on a pseudo-depth because a

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import TensorCore
 
 extension Degradation {
     /// x + N(0, sigma²) per sample, sigma in [0, 1] units (σ₂₅₅ / 255). One normal per

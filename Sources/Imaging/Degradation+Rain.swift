@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import TensorCore
 
 /// Rain streak parameters for a level in [0, 1]: the float form of the Photoshop / HQ-RAIN
 /// `addrain.py` recipe (github.com/cschenxiang/HQ-RAIN), one layer for light rain (Rain100L has

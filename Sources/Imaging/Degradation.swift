@@ -1,3 +1,5 @@
+import TensorCore
+
 // Synthetic degradations: the one recipe that the app (`ram degrade`, the degradation grid),
 // training-data synthesis and evaluation all use. Each case follows a recipe from the
 // literature, cited in its `Degradation+*.swift` file with the numbers chosen here.

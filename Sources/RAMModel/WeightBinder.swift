@@ -8,7 +8,7 @@ final class WeightBinder {
     private let tensors: [String: Safetensors.Entry]
     /// When set, `take` returns deterministic random values of the asked shape instead of
     /// reading tensors (for benchmarks and parameter counts without a file).
-    private var random: UInt64?
+    private var random: SeededRandom?
     private var used = Set<String>()
     private(set) var missing: [String] = []
     private(set) var wrongShape: [String] = []
@@ -18,7 +18,7 @@ final class WeightBinder {
 
     init(randomSeed: UInt64) {
         tensors = [:]
-        random = randomSeed
+        random = SeededRandom(seed: randomSeed)
     }
 
     /// Fan-in scaled uniform values; BatchNorm variances stay positive.
@@ -29,14 +29,7 @@ final class WeightBinder {
         let base: Float = key.hasSuffix("running_var") || key.hasSuffix("norm1.body.weight") || key.hasSuffix("norm2.body.weight")
             || key.hasSuffix("norm.weight") || key.hasSuffix("temperature") ? 1 : 0
         var out = [Float](repeating: 0, count: n)
-        for i in 0..<n {
-            random! &+= 0x9E37_79B9_7F4A_7C15
-            var z = random!
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            out[i] = base + scale * (Float(z >> 40) / Float(1 << 24) * 2 - 1)
-        }
+        for i in 0..<n { out[i] = base + scale * random!.signedUnit() }
         return out
     }
 

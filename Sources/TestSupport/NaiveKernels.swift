@@ -101,18 +101,11 @@ public enum Naive {
     public static func gelu(_ x: Float) -> Float { Float(0.5 * Double(x) * (1 + erf(Double(x) / 2.0.squareRoot()))) }
 }
 
-/// Deterministic pseudo-random tensors for tests (SplitMix64, uniform in [-1, 1)).
+/// Deterministic pseudo-random tensors for tests: `SeededRandom`, uniform in [-1, 1).
 public struct TestRandom {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 24) * 2 - 1
-    }
+    var generator: SeededRandom
+    public init(seed: UInt64) { generator = SeededRandom(seed: seed) }
+    public mutating func next() -> Float { generator.signedUnit() }
     public mutating func array(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in next() * scale } }
     public mutating func tensor(_ c: Int, _ h: Int, _ w: Int, scale: Float = 1) -> Tensor {
         Tensor(channels: c, height: h, width: w, data: array(c * h * w, scale: scale))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Imaging
+import TensorCore
 
 /// The JPEG fixtures come from Fixtures/make_jpeg_fixtures.py (Pillow); the *_upright.png and
 /// jpeg_*.png files are Pillow's own decodes, an independent decoder to compare with.

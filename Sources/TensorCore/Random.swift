@@ -9,7 +9,7 @@
 /// A seeded, portable pseudo-random generator: SplitMix64 (Steele, Lea & Flood, OOPSLA 2014,
 /// the generator Java's `SplittableRandom` uses and that seeds xoshiro).
 ///
-/// Every degradation draws from one of these so that a (degradation, seed) pair names exactly
+/// The one generator of the project: every degradation draws from one of these so that a (degradation, seed) pair names exactly
 /// one image on every platform and Swift version: nothing here touches the system generator or
 /// the standard library's unspecified `random(in:using:)` algorithms (normal and Poisson draws
 /// go through libm's log/sin/cos/exp, so bit-identity assumes the same libm). Draws are
@@ -37,6 +37,11 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// Uniform in [-1, 1) from the top 24 bits (random weights for benchmarks, test tensors).
+    public mutating func signedUnit() -> Float {
+        Float(next() >> 40) / Float(1 << 24) * 2 - 1
     }
 
     /// Uniform in [0, 1), 53 random bits.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Imaging
+import TensorCore
 
 @Suite struct RandomTests {
     @Test func matchesSplitMix64ReferenceOutputs() {
@@ -9,6 +9,9 @@ import Testing
         #expect(rng.next() == 0xE220_A839_7B1D_CDAF)
         #expect(rng.next() == 0x6E78_9E6A_A1B9_65F4)
         #expect(rng.next() == 0x06C4_5D18_8009_454F)
+        // signedUnit: the top 24 bits of the next output, mapped to [-1, 1).
+        var s = SeededRandom(seed: 0)
+        #expect(s.signedUnit() == Float(0xE2_20A8) / Float(1 << 24) * 2 - 1)
     }
 
     @Test func sameSeedSameSequenceAndStreamsDiffer() {

@@ -182,7 +182,8 @@ public struct ColormapLegend: Widget {
 }
 
 /// A horizontal bar with eighth-cell resolution followed by the percentage: `█████▌   42%`,
-/// optionally preceded by a label. One row.
+/// optionally preceded by a label. One row. `glyphs` is the bar alone, for plain text
+/// (the command line's progress on stderr).
 public struct ProgressBar: Widget {
     public var fraction: Double
     public var label: String
@@ -203,6 +204,17 @@ public struct ProgressBar: Widget {
 
     static let eighths = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
 
+    /// The bar's cells for `fraction` (clamped to 0...1; not finite: 0): full blocks, one
+    /// partial block in eighths, then `empty`.
+    public static func glyphs(fraction: Double, width: Int, empty: String = " ") -> [String] {
+        let f = fraction.isFinite ? min(max(fraction, 0), 1) : 0
+        let units = Int((f * Double(max(0, width) * 8)).rounded(.down))
+        return (0..<max(0, width)).map { i in
+            let filled = min(max(units - i * 8, 0), 8)
+            return filled == 8 ? "█" : (filled == 0 ? empty : eighths[filled])
+        }
+    }
+
     public func draw(in area: Rect, buffer: inout CellBuffer) {
         guard !area.isEmpty else { return }
         let f = fraction.isFinite ? min(max(fraction, 0), 1) : 0
@@ -213,10 +225,7 @@ public struct ProgressBar: Widget {
         }
         let barWidth = area.maxX - x - percent.count
         if barWidth > 0 {
-            let units = Int((f * Double(barWidth * 8)).rounded(.down))
-            for i in 0..<barWidth {
-                let filled = min(max(units - i * 8, 0), 8)
-                let glyph = filled == 8 ? "█" : (filled == 0 ? " " : ProgressBar.eighths[filled])
+            for (i, glyph) in Self.glyphs(fraction: f, width: barWidth).enumerated() {
                 buffer[x + i, area.y] = Cell(glyph, fg: barColor, bg: trackColor)
             }
             x += barWidth

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import RAMModel
+import TerminalUI
 
 struct OutputOptions: ParsableArguments {
     @Option(help: "JPEG quality 1-100 for .jpg/.jpeg outputs.") var quality: Int = JPEGCodec.defaultQuality
@@ -68,8 +69,8 @@ extension Restore {
         let start = Date()
 
         func line(_ i: Int, _ text: String) {
-            let n = String(i + 1), filled = 20 * (i + 1) / total
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: 20 - filled)
+            let n = String(i + 1)
+            let bar = ProgressBar.glyphs(fraction: Double(i + 1) / Double(total), width: 20, empty: "·").joined()
             printErr("[\(String(repeating: " ", count: width - n.count))\(n)/\(total)] \(bar) \(text)")
         }
 
@@ -88,7 +89,7 @@ extension Restore {
                 }
                 try preflightOutput(output, force: force, inputs: files)
                 let image = try inputOptions.read(input)
-                let bar = ProgressBar("  \(URL(fileURLWithPath: input).lastPathComponent)")
+                let bar = StderrProgress("  \(URL(fileURLWithPath: input).lastPathComponent)")
                 let t0 = Date()
                 let restored = try restorer.restore(image) { bar.update($0.done, $0.total) }!
                 try ImageFile.save(restored, to: output, force: force, inputs: files, bitDepth: bitDepth,

@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import RAMModel
 import TensorCore
+import TerminalUI
 
 /// Exit statuses (sysexits.h), documented in the README.
 enum Exit: Int32 {
@@ -49,8 +50,8 @@ func describe(_ error: Error) -> (String, Exit) {
 
 struct UsageError: Error { let message: String }
 
-/// Progress on stderr when it is a terminal; nothing otherwise.
-final class ProgressBar {
+/// Progress on stderr when it is a terminal (TerminalUI's `ProgressBar` glyphs); nothing otherwise.
+final class StderrProgress {
     let label: String
     let enabled = isatty(2) != 0
     private var last = -1
@@ -61,8 +62,7 @@ final class ProgressBar {
         let pct = done * 100 / total
         guard pct != last else { return }
         last = pct
-        let width = 30, filled = width * done / total
-        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let bar = ProgressBar.glyphs(fraction: Double(done) / Double(total), width: 30, empty: "·").joined()
         FileHandle.standardError.write(Data("\r\(label) \(bar) \(done)/\(total) tiles".utf8))
         if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
     }

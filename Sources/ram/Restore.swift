@@ -40,7 +40,7 @@ struct Restore: ParsableCommand {
             try preflightOutput(output, force: force, inputs: [input])
             let model = try weights.load()
             let image = try inputOptions.read(input)
-            let bar = ProgressBar("restoring \(URL(fileURLWithPath: input).lastPathComponent)")
+            let bar = StderrProgress("restoring \(URL(fileURLWithPath: input).lastPathComponent)")
             let start = Date()
             let restorer = tiles.restorer(model)
             let plan = restorer.plan(height: image.height, width: image.width)

@@ -76,6 +76,10 @@ import Testing
         var d = CellBuffer.sentinel(width: 12, height: 1)
         d.render(ProgressBar(fraction: .nan, label: "tile"), in: d.bounds)
         #expect(d.lines() == ["tile      0%"])
+        // The bar alone, as the command line prints it on stderr.
+        #expect(ProgressBar.glyphs(fraction: 0.3, width: 4, empty: "·") == ["█", "▏", "·", "·"])
+        #expect(ProgressBar.glyphs(fraction: 2, width: 2).joined() == "██")
+        #expect(ProgressBar.glyphs(fraction: .nan, width: 2, empty: "·").joined() == "··")
     }
 
     @Test func helpOverlayIsCentredAndBoxed() {

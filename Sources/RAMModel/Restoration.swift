@@ -175,24 +175,28 @@ public struct Restorer: Sendable {
     }
 }
 
-/// Where the shipped weights live and which one is the default.
+/// Where the shipped weights and samples live and which weights are the default.
 public enum ShippedWeights {
     /// Preference order among shipped files: the best measured model first.
     public static let preference = ["ram-paper.safetensors", "ram-small.safetensors"]
 
-    /// `Assets/weights` next to the executable's package (walking up from the binary, which
-    /// lives in .build/<config>/), or under the current directory.
-    public static func directory() -> String? {
+    /// The first existing `Assets/<folder>` (holding `file`, when given): under $RAM_ASSETS,
+    /// next to the executable's package (walking up from the binary, which lives in
+    /// .build/<config>/), or under the current directory.
+    public static func assetDirectory(_ folder: String, containing file: String? = nil) -> String? {
         var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["RAM_ASSETS"] { candidates.append(env + "/weights") }
+        if let env = ProcessInfo.processInfo.environment["RAM_ASSETS"] { candidates.append(env + "/" + folder) }
         var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
-            candidates.append(dir.appendingPathComponent("Assets/weights").path)
+            candidates.append(dir.appendingPathComponent("Assets/" + folder).path)
             dir.deleteLastPathComponent()
         }
-        candidates.append(FileManager.default.currentDirectoryPath + "/Assets/weights")
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/Assets/" + folder)
+        return candidates.first { dir in FileManager.default.fileExists(atPath: file.map { dir + "/" + $0 } ?? dir) }
     }
+
+    /// `Assets/weights`.
+    public static func directory() -> String? { assetDirectory("weights") }
 
     /// The weights to use: an explicit path, else $RAM_WEIGHTS, else the best shipped file.
     public static func resolve(_ explicit: String?) throws -> String {
@@ -206,10 +210,8 @@ public enum ShippedWeights {
         throw RAMError.weights("no .safetensors weights in \(dir); pass --weights FILE.safetensors")
     }
 
-    /// Directory of bundled sample photos.
-    public static func samplesDirectory() -> String? {
-        guard let w = directory() else { return nil }
-        let s = URL(fileURLWithPath: w).deletingLastPathComponent().appendingPathComponent("samples").path
-        return FileManager.default.fileExists(atPath: s) ? s : nil
+    /// Directory of bundled sample photos (`Assets/samples`), the first that holds `file` when given.
+    public static func samplesDirectory(containing file: String? = nil) -> String? {
+        assetDirectory("samples", containing: file)
     }
 }

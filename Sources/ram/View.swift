@@ -63,7 +63,7 @@ struct View: ParsableCommand {
                 input = try inputOptions.read(image)
                 name = URL(fileURLWithPath: image).lastPathComponent
             } else {
-                guard let dir = View.findSamples() else {
+                guard let dir = ShippedWeights.samplesDirectory(containing: View.demoSample) else {
                     throw UsageError(
                         message: "no IMAGE given and the bundled sample (Assets/samples/\(View.demoSample)) was not found")
                 }
@@ -123,21 +123,5 @@ struct View: ParsableCommand {
             fflush(nil)
             _exit(status)
         }
-    }
-
-    /// The directory holding the bundled sample: $RAM_ASSETS/samples, `Assets/samples` above
-    /// the executable (it lives in .build/<config>/), next to the shipped weights, or under the
-    /// current directory.
-    static func findSamples() -> String? {
-        var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["RAM_ASSETS"] { candidates.append(env + "/samples") }
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            candidates.append(dir.appendingPathComponent("Assets/samples").path)
-            dir.deleteLastPathComponent()
-        }
-        if let shipped = ShippedWeights.samplesDirectory() { candidates.append(shipped) }
-        candidates.append(FileManager.default.currentDirectoryPath + "/Assets/samples")
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/" + demoSample) }
     }
 }

@@ -6,12 +6,21 @@ public struct TapRequest: Sendable {
     public var names: Set<String>
     public init(_ names: Set<String> = []) { self.names = names }
     public static let none = TapRequest()
-    func wants(_ block: String, _ branch: String) -> Bool { !names.isEmpty && names.contains(block + "." + branch) }
+    func wants(_ block: String, _ branch: TapBranch) -> Bool { !names.isEmpty && names.contains(branch.tap(of: block)) }
+
+    /// Stores `block`'s `branch` tap in `captured` when it was asked for.
+    func capture(_ block: String, _ branch: TapBranch, into captured: inout [String: Tensor],
+                 _ value: @autoclosure () -> Tensor) {
+        if wants(block, branch) { captured[branch.tap(of: block)] = value() }
+    }
 }
 
 /// The branches a tap can name, per block.
 public enum TapBranch: String, CaseIterable, Sendable {
     case gamma, beta, alpha, out, attn
+
+    /// The tap's name: `<block>.<branch>`, e.g. `encoder_level1.0.gamma`.
+    public func tap(of block: String) -> String { block + "." + rawValue }
 }
 
 extension BlockWeights {
@@ -25,7 +34,7 @@ extension BlockWeights {
         Norm.layerNormChannelsSplit(ws.x, weight: norm1Weight, bias: norm1Bias, even: &ws.xAtt, odd: &ws.xGate)
         mixer.attention(ws, matrices: statistics?.attention)
         mixer.gated.forward(ws, block: name, taps: taps, captured: &captured, statistics: statistics?.gate)
-        if taps.wants(name, "attn") { captured[name + ".attn"] = ws.outAtt }
+        taps.capture(name, .attn, into: &captured, ws.outAtt)
         mixer.crossUpdate(ws)
         // x += project_out(fused): the residual add is the sgemm's β = 1.
         Conv.pointwise(ws.fused, weight: mixer.projectOut, outChannels: c, into: &ws.x, accumulate: true)
@@ -158,7 +167,7 @@ extension GatedDAWeights {
                                into: gb.baseAddress!)
             }
         }
-        let wantGamma = taps.wants(block, "gamma")
+        let wantGamma = taps.wants(block, .gamma)
         var gammaTap = wantGamma ? Tensor(channels: c, height: h, width: w) : Tensor(channels: 0, height: 0, width: 0)
         // F_gated + x = σ(γ) · gate + x, fused in one pass (γ is the first C channels).
         Profile.measure(.elementwise) {
@@ -181,9 +190,9 @@ extension GatedDAWeights {
             }
         }
         Conv.pointwise(ws.gate, weight: wProj, outChannels: c, into: &ws.outGate)
-        if wantGamma { captured[block + ".gamma"] = gammaTap }
-        if taps.wants(block, "beta") { captured[block + ".beta"] = ws.expanded.channelSlice(c, c) }
-        if taps.wants(block, "alpha") { captured[block + ".alpha"] = ws.expanded.channelSlice(2 * c, na) }
-        if taps.wants(block, "out") { captured[block + ".out"] = ws.outGate }
+        taps.capture(block, .gamma, into: &captured, gammaTap)
+        taps.capture(block, .beta, into: &captured, ws.expanded.channelSlice(c, c))
+        taps.capture(block, .alpha, into: &captured, ws.expanded.channelSlice(2 * c, na))
+        taps.capture(block, .out, into: &captured, ws.outGate)
     }
 }

@@ -105,6 +105,6 @@ public struct RAMNetwork: Sendable {
 
     /// Every tap name this network can produce, in forward order.
     public var tapNames: [String] {
-        weights.blocks.flatMap { b in TapBranch.allCases.map { "\(b.name).\($0.rawValue)" } }
+        weights.blocks.flatMap { b in TapBranch.allCases.map { $0.tap(of: b.name) } }
     }
 }

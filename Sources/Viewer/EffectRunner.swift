@@ -76,11 +76,11 @@ public final class EffectRunner: @unchecked Sendable {
             featureWorker.submit {
                 post(.featuresStarted(id))
                 let (small, scale) = EffectRunner.limited(image, maxSide: EffectRunner.featureMaxSide)
-                let names = Set(TapBranch.allCases.map { "\(block).\($0.rawValue)" })
+                let names = Set(TapBranch.allCases.map { $0.tap(of: block) })
                 let (_, taps) = network.forward(small.tensor, taps: TapRequest(names))
                 var byBranch: [TapBranch: Tensor] = [:]
                 for branch in TapBranch.allCases {
-                    let name = "\(block).\(branch.rawValue)"
+                    let name = branch.tap(of: block)
                     guard let t = taps[name] else { continue }
                     byBranch[branch] = FeatureMaps.cropToImage(t, tap: name, imageWidth: small.width, imageHeight: small.height)
                 }

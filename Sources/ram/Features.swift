@@ -25,7 +25,7 @@ struct Features: ParsableCommand {
             let net = RAMNetwork(weights: model.weights)
             guard net.tapNames.contains(tap) else {
                 let blocks = Set(net.tapNames.map { $0.split(separator: ".").dropLast().joined(separator: ".") })
-                throw UsageError(message: "unknown tap \(tap); blocks are \(blocks.sorted().prefix(6).joined(separator: ", "))…, branches gamma, beta, alpha, out, attn (see `ram info --taps`)")
+                throw UsageError(message: "unknown tap \(tap); blocks are \(blocks.sorted().prefix(6).joined(separator: ", "))…, branches \(TapBranch.allCases.map(\.rawValue).joined(separator: ", ")) (see `ram info --taps`)")
             }
             let image = try inputOptions.read(input)
             var isDir: ObjCBool = false

@@ -19,9 +19,8 @@ public struct Restorer: Sendable {
 
     public let network: RAMNetwork
     public var statistics: Statistics
-    public var tileSize: Int
-    public var overlap: Int
-    public var workers: Int
+    /// Tile size and overlap (per-tile statistics, the first paint) and tiles in flight.
+    public var tiling: Tiling
     /// Bytes the restoration may use for the network's feature maps and workspaces.
     public var maxMemory: Int
     /// Forces the streamed pass with this tile size (tests and studies); nil: chosen by `plan`.
@@ -31,14 +30,11 @@ public struct Restorer: Sendable {
     /// `.firstPaint` as each finishes, for images larger than two tiles.
     public var firstPaint = false
 
-    public init(network: RAMNetwork, statistics: Statistics = .wholeImage, tileSize: Int = Restorer.defaultTileSize,
-                overlap: Int = Restorer.defaultOverlap, workers: Int = 1, maxMemory: Int = Restorer.defaultMaxMemory,
-                streamTile: Int? = nil) {
+    public init(network: RAMNetwork, statistics: Statistics = .wholeImage, tiling: Tiling = Tiling(),
+                maxMemory: Int = Restorer.defaultMaxMemory, streamTile: Int? = nil) {
         self.network = network
         self.statistics = statistics
-        self.tileSize = tileSize
-        self.overlap = overlap
-        self.workers = workers
+        self.tiling = tiling
         self.maxMemory = maxMemory
         self.streamTile = streamTile
     }
@@ -90,14 +86,14 @@ public struct Restorer: Sendable {
 
     public func plan(height h: Int, width w: Int) -> Plan {
         if statistics == .perTile {
-            let tiles = (try? TilePlan(width: w, height: h, tileSize: tileSize, overlap: overlap).tiles.count) ?? 1
+            let tiles = (try? tiling.plan(width: w, height: h).tiles.count) ?? 1
             return .perTile(tiles: tiles)
         }
         // The maps stay in memory when they fit beside the workspaces (a quarter of the budget).
         let spill = streamedMapBytes(height: h, width: w) > maxMemory - maxMemory / 4
         if let streamTile { return .streamed(tiles: [Int](repeating: streamTile, count: 4), spill: spill) }
         if onePassBytes(height: h, width: w) <= maxMemory { return .onePass }
-        return .streamed(tiles: streamedTiles(workers: max(1, workers)), spill: spill)
+        return .streamed(tiles: streamedTiles(workers: tiling.workers), spill: spill)
     }
 
     /// Per level, the largest tile (a multiple of 8) whose workspace fits a quarter of the
@@ -134,20 +130,19 @@ public struct Restorer: Sendable {
                         progress: ((TileProgress) -> Void)? = nil) throws -> Tensor? {
         let h = image.height, w = image.width
         let plan = plan(height: h, width: w)
-        if firstPaint, statistics == .wholeImage, max(h, w) > 2 * tileSize - overlap {
+        if firstPaint, statistics == .wholeImage, max(h, w) > 2 * tiling.tileSize - tiling.overlap {
             guard try paintFirst(image, cancel: cancel, progress: progress) else { return nil }
         }
         switch plan {
         case .perTile:
-            let tiled = TiledRestorer(network: network, tileSize: tileSize, overlap: overlap, workers: workers)
-            return try tiled.restore(image, cancel: cancel, progress: progress)
+            return try TiledRestorer(network: network, tiling: tiling).restore(image, cancel: cancel, progress: progress)
         case .onePass:
             if cancel?.isCancelled == true { return nil }
             let out = network.forward(image).output
             progress?(TileProgress(index: 0, rect: PixelRect(x: 0, y: 0, width: w, height: h), restored: out, done: 1, total: 1))
             return out
         case .streamed(let t, let spill):
-            let streamed = StreamedForward(network: network, tileSizes: t, spill: spill, workers: workers)
+            let streamed = StreamedForward(network: network, tileSizes: t, spill: spill, workers: tiling.workers)
             return try streamed.forward(image, cancel: cancel) { p in
                 let rect = p.output?.rect ?? PixelRect(x: 0, y: 0, width: 0, height: 0)
                 let restored = p.output?.restored ?? Tensor(channels: 3, height: 0, width: 0)
@@ -160,12 +155,11 @@ public struct Restorer: Sendable {
     /// then every tile (`tileSize`, `overlap`) restored with them and blended. False when
     /// cancelled.
     func paintFirst(_ image: Tensor, cancel: CancellationFlag?, progress: ((TileProgress) -> Void)?) throws -> Bool {
-        let rects = StatisticsPool.cropRects(height: image.height, width: image.width, side: tileSize)
+        let rects = StatisticsPool.cropRects(height: image.height, width: image.width, side: tiling.tileSize)
         let crops = rects.map { Layout.crop(image, y0: $0.y, x0: $0.x, height: $0.height, width: $0.width) }
         if cancel?.isCancelled == true { return false }
         let table = StatisticsPool.measure(network, crops: crops)
-        let tiled = TiledRestorer(network: network, tileSize: tileSize, overlap: overlap,
-                                  workers: workers, statistics: .fixed(table))
+        let tiled = TiledRestorer(network: network, tiling: tiling, statistics: .fixed(table))
         let out = try tiled.restore(image, cancel: cancel) { t in
             var t = t
             t.stage = .firstPaint

@@ -14,6 +14,27 @@ public struct TilingError: Error, CustomStringConvertible, Equatable {
     public var description: String
 }
 
+/// How a restoration is cut into tiles: their side and overlap (per-tile statistics, the
+/// viewer's first paint) and how many are in flight (every tiled or streamed pass). The one
+/// value `Restorer` and `TiledRestorer` share.
+public struct Tiling: Hashable, Sendable {
+    public var tileSize: Int
+    public var overlap: Int
+    /// Tiles in flight, at least 1; with several, each runs BLAS and the kernels on one thread.
+    public var workers: Int
+
+    public init(tileSize: Int = Restorer.defaultTileSize, overlap: Int = Restorer.defaultOverlap, workers: Int = 1) {
+        self.tileSize = tileSize
+        self.overlap = overlap
+        self.workers = max(1, workers)
+    }
+
+    /// Where the tiles of an image of this size go.
+    public func plan(width: Int, height: Int) throws -> TilePlan {
+        try TilePlan(width: width, height: height, tileSize: tileSize, overlap: overlap)
+    }
+}
+
 /// Where the tiles go: a pure function of (image size, tile size, overlap).
 ///
 /// Along each axis tiles start every `tile − overlap` pixels; the last tile snaps to the

@@ -47,25 +47,20 @@ public enum RestoreStage: String, Sendable {
 /// thread (`Gemm.withSingleThread`, `Parallel.withThreads(1)`); with one worker both use every core.
 public struct TiledRestorer: Sendable {
     public let network: RAMNetwork
-    public let tileSize: Int
-    public let overlap: Int
-    public let workers: Int
+    public let tiling: Tiling
     /// Where each tile's blocks take their statistics from: the tile itself by default.
     public let statistics: StatisticsSource
 
-    public init(network: RAMNetwork, tileSize: Int = 256, overlap: Int = 32, workers: Int = 1,
-                statistics: StatisticsSource = .own) {
+    public init(network: RAMNetwork, tiling: Tiling = Tiling(), statistics: StatisticsSource = .own) {
         self.network = network
-        self.tileSize = tileSize
-        self.overlap = overlap
-        self.workers = max(1, workers)
+        self.tiling = tiling
         self.statistics = statistics
     }
 
     /// Returns nil when cancelled. `progress` is called (serially) after each tile.
     public func restore(_ image: Tensor, cancel: CancellationFlag? = nil,
                         progress: ((TileProgress) -> Void)? = nil) throws -> Tensor? {
-        let plan = try TilePlan(width: image.width, height: image.height, tileSize: tileSize, overlap: overlap)
+        let plan = try tiling.plan(width: image.width, height: image.height)
         let h = image.height, w = image.width
         if plan.tiles.count == 1 {
             // Whole image in one tile: exactly the untiled forward pass.
@@ -76,7 +71,7 @@ public struct TiledRestorer: Sendable {
         }
         let state = TileState(plan: plan, height: h, width: w)
         let n = plan.tiles.count
-        let workerCount = min(workers, n)
+        let workerCount = min(tiling.workers, n)
 
         let network = self.network, statistics = self.statistics
         // Several tiles in flight: each worker runs BLAS and the kernels on one thread.

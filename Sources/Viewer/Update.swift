@@ -389,10 +389,7 @@ func startRestore(_ state: inout ViewerState) -> [Effect] {
     let input = state.input.value
     let tiles =
         state.info.restoreSteps
-        ?? (try? TilePlan(
-            width: input.width, height: input.height, tileSize: state.info.tileSize,
-            overlap: state.info.overlap
-        ).tiles.count) ?? 0
+        ?? (try? state.info.tiling.plan(width: input.width, height: input.height).tiles.count) ?? 0
     state.jobs.restore = JobStatus(id: id, kind: .restore, total: tiles, detail: "\(input.width)×\(input.height)")
     state.restored = Versioned(dimmed(input), version: state.nextVersion())
     state.restoredComplete = false

@@ -13,8 +13,7 @@ public struct SessionInfo: Hashable, Sendable {
     /// The second model's file name (`--compare`), nil without one.
     public var secondModelName: String?
     /// The restorer's tiling, so the UI knows the tile count before the first tile is done.
-    public var tileSize: Int
-    public var overlap: Int
+    public var tiling: Tiling
     /// How the restorer restores the input ("one pass", "streamed in …"), for the panel.
     public var restorePlan: String?
     /// Steps the restoration reports for the input's size, when known (else the tile count).
@@ -22,14 +21,13 @@ public struct SessionInfo: Hashable, Sendable {
 
     public init(
         inputName: String, referenceName: String? = nil, modelName: String, modelSummary: String,
-        tileSize: Int = Restorer.defaultTileSize, overlap: Int = Restorer.defaultOverlap
+        tiling: Tiling = Tiling()
     ) {
         self.inputName = inputName
         self.referenceName = referenceName
         self.modelName = modelName
         self.modelSummary = modelSummary
-        self.tileSize = tileSize
-        self.overlap = overlap
+        self.tiling = tiling
     }
 }
 

@@ -36,11 +36,14 @@ struct TileOptions: ParsableArguments {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1 (got \(workers))") }
     }
 
+    var tiling: Tiling {
+        Tiling(tileSize: tile ?? Restorer.defaultTileSize, overlap: overlap, workers: workers ?? Restorer.defaultWorkers)
+    }
+
     /// `firstPaint`: the viewer paints a quick result (statistics pooled from crops) before the exact one.
     func restorer(_ model: RAMModelFile, firstPaint: Bool = false) -> Restorer {
         var r = Restorer(network: RAMNetwork(weights: model.weights), statistics: tile == nil ? .wholeImage : .perTile,
-                         tileSize: tile ?? Restorer.defaultTileSize, overlap: overlap,
-                         workers: workers ?? Restorer.defaultWorkers, maxMemory: maxMemory << 20)
+                         tiling: tiling, maxMemory: maxMemory << 20)
         r.firstPaint = firstPaint
         return r
     }

@@ -96,7 +96,7 @@ struct View: ParsableCommand {
             var info = SessionInfo(
                 inputName: name, referenceName: referenceName,
                 modelName: URL(fileURLWithPath: model.path).lastPathComponent, modelSummary: summary,
-                tileSize: tiles.tile ?? Restorer.defaultTileSize, overlap: tiles.overlap)
+                tiling: restorer.tiling)
             info.restorePlan = restorer.plan(height: input.height, width: input.width).description
             info.restoreSteps = restorer.steps(height: input.height, width: input.width)
             var config = ViewerConfiguration(

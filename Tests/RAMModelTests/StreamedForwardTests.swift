@@ -61,7 +61,7 @@ import TestSupport
         } } }
         let whole = net.forward(x).output
         let streamed = try #require(try StreamedForward(network: net, tileSize: 32).forward(x))
-        let perTile = try #require(try TiledRestorer(network: net, tileSize: 32, overlap: 0).restore(x))
+        let perTile = try #require(try TiledRestorer(network: net, tiling: Tiling(tileSize: 32, overlap: 0)).restore(x))
         let streamedError = streamed.maxAbsDifference(whole), perTileError = perTile.maxAbsDifference(whole)
         #expect(streamedError <= 2e-5)
         #expect(perTileError > 1e-2, "per-tile statistics should differ from the whole image's; got \(perTileError)")
@@ -147,7 +147,7 @@ import TestSupport
     @Test func firstPaintComesBeforeTheExactResult() throws {
         var rng = TestRandom(seed: 12)
         let x = Tensor(channels: 3, height: 40, width: 72, data: rng.array(3 * 40 * 72).map { 0.5 + 0.3 * $0 })
-        var r = Restorer(network: try net(), tileSize: 32, overlap: 8, workers: 2)
+        var r = Restorer(network: try net(), tiling: Tiling(tileSize: 32, overlap: 8, workers: 2))
         let exact = try #require(try r.restore(x))
         r.firstPaint = true
         var stages: [RestoreStage] = []

@@ -68,7 +68,7 @@ import TestSupport
         let net = try tinyNetwork()
         let x = image(45, 61)
         let untiled = net.forward(x).output
-        let tiled = try TiledRestorer(network: net, tileSize: 64, overlap: 8).restore(x)!
+        let tiled = try TiledRestorer(network: net, tiling: Tiling(tileSize: 64, overlap: 8)).restore(x)!
         #expect(tiled.maxAbsDifference(untiled) == 0)
     }
 
@@ -76,8 +76,8 @@ import TestSupport
         let net = try tinyNetwork()
         let x = image(70, 90)
         var seen: [Int] = []
-        let one = try TiledRestorer(network: net, tileSize: 32, overlap: 8, workers: 1).restore(x) { seen.append($0.index) }!
-        let two = try TiledRestorer(network: net, tileSize: 32, overlap: 8, workers: 2).restore(x)!
+        let one = try TiledRestorer(network: net, tiling: Tiling(tileSize: 32, overlap: 8, workers: 1)).restore(x) { seen.append($0.index) }!
+        let two = try TiledRestorer(network: net, tiling: Tiling(tileSize: 32, overlap: 8, workers: 2)).restore(x)!
         // Same tiles, same blending order; only BLAS' thread split may change the last bits.
         #expect(one.maxAbsDifference(two) < 1e-5)
         #expect(seen.sorted() == Array(0..<seen.count) && seen.count == 12)
@@ -94,7 +94,7 @@ import TestSupport
         let net = try tinyNetwork()
         let flag = CancellationFlag()
         var tiles = 0
-        let r = try TiledRestorer(network: net, tileSize: 16, overlap: 4).restore(image(64, 64), cancel: flag) { _ in
+        let r = try TiledRestorer(network: net, tiling: Tiling(tileSize: 16, overlap: 4)).restore(image(64, 64), cancel: flag) { _ in
             tiles += 1
             if tiles == 2 { flag.cancel() }
         }

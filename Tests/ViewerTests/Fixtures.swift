@@ -38,7 +38,7 @@ enum Fixtures {
 
     static let info = SessionInfo(
         inputName: "test.png + noise:25", referenceName: "test.png (clean)", modelName: "tiny.safetensors",
-        modelSummary: "dim 8 · blocks 1,1,1,2 · 0.17 M params", tileSize: 8, overlap: 2)
+        modelSummary: "dim 8 · blocks 1,1,1,2 · 0.17 M params", tiling: Tiling(tileSize: 8, overlap: 2))
 
     static func state(width w: Int = 16, height h: Int = 12, reference: Bool = true, cols: Int = 120, rows: Int = 40)
         -> ViewerState

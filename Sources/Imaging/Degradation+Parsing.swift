@@ -1,7 +1,10 @@
+import TensorCore
+
 /// Why a degradation spelling was rejected, in words a CLI user can act on.
-public struct DegradationParseError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct DegradationParseError: ExitStatusError, Equatable, Sendable {
     public var message: String
     public var description: String { message }
+    public var exitStatus: ExitStatus { .usage }
 }
 
 extension Degradation {

@@ -1,10 +1,13 @@
+import Foundation
+import TensorCore
+
 /// A failure reading or writing an image file, worded for the person who ran the command:
 /// it names the file and, where there is one, the remedy.
 ///
 ///     cannot read photo.png: not a PNG file
 ///     cannot read big.png: declares 200000x200000 pixels (40000 MP), over the 100 MP limit; raise it with --max-megapixels
 ///     cannot write out.png: out.png exists; use --force to overwrite
-public struct ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct ImagingError: ExitStatusError, Equatable, Sendable {
     public enum Kind: Sendable, Equatable {
         // Reading
         case cannotOpen
@@ -39,6 +42,14 @@ public struct ImagingError: Error, CustomStringConvertible, Equatable, Sendable 
         self.path = path
         self.detail = detail
         self.reading = reading
+    }
+
+    /// Writing: 73 (cannot create); a file to read that does not exist: 66; any other reading
+    /// failure: 65 (bad data).
+    public var exitStatus: ExitStatus {
+        if !reading { return .cantCreate }
+        if kind == .cannotOpen, !FileManager.default.fileExists(atPath: path) { return .noInput }
+        return .dataError
     }
 
     public var description: String {

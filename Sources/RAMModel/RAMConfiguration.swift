@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// The numbers that define a RAM network (see docs/NETWORK.md). Stored as JSON in the
 /// weights file's `__metadata__["config"]`, with these exact keys.
@@ -71,9 +72,13 @@ public struct RAMConfiguration: Codable, Equatable, Sendable, CustomStringConver
     }
 }
 
-public enum RAMError: Error, CustomStringConvertible, Equatable {
+/// A configuration or weights file that does not fit (exit status 65; a weights file that
+/// does not exist is `Safetensors.Error`'s 66).
+public enum RAMError: ExitStatusError, Equatable {
     case invalidConfiguration(String)
     case weights(String)
+
+    public var exitStatus: ExitStatus { .dataError }
 
     public var description: String {
         switch self {

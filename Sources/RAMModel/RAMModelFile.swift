@@ -11,11 +11,10 @@ public struct RAMModelFile: Sendable {
 
     public var configuration: RAMConfiguration { weights.configuration }
 
+    /// Throws `Safetensors.Error` when the file cannot be read as safetensors, `RAMError` when
+    /// its metadata or tensors do not make a network.
     public init(path: String) throws {
-        let file: Safetensors.File
-        do { file = try Safetensors.read(path: path) } catch let e as Safetensors.Error {
-            throw RAMError.weights(e.description)
-        }
+        let file = try Safetensors.read(path: path)
         self.path = path
         if let format = file.metadata["format"], format != "ram" {
             throw RAMError.weights("\(path): metadata format is \"\(format)\", expected \"ram\"")

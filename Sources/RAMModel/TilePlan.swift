@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// A rectangle of whole image pixels (tiles, crops). The viewer's fractional counterpart is
 /// TerminalUI's `ImageRegion`.
@@ -10,8 +11,9 @@ public struct PixelRect: Equatable, Hashable, Sendable, CustomStringConvertible 
     public var description: String { "\(width)x\(height)+\(x)+\(y)" }
 }
 
-public struct TilingError: Error, CustomStringConvertible, Equatable {
+public struct TilingError: ExitStatusError, Equatable {
     public var description: String
+    public var exitStatus: ExitStatus { .usage }
 }
 
 /// How a restoration is cut into tiles: their side and overlap (per-tile statistics, the

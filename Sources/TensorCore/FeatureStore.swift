@@ -178,7 +178,8 @@ public final class FeatureStore: @unchecked Sendable {
     }
 }
 
-public struct FeatureStoreError: Error, CustomStringConvertible {
+public struct FeatureStoreError: ExitStatusError {
     public let description: String
+    public var exitStatus: ExitStatus { .software }
     init(_ d: String) { description = d }
 }

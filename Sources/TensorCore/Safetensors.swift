@@ -30,9 +30,14 @@ public enum Safetensors {
         public var metadata: [String: String]
     }
 
-    public struct Error: Swift.Error, CustomStringConvertible, Equatable {
+    public struct Error: ExitStatusError, Equatable {
         public var description: String
-        public init(_ d: String) { description = d }
+        /// `.noInput` for a file that does not exist, `.dataError` for everything else.
+        public var exitStatus: ExitStatus
+        public init(_ d: String, exitStatus: ExitStatus = .dataError) {
+            description = d
+            self.exitStatus = exitStatus
+        }
     }
 
     /// Headers larger than this are refused before being read (the format's own limit is 100 MB).
@@ -41,11 +46,11 @@ public enum Safetensors {
     public static func read(path: String) throws -> File {
         guard let data = FileManager.default.contents(atPath: path) else {
             if !FileManager.default.fileExists(atPath: path) {
-                throw Error("weights file \(path) does not exist")
+                throw Error("weights file \(path) does not exist", exitStatus: .noInput)
             }
             throw Error("cannot read weights file \(path)")
         }
-        do { return try parse(data) } catch let e as Error { throw Error("\(path): \(e.description)") }
+        do { return try parse(data) } catch let e as Error { throw Error("\(path): \(e.description)", exitStatus: e.exitStatus) }
     }
 
     public static func parse(_ data: Data) throws -> File {

@@ -1,3 +1,5 @@
+import TensorCore
+
 /// The terminal's size in cells.
 public struct TerminalSize: Hashable, Sendable, CustomStringConvertible {
     public var cols: Int
@@ -11,9 +13,11 @@ public struct TerminalSize: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(cols)x\(rows)" }
 }
 
-/// Errors a backend reports when it cannot take over the terminal.
-public struct TerminalError: Error, CustomStringConvertible {
+/// Errors a backend reports when it cannot take over the terminal (a usage error: the
+/// command was run where no terminal can be driven).
+public struct TerminalError: ExitStatusError {
     public var description: String
+    public var exitStatus: ExitStatus { .usage }
     public init(_ description: String) { self.description = description }
 }
 

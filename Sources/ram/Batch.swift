@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import RAMModel
+import TensorCore
 import TerminalUI
 
 struct OutputOptions: ParsableArguments {
@@ -64,7 +65,7 @@ extension Restore {
         let prefix = outDir.hasSuffix("/") ? outDir : outDir + "/"
         let total = files.count, width = String(total).count
         var claimed: [String: String] = [:]  // output -> the input it belongs to
-        var failures: [(input: String, message: String, exit: Exit)] = []
+        var failures: [(input: String, message: String, exit: ExitStatus)] = []
         var written = 0, skipped = 0
         let start = Date()
 

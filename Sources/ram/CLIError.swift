@@ -5,17 +5,6 @@ import RAMModel
 import TensorCore
 import TerminalUI
 
-/// Exit statuses (sysexits.h), documented in the README.
-enum Exit: Int32 {
-    case ok = 0
-    case usage = 64
-    case dataError = 65
-    case noInput = 66
-    case software = 70
-    case cantCreate = 73
-    case interrupted = 130
-}
-
 /// Runs a command body, turning library errors into one-line messages and exit codes.
 func runMain(_ body: () throws -> Void) throws {
     do {
@@ -31,24 +20,19 @@ func runMain(_ body: () throws -> Void) throws {
     }
 }
 
-func describe(_ error: Error) -> (String, Exit) {
-    switch error {
-    case let e as ImagingError:
-        if !e.reading { return (e.description, .cantCreate) }
-        if case .cannotOpen = e.kind, !FileManager.default.fileExists(atPath: e.path) { return (e.description, .noInput) }
-        return (e.description, .dataError)
-    case let e as RAMError:
-        if case .weights(let m) = e, m.contains("does not exist") { return (m, .noInput) }
-        return (e.description, .dataError)
-    case let e as Safetensors.Error: return (e.description, .dataError)
-    case let e as TilingError: return (e.description, .usage)
-    case let e as DegradationParseError: return (e.description, .usage)
-    case let e as UsageError: return (e.message, .usage)
-    default: return ("\(error)", .software)
-    }
+/// The one-line message and the exit status: each error type carries its own
+/// (`ExitStatusError`); anything else is an internal error.
+func describe(_ error: Error) -> (String, ExitStatus) {
+    if let e = error as? ExitStatusError { return (e.description, e.exitStatus) }
+    return ("\(error)", .software)
 }
 
-struct UsageError: Error { let message: String }
+/// A command line that asks for something impossible (exit status 64).
+struct UsageError: ExitStatusError {
+    let message: String
+    var description: String { message }
+    var exitStatus: ExitStatus { .usage }
+}
 
 /// Progress on stderr when it is a terminal (TerminalUI's `ProgressBar` glyphs); nothing otherwise.
 final class StderrProgress {

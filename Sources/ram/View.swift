@@ -110,12 +110,7 @@ struct View: ParsableCommand {
                 config.restorerB = tiles.restorer(modelB, firstPaint: true)
             }
             config.onTheFly = onTheFly
-            let status: Int32
-            do {
-                status = try ViewerApp.run(config)
-            } catch let e as TerminalError {
-                throw UsageError(message: e.description)
-            }
+            let status = try ViewerApp.run(config)
             // The terminal is back. Leave without running exit handlers: a restoration or a
             // feature pass may still be inside OpenBLAS on another thread, and OpenBLAS's exit
             // handler (gotoblas_quit → blas_thread_shutdown_) then waits on its worker threads,

@@ -205,6 +205,11 @@ enum CLI {
         _ = FileManager.default.createFile(atPath: dir + "/t.safetensors", contents: w.prefix(w.count - 100))
         let r = try CLI.run(["info", dir + "/t.safetensors"])
         #expect(r.status == 65 && r.stderr.contains("truncated") && r.stderr.split(separator: "\n").count == 1)
+        // A weights file that does not exist is a missing input (66), for every command.
+        let missing = try CLI.run(["info", dir + "/nope.safetensors"])
+        #expect(missing.status == 66 && missing.stderr.contains("does not exist") && missing.stderr.split(separator: "\n").count == 1)
+        let restore = try CLI.run(["restore", CLI.fixtures + "/tiny.input.png", dir + "/o.png", "--weights", dir + "/nope.safetensors"])
+        #expect(restore.status == 66, "\(restore.stderr)")
     }
 
     @Test func infoCountsThePaperConfiguration() throws {

@@ -60,12 +60,6 @@ public struct RAMConfiguration: Codable, Equatable, Sendable, CustomStringConver
         }
     }
 
-    public func jsonString() -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        return String(decoding: try! enc.encode(self), as: UTF8.self)
-    }
-
     public var description: String {
         "dim \(dim), blocks \(numBlocks), refinement \(numRefinement), heads \(heads), ffn \(ffnFactor)"
             + (frequencyFusion ? ", frequency fusion" : "")

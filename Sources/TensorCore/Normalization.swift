@@ -159,25 +159,6 @@ public enum Norm {
         return (mean, std)
     }
 
-    /// Per-channel spatial mean and standard deviation sqrt(biased var + eps), in double.
-    public static func channelMeanStd(_ x: Tensor, eps: Double = 1e-6) -> (mean: [Float], std: [Float]) {
-        let c = x.channels, n = x.plane
-        var mean = [Float](repeating: 0, count: c), std = [Float](repeating: 0, count: c)
-        x.data.withUnsafeBufferPointer { xb in
-            for ch in 0..<c {
-                let s = xb.baseAddress! + ch * n
-                var sum = 0.0
-                for i in 0..<n { sum += Double(s[i]) }
-                let m = sum / Double(n)
-                var v = 0.0
-                for i in 0..<n { let d = Double(s[i]) - m; v += d * d }
-                mean[ch] = Float(m)
-                std[ch] = Float((v / Double(n) + eps).squareRoot())
-            }
-        }
-        return (mean, std)
-    }
-
     /// Row-wise softmax of a (rows, n) matrix, in place, max-subtracted.
     public static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, n: Int) {
         for r in 0..<rows {

@@ -40,24 +40,6 @@ public enum Layout {
         }
     }
 
-    /// Even channels (0, 2, 4, …) into `even`, odd channels into `odd` (x[0::2], x[1::2]).
-    public static func splitInterleaved(_ x: Tensor, even: inout Tensor, odd: inout Tensor) {
-        precondition(x.channels % 2 == 0)
-        let half = x.channels / 2, n = x.plane
-        even.reshape(channels: half, height: x.height, width: x.width)
-        odd.reshape(channels: half, height: x.height, width: x.width)
-        x.data.withUnsafeBufferPointer { xb in
-            even.data.withUnsafeMutableBufferPointer { eb in
-                odd.data.withUnsafeMutableBufferPointer { ob in
-                    for c in 0..<half {
-                        (eb.baseAddress! + c * n).update(from: xb.baseAddress! + 2 * c * n, count: n)
-                        (ob.baseAddress! + c * n).update(from: xb.baseAddress! + (2 * c + 1) * n, count: n)
-                    }
-                }
-            }
-        }
-    }
-
     /// Channel concatenation [a; b].
     public static func concat(_ a: Tensor, _ b: Tensor, into out: inout Tensor) {
         precondition(a.height == b.height && a.width == b.width, "concat: spatial sizes differ")

@@ -81,8 +81,6 @@ struct AreaResampler {
         var pixels: [Float]
         var insideX: [Bool]
         var insideY: [Bool]
-
-        func isInside(x: Int, y: Int) -> Bool { insideX[x] && insideY[y] }
     }
 
     static func resample(_ image: RGBImage, source: ImageRegion, width outW: Int, height outH: Int) -> Result {

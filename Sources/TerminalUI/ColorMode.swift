@@ -80,7 +80,4 @@ public enum ColorMode: String, Hashable, Sendable, CaseIterable {
         case .ansi8: return XtermPalette.rgb(index: XtermPalette.perceptualBasicIndex(for: c, count: 8))
         }
     }
-
-    /// Whether images are drawn as shapes in the default colours (no colour at all).
-    public var isMonochrome: Bool { self == .mono }
 }

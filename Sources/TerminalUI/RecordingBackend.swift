@@ -59,9 +59,4 @@ public final class RecordingBackend: TerminalBackend {
         isEntered = false
         leaveCount += 1
     }
-
-    /// Forgets the recorded writes (keeps the screen), to look at the next frame alone.
-    public func clearRecording() {
-        writes.removeAll()
-    }
 }

@@ -98,6 +98,32 @@ public enum Naive {
         return out
     }
 
+    /// Even channels (0, 2, 4, …) and odd channels (x[0::2], x[1::2]): what
+    /// `Norm.layerNormChannelsSplit` splits its output into.
+    public static func splitInterleaved(_ x: Tensor) -> (even: Tensor, odd: Tensor) {
+        let half = x.channels / 2
+        var even = Tensor(channels: half, height: x.height, width: x.width), odd = even
+        for c in 0..<half { for y in 0..<x.height { for xx in 0..<x.width {
+            even[c, y, xx] = x[2 * c, y, xx]
+            odd[c, y, xx] = x[2 * c + 1, y, xx]
+        } } }
+        return (even, odd)
+    }
+
+    /// Per-channel spatial mean and standard deviation sqrt(biased var + eps), two passes in
+    /// double: what `Norm.batchNormWithStatistics` and `ChannelMoments` compute in one.
+    public static func channelMeanStd(_ x: Tensor, eps: Double = 1e-6) -> (mean: [Float], std: [Float]) {
+        var mean = [Float](repeating: 0, count: x.channels), std = mean
+        for ch in 0..<x.channels {
+            let s = x.data[(ch * x.plane)..<((ch + 1) * x.plane)].map(Double.init)
+            let m = s.reduce(0, +) / Double(x.plane)
+            let v = s.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.plane)
+            mean[ch] = Float(m)
+            std[ch] = Float((v + eps).squareRoot())
+        }
+        return (mean, std)
+    }
+
     public static func gelu(_ x: Float) -> Float { Float(0.5 * Double(x) * (1 + erf(Double(x) / 2.0.squareRoot()))) }
 }
 

@@ -42,7 +42,7 @@ import TestSupport
         let wt = rng.array(6), b = rng.array(6), rm = rng.array(6), rv = rng.array(6).map { abs($0) + 0.1 }
         var a = Tensor(channels: 0, height: 0, width: 0), fused = Tensor(channels: 0, height: 0, width: 0)
         Norm.batchNorm(x, weight: wt, bias: b, runningMean: rm, runningVar: rv, into: &a)
-        let (m1, s1) = Norm.channelMeanStd(a)
+        let (m1, s1) = Naive.channelMeanStd(a)
         let (m2, s2) = Norm.batchNormWithStatistics(x, weight: wt, bias: b, runningMean: rm, runningVar: rv, into: &fused)
         #expect(fused == a)
         for c in 0..<6 {
@@ -60,7 +60,7 @@ import TestSupport
 
     @Test func channelMeanStdIsBiased() {
         let x = Tensor(channels: 1, height: 1, width: 4, data: [1, 2, 3, 4])
-        let (m, s) = Norm.channelMeanStd(x)
+        let (m, s) = Naive.channelMeanStd(x)
         #expect(abs(m[0] - 2.5) < 1e-6)
         #expect(abs(s[0] - Float((1.25 + 1e-6).squareRoot())) < 1e-6)
     }
@@ -143,8 +143,7 @@ import TestSupport
 
     @Test func interleavedSplitAndConcat() {
         let x = Tensor(channels: 4, height: 1, width: 2, data: [0, 0, 1, 1, 2, 2, 3, 3])
-        var e = Tensor(channels: 0, height: 0, width: 0), o = Tensor(channels: 0, height: 0, width: 0)
-        Layout.splitInterleaved(x, even: &e, odd: &o)
+        let (e, o) = Naive.splitInterleaved(x)
         #expect(e.data == [0, 0, 2, 2])
         #expect(o.data == [1, 1, 3, 3])
         var cat = Tensor(channels: 0, height: 0, width: 0)

@@ -86,6 +86,35 @@ enum EndToEnd {
             try? FileManager.default.removeItem(atPath: pidFile)
         }
     }
+
+    /// A viewer opened by `withViewer`: its process and the image it was given.
+    struct Session {
+        let app: ViewerProcess
+        /// The test image as the viewer reads it.
+        let image: RGBImage
+
+        /// `q`, then the checks of `exitedCleanly`.
+        func quit(sourceLocation: SourceLocation = #_sourceLocation) throws {
+            try app.tmux.sendKeys("q")
+            try app.exitedCleanly(sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Opens `ram view <test image> --tile 32 --overlap 8 <args>` (with `onImage` false:
+    /// `ram view <args>`, the demo) in a fresh tmux, waits for `ready` and runs `body`; the
+    /// scratch directory and the tmux server go afterwards, whatever happens.
+    static func withViewer(
+        _ args: String = "", onImage: Bool = true, cols: Int = 100, rows: Int = 30, env: [String: String] = [:],
+        ready: String = "? help", timeout: Double = 10, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: (TmuxHarness, Session) throws -> Void
+    ) throws {
+        let (dir, path, image) = try makeImage()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let app = try launch(onImage ? "\(path) --tile 32 --overlap 8 \(args)" : args, cols: cols, rows: rows, env: env)
+        defer { app.kill() }
+        #expect(try app.tmux.waitFor(ready, timeout: timeout), "no \(ready)", sourceLocation: sourceLocation)
+        try body(app.tmux, Session(app: app, image: image))
+    }
 }
 
 @Suite(.enabled(if: EndToEnd.available, EndToEnd.skipReason), .serialized)
@@ -127,263 +156,210 @@ struct EndToEndTests {
     }
 
     @Test func imageRegionHoldsHalfBlocksWithTheImagesColours() throws {
-        let (dir, path, image) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let app = try EndToEnd.launch("\(path) --color truecolor --tile 32 --overlap 8")
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("restored in", timeout: 30))
-        let size = TerminalSize(cols: 100, rows: 30)
-        // Split: input left of the divider.
-        let exp = Self.expected(image, size: size, mode: .trueColor)
-        let divider = Int((0.5 * Double(exp.placement.dest.width)).rounded())
-        var screen = try tmux.capture()
-        let left = Self.compare(screen, exp, columns: 0..<divider)
-        #expect(
-            left.total > 500 && left.matched == left.total, "\(left.matched)/\(left.total) cells; \(left.firstMismatch ?? "")")
-        #expect(screen[exp.placement.dest.x + divider, exp.placement.dest.y].glyph == "│")
-        // Side by side: the whole input on the left.
-        try tmux.sendKeys("s")
-        #expect(try tmux.waitFor("compare: side by side"))
-        let sbs = Self.expected(image, size: size, mode: .trueColor, sideBySideLeft: true)
-        screen = try tmux.capture()
-        let whole = Self.compare(screen, sbs, columns: 0..<sbs.cells.cols)
-        #expect(whole.matched == whole.total, "\(whole.matched)/\(whole.total) cells; \(whole.firstMismatch ?? "")")
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
+        try EndToEnd.withViewer("--color truecolor", ready: "restored in", timeout: 30) { tmux, v in
+            let size = TerminalSize(cols: 100, rows: 30)
+            // Split: input left of the divider.
+            let exp = Self.expected(v.image, size: size, mode: .trueColor)
+            let divider = Int((0.5 * Double(exp.placement.dest.width)).rounded())
+            var screen = try tmux.capture()
+            let left = Self.compare(screen, exp, columns: 0..<divider)
+            #expect(
+                left.total > 500 && left.matched == left.total, "\(left.matched)/\(left.total) cells; \(left.firstMismatch ?? "")")
+            #expect(screen[exp.placement.dest.x + divider, exp.placement.dest.y].glyph == "│")
+            // Side by side: the whole input on the left.
+            try tmux.sendKeys("s")
+            #expect(try tmux.waitFor("compare: side by side"))
+            let sbs = Self.expected(v.image, size: size, mode: .trueColor, sideBySideLeft: true)
+            screen = try tmux.capture()
+            let whole = Self.compare(screen, sbs, columns: 0..<sbs.cells.cols)
+            #expect(whole.matched == whole.total, "\(whole.matched)/\(whole.total) cells; \(whole.firstMismatch ?? "")")
+            try v.quit()
+        }
     }
 
     @Test func in256ColourModeTheCellsUseThePalette() throws {
-        let (dir, path, image) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let app = try EndToEnd.launch("\(path) --color 256 --tile 32 --overlap 8")
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("? help"))
-        try tmux.sendKeys("s")
-        #expect(try tmux.waitFor("compare: side by side"))
-        let exp = Self.expected(image, size: TerminalSize(cols: 100, rows: 30), mode: .ansi256, sideBySideLeft: true)
-        let r = Self.compare(try tmux.capture(), exp, columns: 0..<exp.cells.cols)
-        #expect(r.total > 300 && r.matched == r.total, "\(r.matched)/\(r.total) cells; \(r.firstMismatch ?? "")")
+        try EndToEnd.withViewer("--color 256") { tmux, v in
+            try tmux.sendKeys("s")
+            #expect(try tmux.waitFor("compare: side by side"))
+            let exp = Self.expected(v.image, size: TerminalSize(cols: 100, rows: 30), mode: .ansi256, sideBySideLeft: true)
+            let r = Self.compare(try tmux.capture(), exp, columns: 0..<exp.cells.cols)
+            #expect(r.total > 300 && r.matched == r.total, "\(r.matched)/\(r.total) cells; \(r.firstMismatch ?? "")")
+        }
     }
 
     @Test func everyViewIsReachableByKeys() throws {
-        let (dir, path, _) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8", cols: 130, rows: 34)
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("restored in", timeout: 30))
-        var before = try tmux.captureText()
-        #expect(before.contains { $0.contains("quadrants.png + noise:25") })
-        #expect(before.contains { $0.contains("PSNR") })
+        try EndToEnd.withViewer("--degrade noise:25", cols: 130, rows: 34, ready: "restored in", timeout: 30) { tmux, v in
+            var before = try tmux.captureText()
+            #expect(before.contains { $0.contains("quadrants.png + noise:25") })
+            #expect(before.contains { $0.contains("PSNR") })
 
-        func step(_ keys: String..., expect marker: String, _ comment: String) throws {
-            for k in keys { try tmux.sendKeys(k) }
-            #expect(try tmux.waitFor(marker), "\(comment): no \(marker)")
-            let now = try tmux.captureText()
-            #expect(now != before, "\(comment): the screen did not change")
-            before = now
+            func step(_ keys: String..., expect marker: String, _ comment: String) throws {
+                for k in keys { try tmux.sendKeys(k) }
+                #expect(try tmux.waitFor(marker), "\(comment): no \(marker)")
+                let now = try tmux.captureText()
+                #expect(now != before, "\(comment): the screen did not change")
+                before = now
+            }
+            try step("2", expect: "encoder_level1.0 · γ gate σ(γ) · mean |x|", "features")
+            #expect(try tmux.waitFor("robust 1–99% · viridis"))
+            try step("g", expect: "encoder_level1.0 · β · mean |x|", "branch β")
+            try step("g", expect: "encoder_level1.0 · α′", "branch α′")
+            try step("b", expect: "encoder_level2.0 · α′", "next block")
+            #expect(try tmux.waitFor("robust 1–99% · viridis"))
+            try step("n", expect: "channel 0 of", "channel")
+            try step("v", expect: "robust 1–99% · magma", "colormap")
+            try step("o", expect: "min–max · magma", "normalisation")
+            try step("t", expect: "blended 60% over input", "blend")
+            try step("3", expect: "|restored − reference| · ×4", "error view")
+            #expect(try tmux.waitFor("mean |Δ| over RGB · magma"))
+            try step("e", expect: "|restored − input| · ×4", "error kind")
+            try step("e", expect: "restored − reference · ×4", "signed")
+            try step("a", expect: "restored − reference · ×8", "amplification")
+            try step("4", expect: "rain:medium", "grid")
+            #expect(try tmux.waitFor("lowlight:0.5"))
+            #expect(try tmux.waitFor("degradation grid done", timeout: 60))
+            #expect(try tmux.captureText().filter { $0.contains(" dB ") }.count >= 2)
+            try step("?", expect: "Keys — Grid view", "help")
+            try tmux.sendKeys("x")  // any key closes the help
+            #expect(try tmux.waitUntilText { !$0.contains { $0.contains("Keys — ") } && $0.contains { $0.contains("? help") } })
+            before = try tmux.captureText()
+            try step("1", expect: "◀ A: input", "compare")
+            try step("s", expect: "compare: side by side", "side by side")
+            try step("s", expect: "compare: flicker", "flicker")
+            #expect(try tmux.waitFor("⇄"))
+            try step("+", expect: "zoom 2×", "zoom (fit is 1.9×)")
+            try step("l", expect: "x 25", "cursor right")
+            try v.quit()
         }
-        try step("2", expect: "encoder_level1.0 · γ gate σ(γ) · mean |x|", "features")
-        #expect(try tmux.waitFor("robust 1–99% · viridis"))
-        try step("g", expect: "encoder_level1.0 · β · mean |x|", "branch β")
-        try step("g", expect: "encoder_level1.0 · α′", "branch α′")
-        try step("b", expect: "encoder_level2.0 · α′", "next block")
-        #expect(try tmux.waitFor("robust 1–99% · viridis"))
-        try step("n", expect: "channel 0 of", "channel")
-        try step("v", expect: "robust 1–99% · magma", "colormap")
-        try step("o", expect: "min–max · magma", "normalisation")
-        try step("t", expect: "blended 60% over input", "blend")
-        try step("3", expect: "|restored − reference| · ×4", "error view")
-        #expect(try tmux.waitFor("mean |Δ| over RGB · magma"))
-        try step("e", expect: "|restored − input| · ×4", "error kind")
-        try step("e", expect: "restored − reference · ×4", "signed")
-        try step("a", expect: "restored − reference · ×8", "amplification")
-        try step("4", expect: "rain:medium", "grid")
-        #expect(try tmux.waitFor("lowlight:0.5"))
-        #expect(try tmux.waitFor("degradation grid done", timeout: 60))
-        #expect(try tmux.captureText().filter { $0.contains(" dB ") }.count >= 2)
-        try step("?", expect: "Keys — Grid view", "help")
-        try tmux.sendKeys("x")  // any key closes the help
-        #expect(try tmux.waitUntilText { !$0.contains { $0.contains("Keys — ") } && $0.contains { $0.contains("? help") } })
-        before = try tmux.captureText()
-        try step("1", expect: "◀ A: input", "compare")
-        try step("s", expect: "compare: side by side", "side by side")
-        try step("s", expect: "compare: flicker", "flicker")
-        #expect(try tmux.waitFor("⇄"))
-        try step("+", expect: "zoom 2×", "zoom (fit is 1.9×)")
-        try step("l", expect: "x 25", "cursor right")
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
     }
 
     @Test func resizeRedrawsAndQuitLeavesASaneTerminal() throws {
-        let (dir, path, image) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let app = try EndToEnd.launch("\(path) --color truecolor --tile 32 --overlap 8")
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("? help"))
-        #expect(try tmux.display("#{alternate_on} #{cursor_flag}") == "1 0")
-        try tmux.resize(cols: 70, rows: 20)
-        #expect(try tmux.waitUntilText { $0.count >= 20 && $0[19].contains("? help") })
-        // No side panel below 100 columns; the image is redrawn for the new size.
-        #expect(try !tmux.captureText().contains { $0.contains("┌ ram") })
-        try tmux.sendKeys("s")
-        #expect(try tmux.waitFor("compare: side by side"))
-        let exp = Self.expected(image, size: TerminalSize(cols: 70, rows: 20), mode: .trueColor, sideBySideLeft: true)
-        let r = Self.compare(try tmux.capture(), exp, columns: 0..<exp.cells.cols)
-        #expect(r.matched == r.total && r.total > 100, "\(r.matched)/\(r.total) after resize; \(r.firstMismatch ?? "")")
-        try tmux.resize(cols: 30, rows: 10)
-        #expect(try tmux.waitFor("Terminal too small"))
-        try tmux.resize(cols: 100, rows: 30)
-        #expect(try tmux.waitFor("┌ ram"))
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
+        try EndToEnd.withViewer("--color truecolor") { tmux, v in
+            #expect(try tmux.display("#{alternate_on} #{cursor_flag}") == "1 0")
+            try tmux.resize(cols: 70, rows: 20)
+            #expect(try tmux.waitUntilText { $0.count >= 20 && $0[19].contains("? help") })
+            // No side panel below 100 columns; the image is redrawn for the new size.
+            #expect(try !tmux.captureText().contains { $0.contains("┌ ram") })
+            try tmux.sendKeys("s")
+            #expect(try tmux.waitFor("compare: side by side"))
+            let exp = Self.expected(v.image, size: TerminalSize(cols: 70, rows: 20), mode: .trueColor, sideBySideLeft: true)
+            let r = Self.compare(try tmux.capture(), exp, columns: 0..<exp.cells.cols)
+            #expect(r.matched == r.total && r.total > 100, "\(r.matched)/\(r.total) after resize; \(r.firstMismatch ?? "")")
+            try tmux.resize(cols: 30, rows: 10)
+            #expect(try tmux.waitFor("Terminal too small"))
+            try tmux.resize(cols: 100, rows: 30)
+            #expect(try tmux.waitFor("┌ ram"))
+            try v.quit()
+        }
     }
 
     @Test func ctrlCQuitsAndRestoresTheTerminal() throws {
-        let (dir, path, _) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8")
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("? help"))
-        try tmux.sendKeys("C-c")
-        // C-c is "interrupted": 130, as --help documents and as the INT signal gives.
-        try app.exitedCleanly(status: 130)
+        try EndToEnd.withViewer { tmux, v in
+            try tmux.sendKeys("C-c")
+            // C-c is "interrupted": 130, as --help documents and as the INT signal gives.
+            try v.app.exitedCleanly(status: 130)
+        }
     }
 
     @Test func saveWritesTheViewAtFullResolution() throws {
-        let (dir, path, _) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("out").path
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("ram-view-out-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8 --out-dir \(out)", cols: 120, rows: 34)
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("restored in", timeout: 30))
-        try tmux.sendKeys("w")
-        #expect(try tmux.waitFor("saved \(out)/ram-compare-001.png", timeout: 10))
-        try tmux.sendKeys("3", "w")
-        #expect(try tmux.waitFor("ram-error-001.png", timeout: 10))
-        for name in ["ram-compare-001.png", "ram-error-001.png"] {
-            let img = try PNGCodec.read(path: out + "/" + name)
-            // 48×32: the image's own size, plus the legend strip.
-            #expect(img.width == 48 && img.height == 32 + ViewExport.stripHeight(32), "\(name): \(img.width)×\(img.height)")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try EndToEnd.withViewer("--degrade noise:25 --out-dir \(out)", cols: 120, rows: 34, ready: "restored in", timeout: 30) {
+            tmux, v in
+            try tmux.sendKeys("w")
+            #expect(try tmux.waitFor("saved \(out)/ram-compare-001.png", timeout: 10))
+            try tmux.sendKeys("3", "w")
+            #expect(try tmux.waitFor("ram-error-001.png", timeout: 10))
+            for name in ["ram-compare-001.png", "ram-error-001.png"] {
+                let img = try PNGCodec.read(path: out + "/" + name)
+                // 48×32: the image's own size, plus the legend strip.
+                #expect(img.width == 48 && img.height == 32 + ViewExport.stripHeight(32), "\(name): \(img.width)×\(img.height)")
+            }
+            try v.quit()
         }
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
     }
 
     @Test func mouseClickDragAndWheel() throws {
-        let (dir, path, _) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8", cols: 100, rows: 30)
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("? help"))
-        let size = TerminalSize(cols: 100, rows: 30)
-        let p = ImagePlacement.place(
-            imageWidth: 48, imageHeight: 32, in: ScreenLayout.compute(size)!.imageArea(legend: false).image, zoom: .fit,
-            focusX: 24, focusY: 16)
-        // Raw SGR 1006 reports, as a terminal sends them (1-based): a click on the image…
-        let (col, row) = (p.dest.x + p.dest.width / 4, p.dest.y + p.dest.height / 4)
-        let want = p.pixel(atCol: col, row: row)!
-        try tmux.sendLiteral("\u{1B}[<0;\(col + 1);\(row + 1)M\u{1B}[<0;\(col + 1);\(row + 1)m")
-        #expect(try tmux.waitFor("Cursor   x \(want.x)  y \(want.y)"), "click at cell (\(col), \(row))")
-        // …a drag of the divider to a quarter of the image…
-        let divider = p.dest.x + p.dest.width / 2, to = p.dest.x + p.dest.width / 4
-        try tmux.sendLiteral("\u{1B}[<0;\(divider + 1);\(row + 1)M\u{1B}[<32;\(to + 1);\(row + 1)M\u{1B}[<0;\(to + 1);\(row + 1)m")
-        #expect(try tmux.waitFor("divider at 2"))
-        let screen = try tmux.capture()
-        #expect(screen[to, row + 1].glyph == "│", "divider drawn at column \(to)")
-        // …and the wheel zooms in.
-        try tmux.sendLiteral("\u{1B}[<64;\(col + 1);\(row + 1)M")
-        #expect(try tmux.waitFor("zoom 2×"))
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
+        try EndToEnd.withViewer { tmux, v in
+            let size = TerminalSize(cols: 100, rows: 30)
+            let p = ImagePlacement.place(
+                imageWidth: 48, imageHeight: 32, in: ScreenLayout.compute(size)!.imageArea(legend: false).image, zoom: .fit,
+                focusX: 24, focusY: 16)
+            // Raw SGR 1006 reports, as a terminal sends them (1-based): a click on the image…
+            let (col, row) = (p.dest.x + p.dest.width / 4, p.dest.y + p.dest.height / 4)
+            let want = p.pixel(atCol: col, row: row)!
+            try tmux.sendLiteral("\u{1B}[<0;\(col + 1);\(row + 1)M\u{1B}[<0;\(col + 1);\(row + 1)m")
+            #expect(try tmux.waitFor("Cursor   x \(want.x)  y \(want.y)"), "click at cell (\(col), \(row))")
+            // …a drag of the divider to a quarter of the image…
+            let divider = p.dest.x + p.dest.width / 2, to = p.dest.x + p.dest.width / 4
+            try tmux.sendLiteral("\u{1B}[<0;\(divider + 1);\(row + 1)M\u{1B}[<32;\(to + 1);\(row + 1)M\u{1B}[<0;\(to + 1);\(row + 1)m")
+            #expect(try tmux.waitFor("divider at 2"))
+            let screen = try tmux.capture()
+            #expect(screen[to, row + 1].glyph == "│", "divider drawn at column \(to)")
+            // …and the wheel zooms in.
+            try tmux.sendLiteral("\u{1B}[<64;\(col + 1);\(row + 1)M")
+            #expect(try tmux.waitFor("zoom 2×"))
+            try v.quit()
+        }
     }
 
     @Test func noMouseLeavesReportsAlone() throws {
-        let (dir, path, _) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8 --no-mouse", cols: 100, rows: 30)
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("? help"))
-        // tmux keeps the pane's mouse modes: none were asked for.
-        #expect(try tmux.display("#{mouse_any_flag}#{mouse_button_flag}#{mouse_sgr_flag}") == "000")
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
+        try EndToEnd.withViewer("--no-mouse") { tmux, v in
+            // tmux keeps the pane's mouse modes: none were asked for.
+            #expect(try tmux.display("#{mouse_any_flag}#{mouse_button_flag}#{mouse_sgr_flag}") == "000")
+            try v.quit()
+        }
     }
 
     @Test func twoModelsCompareAndScore() throws {
-        let (dir, path, _) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
         let b = Fixtures.packageRoot.appendingPathComponent("Tests/RAMModelTests/Fixtures/tiny_ff.weights.safetensors").path
-        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8 --compare \(b)", cols: 120, rows: 34)
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("Model B"))
-        #expect(try tmux.waitFor("tiny_ff.weights.safetensors"))
-        #expect(try tmux.waitFor("by B      ", timeout: 30))
-        #expect(try tmux.waitUntilText(timeout: 30) { $0.contains { $0.contains("by B") && $0.contains(" dB") } })
-        try tmux.sendKeys("b")  // B: restored → restored by B
-        #expect(try tmux.waitFor("B: restored by B"))
-        try tmux.sendKeys("3", "e", "e", "e", "e")
-        #expect(try tmux.waitFor("|restored − restored by B|"))
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
+        try EndToEnd.withViewer("--degrade noise:25 --compare \(b)", cols: 120, rows: 34, ready: "Model B") { tmux, v in
+            #expect(try tmux.waitFor("tiny_ff.weights.safetensors"))
+            #expect(try tmux.waitFor("by B      ", timeout: 30))
+            #expect(try tmux.waitUntilText(timeout: 30) { $0.contains { $0.contains("by B") && $0.contains(" dB") } })
+            try tmux.sendKeys("b")  // B: restored → restored by B
+            #expect(try tmux.waitFor("B: restored by B"))
+            try tmux.sendKeys("3", "e", "e", "e", "e")
+            #expect(try tmux.waitFor("|restored − restored by B|"))
+            try v.quit()
+        }
     }
 
     @Test func panelToggleAt80x24() throws {
-        let (dir, path, _) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let app = try EndToEnd.launch("\(path) --degrade noise:25 --tile 32 --overlap 8", cols: 80, rows: 24)
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("restored in", timeout: 30))
-        // Narrow: no panel, the status line carries the scores.
-        #expect(try tmux.waitUntilText { $0.count >= 24 && $0[23].contains(" dB") && $0[23].contains("p panel") })
-        #expect(try !tmux.captureText().contains { $0.contains("┌ ram") })
-        try tmux.sendKeys("p")
-        #expect(try tmux.waitFor("┌ ram"))
-        #expect(try tmux.waitFor("restored  "))
-        #expect(try tmux.waitFor("panel on"))
-        try tmux.sendKeys("p")
-        #expect(try tmux.waitUntilText { !$0.contains { $0.contains("┌ ram") } && $0.contains { $0.contains("panel off") } })
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
+        try EndToEnd.withViewer("--degrade noise:25", cols: 80, rows: 24, ready: "restored in", timeout: 30) { tmux, v in
+            // Narrow: no panel, the status line carries the scores.
+            #expect(try tmux.waitUntilText { $0.count >= 24 && $0[23].contains(" dB") && $0[23].contains("p panel") })
+            #expect(try !tmux.captureText().contains { $0.contains("┌ ram") })
+            try tmux.sendKeys("p")
+            #expect(try tmux.waitFor("┌ ram"))
+            #expect(try tmux.waitFor("restored  "))
+            #expect(try tmux.waitFor("panel on"))
+            try tmux.sendKeys("p")
+            #expect(try tmux.waitUntilText { !$0.contains { $0.contains("┌ ram") } && $0.contains { $0.contains("panel off") } })
+            try v.quit()
+        }
     }
 
     @Test func sigtermRestoresTheTerminal() throws {
-        let (dir, path, _) = try EndToEnd.makeImage()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let app = try EndToEnd.launch("\(path) --tile 32 --overlap 8")
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("? help"))
-        let pid = try #require(app.pid)
-        #expect(kill(pid, SIGTERM) == 0)
-        try app.exitedCleanly(status: 128 + SIGTERM)
+        try EndToEnd.withViewer { _, v in
+            let pid = try #require(v.app.pid)
+            #expect(kill(pid, SIGTERM) == 0)
+            try v.app.exitedCleanly(status: 128 + SIGTERM)
+        }
     }
 
     @Test func demoOpensTheBundledSampleDegradedAndStartsRestoring() throws {
-        let app = try EndToEnd.launch("", cols: 120, rows: 36)
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("astronaut.png + noise:25", timeout: 15))
-        // The status line is the last row written: once it is there the frame is complete.
-        #expect(try tmux.waitFor("? help"))
-        let text = try tmux.captureText().joined(separator: "\n")
-        #expect(text.contains("restores one pass"))  // 384×384 fits the memory budget
-        #expect(text.contains("Image    384×384"))
-        #expect(text.contains("ref: astronaut.png"))
-        #expect(try tmux.waitFor("input     ", timeout: 15))
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
+        try EndToEnd.withViewer(onImage: false, cols: 120, rows: 36, ready: "astronaut.png + noise:25", timeout: 15) { tmux, v in
+            // The status line is the last row written: once it is there the frame is complete.
+            #expect(try tmux.waitFor("? help"))
+            let text = try tmux.captureText().joined(separator: "\n")
+            #expect(text.contains("restores one pass"))  // 384×384 fits the memory budget
+            #expect(text.contains("Image    384×384"))
+            #expect(text.contains("ref: astronaut.png"))
+            #expect(try tmux.waitFor("input     ", timeout: 15))
+            try v.quit()
+        }
     }
 
     @Test func keysStayResponsiveWhileRestoring() throws {
@@ -392,27 +368,24 @@ struct EndToEndTests {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("ram-view-latency-\(getpid()).log").path
         try? FileManager.default.removeItem(atPath: log)
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let app = try EndToEnd.launch("", env: ["RAM_VIEW_LATENCY_LOG": log])
-        let tmux = app.tmux
-        defer { app.kill() }
-        #expect(try tmux.waitFor("? help", timeout: 15))
-        var changes = 0
-        let start = Date()
-        for (i, key) in ["s", "s", "s", "2", "1", "l", "l", "3", "1", "z"].enumerated() {
-            let before = try tmux.captureText()
-            try tmux.sendKeys(key)
-            if try tmux.waitUntilText(timeout: 2, { $0 != before }) {
-                changes += 1
-            } else {
-                Issue.record("key \(i) \(key): no change")
+        try EndToEnd.withViewer(onImage: false, env: ["RAM_VIEW_LATENCY_LOG": log], timeout: 15) { tmux, v in
+            var changes = 0
+            let start = Date()
+            for (i, key) in ["s", "s", "s", "2", "1", "l", "l", "3", "1", "z"].enumerated() {
+                let before = try tmux.captureText()
+                try tmux.sendKeys(key)
+                if try tmux.waitUntilText(timeout: 2, { $0 != before }) {
+                    changes += 1
+                } else {
+                    Issue.record("key \(i) \(key): no change")
+                }
             }
+            let elapsed = Date().timeIntervalSince(start)
+            #expect(changes == 10)
+            #expect(elapsed < 10, "10 keys took \(elapsed) s")
+            #expect(try tmux.captureText().contains { $0.contains("restoring") }, "the restoration finished before the keys")
+            try v.quit()
         }
-        let elapsed = Date().timeIntervalSince(start)
-        #expect(changes == 10)
-        #expect(elapsed < 10, "10 keys took \(elapsed) s")
-        #expect(try tmux.captureText().contains { $0.contains("restoring") }, "the restoration finished before the keys")
-        try tmux.sendKeys("q")
-        try app.exitedCleanly()
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(text.contains("summary n="))
     }

@@ -130,26 +130,13 @@ public enum Norm {
                                 let shift = bias[ch] - runningMean[ch] * scale
                                 let s = xp + ch * n, d = op + ch * n
                                 let ref = n > 0 ? s[0] * scale + shift : 0
-                                var total = 0.0, totalSq = 0.0
-                                var lo = 0
-                                while lo < n {
-                                    let hi = min(n, lo + 1024)
-                                    var ps: Float = 0, pq: Float = 0
-                                    for i in lo..<hi {
-                                        let y = s[i] * scale + shift
-                                        d[i] = y
-                                        let t = y - ref
-                                        ps += t
-                                        pq = pq.addingProduct(t, t)
-                                    }
-                                    total += Double(ps)
-                                    totalSq += Double(pq)
-                                    lo = hi
+                                let (total, totalSq) = shiftedMoments(count: n, reference: ref) { i in
+                                    let y = s[i] * scale + shift
+                                    d[i] = y
+                                    return y
                                 }
-                                let m = total / Double(max(1, n))
-                                let v = max(0, totalSq / Double(max(1, n)) - m * m)
-                                mp[ch] = Float(Double(ref) + m)
-                                sp[ch] = Float((v + statEps).squareRoot())
+                                (mp[ch], sp[ch]) = meanStd(sum: total, sumSquares: totalSq, count: n, reference: ref,
+                                                           statEps: statEps)
                             }
                         }
                     }
@@ -174,6 +161,35 @@ public enum Norm {
 }
 
 extension Norm {
+    /// Σ(y − reference) and Σ(y − reference)² over y = value(i), i in 0..<count, in double
+    /// from float partial sums over 1024 values; the shift keeps the float sums accurate.
+    /// BatchNorm's statistics of its output (one pass, `batchNormWithStatistics`; tile by tile,
+    /// `ChannelMoments`) are both made of these.
+    @inline(__always)
+    static func shiftedMoments(count n: Int, reference: Float, _ value: (Int) -> Float) -> (sum: Double, sumSquares: Double) {
+        var total = 0.0, totalSq = 0.0, lo = 0
+        while lo < n {
+            let hi = min(n, lo + 1024)
+            var ps: Float = 0, pq: Float = 0
+            for i in lo..<hi {
+                let t = value(i) - reference
+                ps += t
+                pq = pq.addingProduct(t, t)
+            }
+            total += Double(ps)
+            totalSq += Double(pq)
+            lo = hi
+        }
+        return (total, totalSq)
+    }
+
+    /// The mean and sqrt(biased variance + statEps) of `count` values from their sums shifted by `reference`.
+    static func meanStd(sum: Double, sumSquares: Double, count: Int, reference: Float, statEps: Double) -> (Float, Float) {
+        let m = sum / Double(max(1, count))
+        let v = max(0, sumSquares / Double(max(1, count)) - m * m)
+        return (Float(Double(reference) + m), Float((v + statEps).squareRoot()))
+    }
+
     /// Σ x² in double, from float partial sums over 1024 values.
     public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
         var total = 0.0, lo = 0
@@ -224,23 +240,9 @@ public struct ChannelMoments: Sendable, Equatable {
                     let sp = sb.baseAddress!, qp = qb.baseAddress!
                     Parallel.forEach(c) { ch in
                         let scale = weight[ch] / (runningVar[ch] + eps).squareRoot()
-                        let offset = bias[ch] - runningMean[ch] * scale - shift[ch]
+                        let bnShift = bias[ch] - runningMean[ch] * scale
                         let src = x + ch * n + lo
-                        var total = 0.0, totalSq = 0.0, i = 0
-                        while i < len {
-                            let hi = min(len, i + 1024)
-                            var ps: Float = 0, pq: Float = 0
-                            for j in i..<hi {
-                                let t = src[j] * scale + offset
-                                ps += t
-                                pq = pq.addingProduct(t, t)
-                            }
-                            total += Double(ps)
-                            totalSq += Double(pq)
-                            i = hi
-                        }
-                        sp[ch] = total
-                        qp[ch] = totalSq
+                        (sp[ch], qp[ch]) = Norm.shiftedMoments(count: len, reference: shift[ch]) { src[$0] * scale + bnShift }
                     }
                 }
             }
@@ -251,13 +253,10 @@ public struct ChannelMoments: Sendable, Equatable {
 
     /// Per channel: the mean and sqrt(biased variance + statEps).
     public func meanStd(statEps: Double = 1e-6) -> (mean: [Float], std: [Float]) {
-        let n = Double(max(1, count))
         var mean = [Float](repeating: 0, count: sum.count), std = mean
         for ch in sum.indices {
-            let m = sum[ch] / n
-            let v = max(0, sumSquares[ch] / n - m * m)
-            mean[ch] = Float(Double(shift[ch]) + m)
-            std[ch] = Float((v + statEps).squareRoot())
+            (mean[ch], std[ch]) = Norm.meanStd(sum: sum[ch], sumSquares: sumSquares[ch], count: count, reference: shift[ch],
+                                               statEps: statEps)
         }
         return (mean, std)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import Testing
 
 @testable import Imaging
@@ -198,6 +199,10 @@ struct PNGFixtureExpectation: CustomStringConvertible, Sendable {
         let error = #expect(throws: ImagingError.self) { try PNGCodec.read(path: "/nonexistent/photo.png") }
         #expect(error?.kind == .cannotOpen)
         #expect(error?.description.hasPrefix("cannot read /nonexistent/photo.png: cannot open") == true)
+        // The exit status each failure ends a command with: missing 66, bad data 65, writing 73.
+        #expect(error?.exitStatus == .noInput)
+        #expect(readError("not_png.png")?.exitStatus == .dataError)
+        #expect(ImagingError(.outputExists, path: "out.png", reading: false).exitStatus == .cantCreate)
     }
 
     @Test func zeroSize() {

@@ -60,6 +60,15 @@ import Testing
         #expect(!msg.contains("\n"))
     }
 
+    /// A weights file that does not exist is a missing input (exit status 66), a damaged one bad data (65).
+    @Test func exitStatusOfWeightsErrors() throws {
+        let missing = #expect(throws: Safetensors.Error.self) { try RAMModelFile(path: "/nonexistent/w.safetensors") }
+        #expect(missing?.exitStatus == .noInput)
+        let data = FileManager.default.contents(atPath: tinyPath)!
+        let damaged = #expect(throws: Safetensors.Error.self) { try RAMModelFile(path: write(data.prefix(data.count - 1000))) }
+        #expect(damaged?.exitStatus == .dataError)
+    }
+
     @Test func corruptHeaders() throws {
         let data = FileManager.default.contents(atPath: tinyPath)!
         // Header length far past the end of the file.

@@ -42,15 +42,6 @@ public struct CellBuffer: Equatable, Sendable {
         }
     }
 
-    /// Sets only the style of the cells in `rect`, keeping their glyphs (highlights).
-    public mutating func setStyle(_ rect: Rect, _ style: Style) {
-        let r = rect.intersection(bounds)
-        guard !r.isEmpty else { return }
-        for yy in r.y..<r.maxY {
-            for xx in r.x..<r.maxX { cells[yy * width + xx].style = style }
-        }
-    }
-
     /// Writes `text` from (x, y) rightwards, one Character per cell, stopping at `maxWidth`
     /// columns and at the buffer edge. Characters that would not take exactly one column
     /// (controls, CJK) are drawn as "?" so they cannot move the terminal's cursor off the

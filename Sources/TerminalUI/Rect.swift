@@ -54,11 +54,5 @@ public struct Rect: Hashable, Sendable, CustomStringConvertible {
         return (Rect(x: x, y: y, width: width, height: height - r), Rect(x: x, y: maxY - r, width: width, height: r))
     }
 
-    /// The left `cols` columns, and the rest.
-    public func splitLeft(_ cols: Int) -> (left: Rect, rest: Rect) {
-        let c = min(max(cols, 0), width)
-        return (Rect(x: x, y: y, width: c, height: height), Rect(x: x + c, y: y, width: width - c, height: height))
-    }
-
     public var description: String { "Rect(x: \(x), y: \(y), \(width)x\(height))" }
 }

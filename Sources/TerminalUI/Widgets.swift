@@ -88,44 +88,6 @@ public struct Panel: Widget {
     }
 }
 
-/// Lines of text, one per row, with an optional selected row highlighted and kept in view
-/// (the list scrolls so that the selection is the last visible row at most).
-public struct TextList: Widget {
-    public var items: [String]
-    public var selected: Int?
-    public var style: Style
-    public var selectedStyle: Style
-
-    public init(
-        items: [String], selected: Int? = nil, style: Style = .plain, selectedStyle: Style = Style(fg: .black, bg: .lightGray)
-    ) {
-        self.items = items
-        self.selected = selected
-        self.style = style
-        self.selectedStyle = selectedStyle
-    }
-
-    /// Index of the first visible item for a list `height` rows tall.
-    public func scrollOffset(height: Int) -> Int {
-        guard let selected, height > 0 else { return 0 }
-        return max(0, min(selected - height + 1, items.count - height))
-    }
-
-    public func draw(in area: Rect, buffer: inout CellBuffer) {
-        guard !area.isEmpty else { return }
-        let first = scrollOffset(height: area.height)
-        for row in 0..<area.height {
-            let i = first + row
-            guard i < items.count else { break }
-            let s = i == selected ? selectedStyle : style
-            if i == selected {
-                buffer.fill(Rect(x: area.x, y: area.y + row, width: area.width, height: 1), with: Cell(" ", style: s))
-            }
-            buffer.drawText(x: area.x, y: area.y + row, items[i].truncated(toColumns: area.width), style: s)
-        }
-    }
-}
-
 /// A colormap's gradient with the values at its ends: one row of colour cells (the value at
 /// each cell's centre), and, when there is a second row, the min label under the left end,
 /// the max label under the right end and an optional caption in between.

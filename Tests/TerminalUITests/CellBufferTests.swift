@@ -73,13 +73,4 @@ import Testing
         b.blit(o, at: 1, 1)
         #expect(b.lines() == ["···", "·ok"])
     }
-
-    @Test func setStyleKeepsGlyphs() {
-        var b = CellBuffer(width: 3, height: 1)
-        b.drawText(x: 0, y: 0, "abc")
-        b.setStyle(Rect(x: 1, y: 0, width: 5, height: 1), Style(bg: .blue))
-        #expect(b.lines() == ["abc"])
-        #expect(b[0, 0].bg == nil)
-        #expect(b[2, 0].bg == .blue)
-    }
 }

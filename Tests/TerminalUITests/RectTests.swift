@@ -16,7 +16,6 @@ import Testing
         let r = Rect(x: 1, y: 2, width: 10, height: 6)
         #expect(r.splitBottom(1).bottom == Rect(x: 1, y: 7, width: 10, height: 1))
         #expect(r.splitTop(2).rest == Rect(x: 1, y: 4, width: 10, height: 4))
-        #expect(r.splitLeft(3).rest == Rect(x: 4, y: 2, width: 7, height: 6))
         #expect(r.centered(width: 4, height: 2) == Rect(x: 4, y: 4, width: 4, height: 2))
         #expect(r.inset(dx: 6, dy: 0).width == 0)
     }

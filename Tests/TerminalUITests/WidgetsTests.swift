@@ -33,24 +33,6 @@ import Testing
         #expect(b == CellBuffer.sentinel(width: 3, height: 3))
     }
 
-    @Test func textListScrollsToTheSelection() {
-        var b = CellBuffer.sentinel(width: 5, height: 4)
-        let sel = Style(fg: .black, bg: .yellow)
-        let list = TextList(items: ["zero", "one", "two", "three", "four"], selected: 3, selectedStyle: sel)
-        #expect(list.scrollOffset(height: 3) == 1)
-        b.render(list, in: Rect(x: 0, y: 0, width: 4, height: 3))
-        #expect(b.lines() == ["one··", "two··", "thr…·", "·····"])
-        #expect(b[0, 2].style == sel)
-        #expect(b[0, 1].style == .plain)
-    }
-
-    @Test func textListSelectionFillsTheRow() {
-        var b = CellBuffer.sentinel(width: 4, height: 1)
-        b.render(TextList(items: ["a"], selected: 0, selectedStyle: Style(bg: .blue)), in: b.bounds)
-        #expect(b.lines() == ["a   "])
-        #expect(b[3, 0].bg == .blue)
-    }
-
     @Test func colormapLegendGradientAndLabels() {
         var b = CellBuffer.sentinel(width: 5, height: 3)
         b.render(

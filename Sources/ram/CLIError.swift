@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import Imaging
-import RAMModel
 import TensorCore
 import TerminalUI
 

@@ -18,6 +18,8 @@ public enum Action: Hashable, Sendable {
     case redraw
     case show(ViewMode)
     case nextView(Int)
+    /// Shows the next (1) or previous (−1) image of the list `ram view A B dir/` opened.
+    case nextImage(Int)
     /// Moves the cursor (and with it the zoomed view) by (dx, dy) steps; `fast`: 8 steps.
     case pan(dx: Int, dy: Int, fast: Bool)
     case zoomIn

@@ -14,7 +14,14 @@ enum Chrome {
             x += buffer.drawText(x: x, y: row.y, tab, style: mode == state.mode ? activeTabStyle : headerStyle)
             x += 1
         }
-        let right = "\(state.info.inputName) "
+        var name = state.info.inputName
+        if let position = state.info.position {
+            // "3/20 photo.jpg": the position stays, a long name loses its start.
+            let room = row.maxX - x - 4 - position.text.count
+            if name.count > room && room >= 4 { name = "…" + name.suffix(room - 1) }
+            name = position.text + " " + name
+        }
+        let right = "\(name) "
         if row.maxX - right.count > x + 1 {
             buffer.drawText(x: row.maxX - right.count, y: row.y, right, style: headerStyle)
         }

@@ -10,8 +10,8 @@ public enum Effect: Equatable, Sendable {
     /// Restore `image` with per-tile statistics (256-px tiles, each adapting to itself), for
     /// comparing tiling with the whole image's semantics; posts only `restoreFinished`.
     case restorePerTile(JobID, image: RGBImage, reference: RGBImage?)
-    /// Score the input against the reference (posts `inputScored`).
-    case scoreInput(image: RGBImage, reference: RGBImage)
+    /// Score the input against the reference (posts `inputScored` with `inputVersion`).
+    case scoreInput(image: RGBImage, reference: RGBImage, inputVersion: Int)
     /// Run the network on `image` capturing every branch of `block`.
     case computeFeatures(JobID, image: RGBImage, block: String)
     /// Degrade `clean` five ways (`Degradation.standardFive`), restore and score each.
@@ -21,6 +21,8 @@ public enum Effect: Equatable, Sendable {
     case save(SaveRequest)
     /// Degrade the clean image again (posts `degraded`).
     case degrade(JobID, clean: RGBImage, Degradation, seed: UInt64)
+    /// Read an image of the list `ram view A B dir/` opened (posts `imageRead`).
+    case loadImage(JobID, path: String)
     /// Stop a job (between tiles); its late results are dropped anyway.
     case cancel(JobID)
     /// Repaint the whole screen (Ctrl-L).

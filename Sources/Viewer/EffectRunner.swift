@@ -12,6 +12,8 @@ public final class EffectRunner: @unchecked Sendable {
     /// The second model's (`--compare`).
     public let restorerB: Restorer?
     private let post: @Sendable (Message) -> Void
+    /// Reads an image of the list (`Effect.loadImage`); set by the loop when there is a list.
+    public var readImage: (@Sendable (String) throws -> GalleryImage)?
     private let lock = NSLock()
     private var flags: [JobID: CancellationFlag] = [:]
     /// Feature requests: only the newest waiting one runs (scrolling through blocks must not
@@ -36,10 +38,23 @@ public final class EffectRunner: @unchecked Sendable {
     @discardableResult
     public func run(_ effect: Effect) -> Bool {
         switch effect {
-        case .scoreInput(let image, let reference):
+        case .scoreInput(let image, let reference, let version):
             let post = self.post
             spawn("ram.scores") {
-                post(.inputScored(Scores(psnr: psnr(image, reference), ssim: ssim(image, reference))))
+                post(.inputScored(Scores(psnr: psnr(image, reference), ssim: ssim(image, reference)), inputVersion: version))
+            }
+        case .loadImage(let id, let path):
+            guard let read = readImage else {
+                post(.imageRead(id, .failure(ImageReadFailure("no reader for a list of images"))))
+                return true
+            }
+            let post = self.post
+            spawn("ram.read") {
+                do {
+                    post(.imageRead(id, .success(try read(path))))
+                } catch {
+                    post(.imageRead(id, .failure(ImageReadFailure(error, path: path))))
+                }
             }
         case .restore(let id, let image, let reference), .restoreWithB(let id, let image, let reference),
             .restorePerTile(let id, let image, let reference):

@@ -31,6 +31,8 @@ public enum KeyBindings {
         KeyBinding(c("4"), "", "", .show(.grid)),
         KeyBinding([.tab], "Tab S-Tab", "next / previous view", .nextView(1)),
         KeyBinding([.backTab], "", "", .nextView(-1)),
+        KeyBinding(c(".") + [.pageDown], ". , PgDn PgUp", "next / previous image (ram view A B dir/)", .nextImage(1)),
+        KeyBinding(c(",") + [.pageUp], "", "", .nextImage(-1)),
         KeyBinding([.left] + c("h"), "←↓↑→ hjkl", "move the cursor (pans when zoomed)", .pan(dx: -1, dy: 0, fast: false)),
         KeyBinding([.down] + c("j"), "", "", .pan(dx: 0, dy: 1, fast: false)),
         KeyBinding([.up] + c("k"), "", "", .pan(dx: 0, dy: -1, fast: false)),

@@ -12,8 +12,9 @@ public enum Message: Sendable {
     case resize(TerminalSize)
     /// Seconds since the loop started (drives the A/B flicker).
     case tick(Double)
-    /// PSNR/SSIM of the input against the reference (computed once, off the loop).
-    case inputScored(Scores)
+    /// PSNR/SSIM of the input against the reference (computed once, off the loop), for the
+    /// input of this version.
+    case inputScored(Scores, inputVersion: Int)
     case restoreProgress(JobID, TileProgress)
     case restoreFinished(JobID, RGBImage, Scores?, seconds: Double)
     /// The feature pass of the job began (it may have waited for an earlier one).
@@ -30,4 +31,6 @@ public enum Message: Sendable {
     /// The job stopped because it was cancelled.
     case jobCancelled(JobID)
     case jobFailed(JobID, String)
+    /// An image of the list was read (`Effect.loadImage`); `Gallery.update` takes it.
+    case imageRead(JobID, Result<GalleryImage, ImageReadFailure>)
 }

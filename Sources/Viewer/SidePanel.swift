@@ -40,7 +40,7 @@ enum SidePanel {
         }
         let input = state.input.value
         pair("Image", "\(input.width)×\(input.height)")
-        wrapped(state.info.inputName, indent: 1)
+        wrapped((state.info.position.map { "\($0.text) " } ?? "") + state.info.inputName, indent: 1)
         if let ref = state.info.referenceName { wrapped("ref: " + ref, indent: 1) }
         if state.info.modelName.count <= inner.width - 9 {
             pair("Model", state.info.modelName)

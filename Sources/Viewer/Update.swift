@@ -11,13 +11,17 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
     case .start:
         var effects: [Effect] = []
         if let reference = state.reference, state.inputScores == nil {
-            effects.append(.scoreInput(image: state.input.value, reference: reference.value))
+            effects.append(.scoreInput(image: state.input.value, reference: reference.value, inputVersion: state.input.version))
         }
         return effects + startRestore(&state)
 
-    case .inputScored(let scores):
+    case .inputScored(let scores, let version):
+        guard version == state.input.version else { return [] }
         state.inputScores = scores
         return []
+
+    case .imageRead:
+        return []  // `Gallery.update` reads the list's images
 
     case .key(let key):
         return handleKey(&state, key)
@@ -132,7 +136,7 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.featureData = []
         var effects = cancelAll(&state)
         if let reference = state.reference {
-            effects.append(.scoreInput(image: image, reference: reference.value))
+            effects.append(.scoreInput(image: image, reference: reference.value, inputVersion: state.input.version))
         }
         effects += startRestore(&state)
         effects += ensureFeatures(&state)
@@ -235,6 +239,10 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
     case .nextView(let d):
         let all = ViewMode.allCases
         return show(&state, all[(state.mode.rawValue + d + all.count) % all.count])
+    case .nextImage:
+        // With several images `Gallery.update` takes this key first.
+        state.status = "one image open (ram view A B dir/ opens several)"
+        return []
     case .pan(let dx, let dy, let fast):
         pan(&state, dx: dx, dy: dy, fast: fast)
         return []

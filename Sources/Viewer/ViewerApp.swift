@@ -3,6 +3,7 @@
 //   ViewerState      everything on screen; images and taps are Versioned (cheap ==)
 //   Message          key, resize, tick, and results of jobs tagged with their JobID
 //   update()         (state, message) -> [Effect], pure; drops results of stale jobs
+//   Gallery          several images: the shown state, the others parked; routes results
 //   Effect           restore, computeFeatures, computeGrid, scoreInput, cancel, redraw, quit
 //   EffectRunner     runs jobs on background threads; posts Messages to a MessageQueue
 //   Screen.draw      state -> CellBuffer (header, view, side panel, status line, help);
@@ -42,6 +43,9 @@ public struct ViewerConfiguration {
     public var restorerB: Restorer?
     /// Mouse reports on (`--no-mouse` turns them off).
     public var mouse = true
+    /// Several images (`ram view A B dir/`): `input` is one of them; the others are read when
+    /// reached. Nil: one image.
+    public var list: ImageList?
 
     public init(
         input: RGBImage, reference: RGBImage?, info: SessionInfo, blocks: [BlockInfo], restorer: Restorer,
@@ -54,6 +58,23 @@ public struct ViewerConfiguration {
         self.restorer = restorer
         self.colorOverride = colorOverride
         self.latencyLog = latencyLog
+    }
+}
+
+/// The files `ram view A B dir/` opened and how to read one.
+public struct ImageList: Sendable {
+    public var paths: [String]
+    /// The one `ViewerConfiguration.input` is.
+    public var index: Int
+    /// Files already found unreadable, by index (reported at the start, passed over).
+    public var failures: [Int: String]
+    public var read: @Sendable (String) throws -> GalleryImage
+
+    public init(paths: [String], index: Int, failures: [Int: String] = [:], read: @escaping @Sendable (String) throws -> GalleryImage) {
+        self.paths = paths
+        self.index = index
+        self.failures = failures
+        self.read = read
     }
 }
 
@@ -78,6 +99,7 @@ public enum ViewerApp {
 
         let queue = MessageQueue()
         let runner = EffectRunner(restorer: config.restorer, restorerB: config.restorerB, post: { queue.post($0) })
+        runner.readImage = config.list?.read
         defer { runner.cancelAll() }
         let cache = RenderCache(colorMode: terminal.colorMode)
         var latency = LatencyLog(path: config.latencyLog)
@@ -88,7 +110,8 @@ public enum ViewerApp {
             size: terminal.size)
         state.saveDirectory = config.outputDirectory
         state.onTheFly = config.onTheFly
-        var pending = update(&state, .start)
+        var gallery = config.list.map { Gallery(state, paths: $0.paths, index: $0.index, failures: $0.failures) } ?? Gallery(state)
+        var pending = gallery.update(.start)
         var drawn: ViewerState?
         var keyTimes: [(Key, Double)] = []
         let clock = Clock()
@@ -106,9 +129,10 @@ public enum ViewerApp {
                 }
             }
             pending = []
-            if quit { return state.exitStatus }
+            if quit { return gallery.current.exitStatus }
 
-            if drawn != state || drawn == nil {
+            if drawn != gallery.current || drawn == nil {
+                let state = gallery.current
                 terminal.draw { Screen.draw(state, into: &$0, cache: cache) }
                 drawn = state
                 let now = clock.now
@@ -137,11 +161,11 @@ public enum ViewerApp {
             }
             messages += queue.drain()
             messages.append(.tick(clock.now))
-            for m in messages { pending += update(&state, m) }
+            for m in messages { pending += gallery.update(m) }
             // The backend's size is the truth (a resize can arrive between polls).
             let size = terminal.size
-            if size != state.size { state.size = size }
-            if !keyTimes.isEmpty && drawn == state {
+            if size != gallery.current.size { gallery.current.size = size }
+            if !keyTimes.isEmpty && drawn == gallery.current {
                 // Keys that changed nothing still count as a frame (the screen is current).
                 let now = clock.now
                 for (key, t) in keyTimes { latency.record(key, milliseconds: (now - t) * 1000, frameBytes: 0) }

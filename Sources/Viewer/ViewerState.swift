@@ -18,6 +18,8 @@ public struct SessionInfo: Hashable, Sendable {
     public var restorePlan: String?
     /// Steps the restoration reports for the input's size, when known (else the tile count).
     public var restoreSteps: Int?
+    /// Where the image is in the list `ram view A B dir/` opened (nil: one image).
+    public var position: ListPosition?
 
     public init(
         inputName: String, referenceName: String? = nil, modelName: String, modelSummary: String,

@@ -12,10 +12,15 @@ struct View: ParsableCommand {
             With no IMAGE, opens the bundled sample (Assets/samples/astronaut.png) degraded with --degrade \
             (default noise:25), restores it live and uses the clean photo as the reference. With IMAGE and \
             --degrade, the same happens to IMAGE (the original becomes the reference unless --reference is given). \
+            With several images (or a directory), each is read when first shown and keeps what was computed for it; \
+            --degrade applies to each, --reference needs a single IMAGE. \
             Press ? in the viewer for the keys. RAM_VIEW_LATENCY_LOG=FILE logs key-to-frame latencies.
             """)
 
-    @Argument(help: "Image to restore and inspect (default: the bundled sample, degraded on the fly).") var image: String?
+    @Argument(help: ArgumentHelp(
+        "Images or directories to restore and inspect (default: the bundled sample, degraded on the fly). A directory opens its PNG and JPEG files, sorted by name; . and , (PgDn, PgUp) step through the images.",
+        valueName: "image"))
+    var images: [String] = []
     @Option(help: "Clean reference image, for error maps and PSNR/SSIM.") var reference: String?
     @Option(help: "Degradation applied on the fly (demo default: noise:25), e.g. rain:heavy, haze:1.2, blur:15,30, lowlight:0.5.")
     var degrade: String?
@@ -52,14 +57,49 @@ struct View: ParsableCommand {
         }
         try runMain {
             let colorOverride = color.flatMap(ColorMode.init(name:))
+            var paths = images
+            if images.count > 1 || images.contains(where: View.isDirectory) {
+                paths = try ImageFile.expand(images)
+                guard !paths.isEmpty else { throw UsageError(message: "no PNG or JPEG files in \(images.joined(separator: ", "))") }
+            }
+            if paths.count > 1, reference != nil {
+                throw UsageError(message: "--reference goes with a single IMAGE (got \(paths.count) images)")
+            }
             let model = try weights.load()
+            let restorer = tiles.restorer(model, firstPaint: true)
             var input: RGBImage
             var name: String
             var referenceImage: RGBImage?
             var referenceName: String?
             var onTheFly: OnTheFlyDegradation?
             var degradation = try degrade.map { try Degradation(parsing: $0) }
-            if let image {
+            var list: ImageList?
+            if paths.count > 1 {
+                let read = View.reader(
+                    maxPixels: Int(inputOptions.maxMegapixels * 1_000_000), degradation: degradation, seed: seed,
+                    restorer: restorer)
+                // The first readable image is shown; the others are read when reached.
+                var failures: [Int: String] = [:]
+                var first: (Int, GalleryImage)?
+                var firstError: Error?
+                for (i, path) in paths.enumerated() {
+                    do {
+                        first = (i, try read(path))
+                        break
+                    } catch {
+                        failures[i] = ImageReadFailure(error, path: path).message
+                        firstError = firstError ?? error
+                    }
+                }
+                guard let (index, image) = first else { throw firstError! }
+                list = ImageList(paths: paths, index: index, failures: failures, read: read)
+                input = image.input
+                name = image.inputName
+                referenceImage = image.reference
+                referenceName = image.referenceName
+                onTheFly = image.onTheFly
+                degradation = nil  // applied by the reader
+            } else if let image = paths.first {
                 input = try inputOptions.read(image)
                 name = URL(fileURLWithPath: image).lastPathComponent
             } else {
@@ -73,7 +113,7 @@ struct View: ParsableCommand {
             }
             if let reference {
                 let r = try inputOptions.read(reference)
-                try checkSameSize(input, r, image ?? name, reference)
+                try checkSameSize(input, r, paths.first ?? name, reference)
                 referenceImage = r
                 referenceName = URL(fileURLWithPath: reference).lastPathComponent
             }
@@ -92,7 +132,6 @@ struct View: ParsableCommand {
                 "blocks \(cfg.numBlocks.map(String.init).joined(separator: ","))",
                 Double(model.weights.parameterCount) / 1e6)
             let modelB = try compare.map { try RAMModelFile(path: $0) }
-            let restorer = tiles.restorer(model, firstPaint: true)
             var info = SessionInfo(
                 inputName: name, referenceName: referenceName,
                 modelName: URL(fileURLWithPath: model.path).lastPathComponent, modelSummary: summary,
@@ -105,6 +144,7 @@ struct View: ParsableCommand {
                 latencyLog: ProcessInfo.processInfo.environment["RAM_VIEW_LATENCY_LOG"])
             config.outputDirectory = outDir ?? "."
             config.mouse = !noMouse
+            config.list = list
             if let modelB {
                 config.info.secondModelName = URL(fileURLWithPath: modelB.path).lastPathComponent
                 config.restorerB = tiles.restorer(modelB, firstPaint: true)
@@ -117,6 +157,33 @@ struct View: ParsableCommand {
             // measured here to hang the exit for as long as the pass runs.
             fflush(nil)
             _exit(status)
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    /// How the viewer reads an image of a list: decoded (EXIF orientation applied), degraded
+    /// on the fly when asked (the original is then its reference), with the restorer's plan.
+    static func reader(maxPixels: Int, degradation: Degradation?, seed: UInt64, restorer: Restorer)
+        -> @Sendable (String) throws -> GalleryImage
+    {
+        { path in
+            let clean = try ImageFile.read(path: path, maxPixels: maxPixels)
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            var image = GalleryImage(input: clean, inputName: name)
+            if let degradation {
+                image.input = degradation.apply(to: clean, seed: seed)
+                image.inputName = name + " + \(degradation)"
+                image.reference = clean
+                image.referenceName = name + " (clean)"
+                image.onTheFly = OnTheFlyDegradation(baseName: name, degradation: degradation, seed: seed)
+            }
+            image.restorePlan = restorer.plan(height: clean.height, width: clean.width).description
+            image.restoreSteps = restorer.steps(height: clean.height, width: clean.width)
+            return image
         }
     }
 }

@@ -154,7 +154,7 @@ struct DefectTests {
         var s = ViewerState(
             info: Fixtures.info, input: Fixtures.gradient(width: 8, height: 8), reference: Fixtures.gradient(width: 8, height: 8),
             blocks: Fixtures.blocks, size: TerminalSize(cols: 110, rows: 30))
-        _ = update(&s, .inputScored(Scores(psnr: 30, ssim: ssim(s.input.value, s.reference!.value))))
+        _ = update(&s, .inputScored(Scores(psnr: 30, ssim: ssim(s.input.value, s.reference!.value)), inputVersion: s.input.version))
         let text = Self.text(s)
         #expect(!text.lowercased().contains("nan"))
         #expect(text.contains("n/a"))

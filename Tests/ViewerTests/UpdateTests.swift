@@ -17,7 +17,7 @@ struct UpdateTests {
         }
         #expect(
             effects == [
-                .scoreInput(image: s.input.value, reference: s.reference!.value),
+                .scoreInput(image: s.input.value, reference: s.reference!.value, inputVersion: s.input.version),
                 .restore(job.id, image: s.input.value, reference: s.reference!.value),
             ])
         #expect(job.isRunning)

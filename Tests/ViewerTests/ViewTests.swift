@@ -39,7 +39,7 @@ struct ViewTests {
             size: TerminalSize(cols: cols, rows: rows))
         _ = update(&s, .start)
         if restored {
-            _ = update(&s, .inputScored(Scores(psnr: 6.02, ssim: 0.5)))
+            _ = update(&s, .inputScored(Scores(psnr: 6.02, ssim: 0.5), inputVersion: s.input.version))
             _ = update(
                 &s,
                 .restoreFinished(

@@ -301,9 +301,10 @@ public struct Gallery: Equatable {
     /// Parks the shown image and enforces the bounds on kept states and background jobs.
     private mutating func park() -> [Effect] {
         var state = current
-        // A feature pass cannot be interrupted and may be dropped from the runner's queue by a
-        // newer request: forget the job (its taps still land, `featureRequests` holds them).
-        if state.jobs.features?.isRunning == true { state.jobs.features?.phase = .cancelled }
+        // A feature pass still queued may be dropped from the runner's queue by a newer request
+        // (of another image): forget the job, so that coming back asks again (its taps still
+        // land if it does run: `featureRequests` holds them). A pass that has begun finishes.
+        if let job = state.jobs.features, job.isRunning, !job.started { state.jobs.features = nil }
         clock += 1
         entries[index].lastShown = clock
         entries[index].parked = state
@@ -341,7 +342,8 @@ public struct Gallery: Equatable {
         return effects
     }
 
-    /// The kinds of job a parked image has running (a feature pass is not one: see `park`).
+    /// The kinds of job a parked image has running and that can be stopped (a feature pass
+    /// cannot: it finishes and its taps are kept).
     static func runningKinds(_ state: ViewerState) -> Set<JobKind> {
         Set(state.jobs.running.map(\.kind).filter { $0 != .features })
     }

@@ -139,6 +139,31 @@ struct GalleryTests {
         #expect(g.current.currentFeatures?.value.block == block)
     }
 
+    /// A feature pass that has begun finishes for its image (it cannot be interrupted); one
+    /// still queued is forgotten, and asked for again when the image is shown.
+    @Test func aBegunFeaturePassFinishesForItsImage() {
+        var g = Self.gallery()
+        guard case .computeFeatures(let fa, _, let block)? = g.update(.key(.char("2"))).first else {
+            Issue.record("no feature pass")
+            return
+        }
+        _ = g.update(.featuresStarted(fa))
+        Self.go(&g, read: Self.image("b.jpg", blue: 0.75))
+        #expect(g.entries[0].parked!.jobs.features?.isRunning == true)
+        guard let fb = g.current.jobs.features?.id else {
+            Issue.record("b asked for no taps")
+            return
+        }
+        _ = g.update(.featuresReady(fa, FeatureData(block: block, taps: [.gamma: Fixtures.ramp(channels: 1, height: 12, width: 16)])))
+        #expect(g.entries[0].parked!.jobs.features?.phase == .finished(seconds: 0))
+        #expect(g.current.featureData.isEmpty && g.current.jobs.features?.id == fb)
+        // b's pass is still queued: leaving forgets it, coming back asks again.
+        _ = g.update(.key(.char(",")))
+        #expect(g.entries[1].parked!.jobs.features == nil && g.entries[1].parked!.featureRequests[fb] != nil)
+        let again = g.update(.key(.char(".")))
+        #expect(again.contains { if case .computeFeatures = $0 { true } else { false } }, "\(again)")
+    }
+
     @Test func anUnreadableImageIsReportedAndPassedOver() {
         var g = Self.gallery()
         let effects = g.update(.key(.char(".")))

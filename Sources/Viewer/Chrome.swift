@@ -33,6 +33,7 @@ enum Chrome {
         if let job = state.jobs.restoreB, job.isRunning { right.append("B \(job.done)/\(job.total)") }
         if let job = state.jobs.features, job.isRunning { right.append(job.started ? "taps…" : "taps queued") }
         if let job = state.jobs.grid, job.isRunning { right.append("grid \(job.done)/\(job.total)") }
+        if let busy = state.info.position?.busyText { right.append(busy) }
         if panelShown {
             right.append("? help  q quit")
         } else {

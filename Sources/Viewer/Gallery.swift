@@ -5,6 +5,8 @@ public struct ListPosition: Hashable, Sendable {
     /// From 0.
     public var index: Int
     public var count: Int
+    /// Other images whose jobs are running in the background (indices), for the status line.
+    public var busy: [Int] = []
 
     public init(index: Int, count: Int) {
         self.index = index
@@ -12,6 +14,11 @@ public struct ListPosition: Hashable, Sendable {
     }
 
     public var text: String { "\(index + 1)/\(count)" }
+
+    /// "busy: 2/20" when other images are computing, else nil.
+    public var busyText: String? {
+        busy.isEmpty ? nil : "busy: " + busy.map { "\($0 + 1)/\(count)" }.joined(separator: " ")
+    }
 }
 
 /// One image of the list, read and named, as the viewer opens it (`Effect.loadImage` posts it).
@@ -140,6 +147,15 @@ public struct Gallery: Equatable {
     /// other message goes to the state of the image it belongs to (the shown one unless it
     /// is a result of a parked image's job).
     public mutating func update(_ message: Message) -> [Effect] {
+        let effects = route(message)
+        if count > 1 {
+            let busy = entries.indices.filter { i in entries[i].parked.map { !$0.jobs.running.isEmpty } ?? false }
+            if current.info.position?.busy != busy { current.info.position?.busy = busy }
+        }
+        return effects
+    }
+
+    private mutating func route(_ message: Message) -> [Effect] {
         switch message {
         case .start:
             let effects = Viewer.update(&current, message)
@@ -292,6 +308,7 @@ public struct Gallery: Equatable {
         state.quitRequested = old.quitRequested
         state.exitStatus = old.exitStatus
         state.info.position = ListPosition(index: j, count: count)
+        state.info.position?.busy = old.info.position?.busy ?? []
         current = state
         index = j
         clock += 1

@@ -54,7 +54,7 @@ struct GalleryTests {
         #expect(g.index == 0 && g.current.info.inputName == "a.png" && g.current.status == "reading 2/3 b.jpg…")
         let started = g.update(.imageRead(id, .success(Self.image("b.jpg", blue: 0.75))))
         #expect(g.index == 1 && g.current.info.inputName == "b.jpg")
-        #expect(g.current.info.position == ListPosition(index: 1, count: 3))
+        #expect(g.current.info.position?.index == 1 && g.current.info.position?.count == 3)
         #expect(Self.header(g.current).hasSuffix(" 2/3 b.jpg "))
         #expect(g.current.input.value.width == 20 && g.current.viewport.cursorX == 10)
         // Its images have versions of their own (the render cache tells images apart by them).
@@ -96,11 +96,15 @@ struct GalleryTests {
         // A tile of a's restoration arrives while b is shown: pasted into a, not painted on b.
         _ = g.update(.restoreProgress(a, Fixtures.tileProgress(index: 0, x: 0, y: 0, w: 8, h: 8, value: 0.9, done: 1, total: 6)))
         #expect(g.current.restored == shown && g.current.restoredTiles.isEmpty)
+        // The status line says a is still computing.
+        #expect(g.current.info.position?.busy == [0])
+        #expect(Screen.render(g.current, cache: RenderCache(colorMode: .trueColor)).lines()[39].contains("busy: 1/3"))
         let parked = g.entries[0].parked!
         #expect(parked.restored!.value[0, 0, 0] == 0.9 && parked.restoredTiles.count == 1 && parked.jobs.restore!.done == 1)
         _ = g.update(.restoreFinished(a, Fixtures.constant(0.2, 0.2, 0.2), nil, seconds: 2))
         #expect(!g.current.restoredComplete && g.current.status != "restored in 2.0 s")
         #expect(g.entries[0].parked!.restoredComplete && g.entries[0].parked!.restored!.value[1, 5, 5] == 0.2)
+        #expect(g.current.info.position?.busy == [])
         // b's own results still go to b.
         _ = g.update(.restoreFinished(b, Fixtures.constant(0.7, 0.7, 0.7, width: 20, height: 10), nil, seconds: 1))
         #expect(g.current.restoredComplete && g.current.restored!.value[0, 0, 0] == 0.7)

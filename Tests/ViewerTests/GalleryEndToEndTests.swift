@@ -76,6 +76,24 @@ struct GalleryEndToEndTests {
         try app.exitedCleanly()
     }
 
+    @Test func aListWithNothingReadableIsRefusedInOneLine() throws {
+        let (dir, _, _) = try Self.makeDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let broken = dir.appendingPathComponent("3-broken.jpg").path, notes = dir.appendingPathComponent("notes.txt").path
+        let app = try EndToEnd.launch("\(broken) \(notes)", cols: 250)
+        defer { app.kill() }
+        #expect(try app.tmux.waitFor("EXITED=65"))
+        let text = try app.tmux.captureText().filter { !$0.isEmpty }
+        #expect(text.count == 2 && text[0].hasPrefix("ram: error: cannot read \(broken): the file is truncated"), "\(text)")
+        // A directory without images: a usage error.
+        let empty = dir.appendingPathComponent("empty").path
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: false)
+        let none = try EndToEnd.launch("\(empty)/", cols: 250)
+        defer { none.kill() }
+        #expect(try none.tmux.waitFor("EXITED=64"))
+        #expect(try none.tmux.captureText().contains { $0.hasPrefix("ram: error: no PNG or JPEG files in \(empty)/") })
+    }
+
     @Test func aReferenceWithSeveralImagesIsRefused() throws {
         let (dir, _, _) = try Self.makeDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

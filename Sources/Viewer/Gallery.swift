@@ -183,14 +183,11 @@ public struct Gallery: Equatable {
     /// The parked image whose state owns the job (or input version) a message is about.
     func parkedOwner(of message: Message) -> Int? {
         let owns: (ViewerState) -> Bool
-        switch message {
-        case .restoreProgress(let id, _), .restoreFinished(let id, _, _, _), .featuresStarted(let id),
-            .featuresReady(let id, _), .gridCellReady(let id, _, _), .gridFinished(let id, _), .degraded(let id, _, _),
-            .jobCancelled(let id), .jobFailed(let id, _):
-            owns = { $0.owns(job: id) }
-        case .inputScored(_, let version):
+        if case .inputScored(_, let version) = message {
             owns = { $0.input.version == version }
-        default:
+        } else if let id = message.jobID {
+            owns = { $0.owns(job: id) }
+        } else {
             return nil
         }
         if owns(current) { return nil }
@@ -379,6 +376,21 @@ public struct Gallery: Equatable {
         var p = Substring(path)
         while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
         return p.split(separator: "/").last.map(String.init) ?? path
+    }
+}
+
+extension Message {
+    /// The job whose result this is (nil for input, the clock and other events). Exhaustive on
+    /// purpose: a new result must say which job, so that `Gallery` can route it to its image.
+    var jobID: JobID? {
+        switch self {
+        case .restoreProgress(let id, _), .restoreFinished(let id, _, _, _), .featuresStarted(let id),
+            .featuresReady(let id, _), .gridCellReady(let id, _, _), .gridFinished(let id, _), .degraded(let id, _, _),
+            .jobCancelled(let id), .jobFailed(let id, _), .imageRead(let id, _):
+            return id
+        case .start, .key, .mouse, .resize, .tick, .inputScored, .saved, .saveFailed:
+            return nil
+        }
     }
 }
 

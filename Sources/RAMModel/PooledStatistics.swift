@@ -57,17 +57,21 @@ public final class StatisticsPool: @unchecked Sendable {
         return BlockStatisticsTable(blocks: results)
     }
 
-    /// Runs the members' forward passes (one thread each, kernels single-threaded) and returns
-    /// the pooled statistics of every block.
-    public static func measure(_ network: RAMNetwork, crops: [Tensor]) -> BlockStatisticsTable {
+    /// Runs the members' forward passes (one thread each, under `context.worker()` contexts)
+    /// and returns the pooled statistics of every block.
+    public static func measure(_ network: RAMNetwork, crops: [Tensor], context: ExecutionContext = .default)
+        -> BlockStatisticsTable
+    {
         let pool = StatisticsPool(members: crops.count)
+        let contexts = crops.map { _ in context.worker() }
         // One thread per member, not a dispatch pool: every member must be running for the
         // others to get past a block.
         let finished = DispatchSemaphore(value: 0)
-        Gemm.withSingleThread {
+        Gemm.withThreads(1) {
             for (i, crop) in crops.enumerated() {
+                let ctx = contexts[i]
                 let thread = Thread {
-                    Parallel.withThreads(1) { _ = network.forward(crop, statistics: .pooled(pool, member: i)) }
+                    _ = network.forward(crop, context: ctx, statistics: .pooled(pool, member: i))
                     finished.signal()
                 }
                 thread.stackSize = 8 << 20
@@ -75,6 +79,7 @@ public final class StatisticsPool: @unchecked Sendable {
             }
             for _ in crops { finished.wait() }
         }
+        context.merge(workers: contexts)
         return pool.table
     }
 

@@ -29,14 +29,18 @@ public struct Restorer: Sendable {
     /// statistics pooled from full-resolution crops (`StatisticsPool`), reported with stage
     /// `.firstPaint` as each finishes, for images larger than two tiles.
     public var firstPaint = false
+    /// How the passes run (threads, BLAS policy, kernels, precision, profiler); each of several
+    /// workers runs under its own `context.worker()`.
+    public var context: ExecutionContext
 
     public init(network: RAMNetwork, statistics: Statistics = .wholeImage, tiling: Tiling = Tiling(),
-                maxMemory: Int = Restorer.defaultMaxMemory, streamTile: Int? = nil) {
+                maxMemory: Int = Restorer.defaultMaxMemory, streamTile: Int? = nil, context: ExecutionContext = .default) {
         self.network = network
         self.statistics = statistics
         self.tiling = tiling
         self.maxMemory = maxMemory
         self.streamTile = streamTile
+        self.context = context
     }
 
     /// Per-tile defaults (`--tile`): measured with `ram bench` (see README, Performance).
@@ -135,14 +139,16 @@ public struct Restorer: Sendable {
         }
         switch plan {
         case .perTile:
-            return try TiledRestorer(network: network, tiling: tiling).restore(image, cancel: cancel, progress: progress)
+            return try TiledRestorer(network: network, tiling: tiling, context: context)
+                .restore(image, cancel: cancel, progress: progress)
         case .onePass:
             if cancel?.isCancelled == true { return nil }
-            let out = network.forward(image).output
+            let out = network.forward(image, context: context).output
             progress?(TileProgress(index: 0, rect: PixelRect(x: 0, y: 0, width: w, height: h), restored: out, done: 1, total: 1))
             return out
         case .streamed(let t, let spill):
-            let streamed = StreamedForward(network: network, tileSizes: t, spill: spill, workers: tiling.workers)
+            let streamed = StreamedForward(network: network, tileSizes: t, spill: spill, workers: tiling.workers,
+                                           context: context)
             return try streamed.forward(image, cancel: cancel) { p in
                 let rect = p.output?.rect ?? PixelRect(x: 0, y: 0, width: 0, height: 0)
                 let restored = p.output?.restored ?? Tensor(channels: 3, height: 0, width: 0)
@@ -158,8 +164,8 @@ public struct Restorer: Sendable {
         let rects = StatisticsPool.cropRects(height: image.height, width: image.width, side: tiling.tileSize)
         let crops = rects.map { Layout.crop(image, y0: $0.y, x0: $0.x, height: $0.height, width: $0.width) }
         if cancel?.isCancelled == true { return false }
-        let table = StatisticsPool.measure(network, crops: crops)
-        let tiled = TiledRestorer(network: network, tiling: tiling, statistics: .fixed(table))
+        let table = StatisticsPool.measure(network, crops: crops, context: context)
+        let tiled = TiledRestorer(network: network, tiling: tiling, statistics: .fixed(table), context: context)
         let out = try tiled.restore(image, cancel: cancel) { t in
             var t = t
             t.stage = .firstPaint

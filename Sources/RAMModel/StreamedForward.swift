@@ -34,11 +34,14 @@ extension BlockWeights {
     /// Adds the statistics of the pixels in `interior` of ws.x, a tile whose pixels outside
     /// `interior` are context (the 3×3 depthwise convolution on q and k reads one pixel
     /// beyond each edge). Only q and k are computed: v is not needed for the statistics.
-    func accumulateStatistics(_ ws: Workspace, interior r: PixelRect, into sums: inout BlockStatisticsSums) {
-        Norm.layerNormChannelsSplit(ws.x, weight: norm1Weight, bias: norm1Bias, even: &ws.xAtt, odd: &ws.xGate)
+    func accumulateStatistics(_ ws: Workspace, _ ctx: ExecutionContext, interior r: PixelRect,
+                              into sums: inout BlockStatisticsSums) {
+        Norm.layerNormChannelsSplit(ws.x, weight: norm1Weight, bias: norm1Bias, even: &ws.xAtt, odd: &ws.xGate, context: ctx)
         let half = ws.xAtt.channels
-        Conv.pointwise(ws.xAtt, weight: Array(mixer.qkv[0..<(2 * half * half)]), outChannels: 2 * half, into: &ws.qkv1)
-        Conv.depthwise(ws.qkv1, weight: Array(mixer.qkvDepthwise[0..<(2 * half * 9)]), kernel: 3, into: &ws.qkv)
+        Conv.pointwise(ws.xAtt, weight: Array(mixer.qkv[0..<(2 * half * half)]), outChannels: 2 * half, into: &ws.qkv1,
+                       context: ctx)
+        Conv.depthwise(ws.qkv1, weight: Array(mixer.qkvDepthwise[0..<(2 * half * 9)]), kernel: 3, into: &ws.qkv,
+                       context: ctx)
         let whole = r.x == 0 && r.y == 0 && r.width == ws.x.width && r.height == ws.x.height
         if !whole {
             // The interior only, into reused scratch (a fresh copy per tile costs page faults).
@@ -49,12 +52,13 @@ extension BlockWeights {
         }
         let n = r.width * r.height
         ws.qkv.data.withUnsafeBufferPointer { qb in
-            sums.attention.accumulate(q: qb.baseAddress!, k: qb.baseAddress! + half * n, stride: n, from: 0, count: n)
+            sums.attention.accumulate(q: qb.baseAddress!, k: qb.baseAddress! + half * n, stride: n, from: 0, count: n,
+                                      context: ctx)
         }
         let g = mixer.gated
         ws.xGate.data.withUnsafeBufferPointer { xb in
             sums.gate.accumulateBatchNorm(xb.baseAddress!, stride: n, from: 0, count: n, weight: g.bnWeight, bias: g.bnBias,
-                                          runningMean: g.bnMean, runningVar: g.bnVar)
+                                          runningMean: g.bnMean, runningVar: g.bnVar, context: ctx)
         }
     }
 }
@@ -85,23 +89,29 @@ public struct StreamedForward: Sendable {
     public let tileSizes: [Int]
     public let spill: Bool
     public let workers: Int
+    /// How the tiles run: with several workers each takes `context.worker()` (one thread).
+    public let context: ExecutionContext
 
     /// A block reads 4 pixels beyond its output: the 7×7 depthwise convolution in GatedDA (3)
     /// before the FFN's 3×3 depthwise convolution (1).
     static let blockHalo = 4
 
-    public init(network: RAMNetwork, tileSizes: [Int], spill: Bool = false, workers: Int = 1) {
+    public init(network: RAMNetwork, tileSizes: [Int], spill: Bool = false, workers: Int = 1,
+                context: ExecutionContext = .default) {
         precondition(tileSizes.count == 4 && tileSizes.allSatisfy { $0 >= 8 && $0 % 2 == 0 },
                      "stream tile sizes: four, even, at least 8")
         self.network = network
         self.tileSizes = tileSizes
         self.spill = spill
         self.workers = max(1, workers)
+        self.context = context
     }
 
     /// The same tile side at every level.
-    public init(network: RAMNetwork, tileSize: Int, spill: Bool = false, workers: Int = 1) {
-        self.init(network: network, tileSizes: [Int](repeating: tileSize, count: 4), spill: spill, workers: workers)
+    public init(network: RAMNetwork, tileSize: Int, spill: Bool = false, workers: Int = 1,
+                context: ExecutionContext = .default) {
+        self.init(network: network, tileSizes: [Int](repeating: tileSize, count: 4), spill: spill, workers: workers,
+                  context: context)
     }
 
     /// Tiles visited by `forward` for an image of this size, over all stages.
@@ -113,6 +123,7 @@ public struct StreamedForward: Sendable {
     public func forward(_ input: Tensor, cancel: CancellationFlag? = nil,
                         progress: ((StreamProgress) -> Void)? = nil) throws -> Tensor? {
         precondition(input.channels == 3, "RAM takes 3 channels, got \(input.channels)")
+        precondition(context.precision.isAvailable, "precision \(context.precision) is not available in this build")
         let h = input.height, w = input.width
         let hp = RAMNetwork.padded(h), wp = RAMNetwork.padded(w)
         var paddedInput = input
@@ -121,11 +132,11 @@ public struct StreamedForward: Sendable {
             Layout.reflectPad(input, bottom: hp - h, right: wp - w, into: &t)
             paddedInput = t
         }
-        let run = StreamRun(network: network, tiles: tileSizes, spill: spill, workers: workers, hp: hp, wp: wp,
-                            cancel: cancel, progress: progress)
-        // BLAS runs single-threaded: the kernels split their work themselves (one worker) or
-        // each worker runs on one core (see RAMNetwork.forward).
-        return try Gemm.withSingleThread { try run.forward(paddedInput, height: h, width: w) }
+        let run = StreamRun(network: network, tiles: tileSizes, spill: spill, workers: workers, context: context,
+                            hp: hp, wp: wp, cancel: cancel, progress: progress)
+        // BLAS as the context says (by default one thread: one worker splits the products
+        // itself; several workers each run on one core).
+        return try context.withBLAS { try run.forward(paddedInput, height: h, width: w) }
     }
 }
 
@@ -133,6 +144,7 @@ public struct StreamedForward: Sendable {
 private final class StreamRun: @unchecked Sendable {
     let weights: RAMWeights
     let tileSizes: [Int], spill: Bool, workers: Int
+    let context: ExecutionContext
     let hp: Int, wp: Int
     let cancel: CancellationFlag?
     let progress: ((StreamProgress) -> Void)?
@@ -141,10 +153,10 @@ private final class StreamRun: @unchecked Sendable {
     private let lock = NSLock()
     private var done = 0
 
-    init(network: RAMNetwork, tiles: [Int], spill: Bool, workers: Int, hp: Int, wp: Int,
+    init(network: RAMNetwork, tiles: [Int], spill: Bool, workers: Int, context: ExecutionContext, hp: Int, wp: Int,
          cancel: CancellationFlag?, progress: ((StreamProgress) -> Void)?) {
         weights = network.weights
-        tileSizes = tiles; self.spill = spill; self.workers = workers
+        tileSizes = tiles; self.spill = spill; self.workers = workers; self.context = context
         self.hp = hp; self.wp = wp
         self.cancel = cancel; self.progress = progress
         total = StreamRun.steps(config: network.configuration, hp: hp, wp: wp, tiles: tiles)
@@ -182,9 +194,10 @@ private final class StreamRun: @unchecked Sendable {
         return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 
-    /// Runs body(index, tile, workspace) for every tile of the level's grid on the workers.
+    /// Runs body(index, tile, workspace, context) for every tile of the level's grid on the
+    /// workers (each with its workspace and, when several, its own one-thread context).
     /// Returns false when cancelled.
-    func forEachTile(_ level: Int, _ body: (Int, PixelRect, Workspace) -> Void) -> Bool {
+    func forEachTile(_ level: Int, _ body: (Int, PixelRect, Workspace, ExecutionContext) -> Void) -> Bool {
         let (h, w) = dims(level)
         let grid = StreamRun.tiles(h, w, tileSizes[level])
         var next = 0
@@ -194,14 +207,9 @@ private final class StreamRun: @unchecked Sendable {
             next += 1
             return next - 1
         }
-        let n = min(workers, grid.count)
-        withoutActuallyEscaping(body) { body in
-            let work: (Int) -> Void = { [self] wi in
-                let ws = workspaces[wi]
-                let loop = { while let i = claim() { body(i, grid[i], ws) } }
-                if n > 1 { Parallel.withThreads(1, loop) } else { loop() }
-            }
-            if n <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: n, execute: work) }
+        context.runWorkers(min(workers, grid.count)) { [self] wi, ctx in
+            let ws = workspaces[wi]
+            while let i = claim() { body(i, grid[i], ws, ctx) }
         }
         return cancel?.isCancelled != true
     }
@@ -228,10 +236,10 @@ private final class StreamRun: @unchecked Sendable {
         let wt = weights, d = wt.configuration.dim
         // Encoder.
         var x = try store(d, 0)
-        try check(forEachTile(0) { [self] _, r, ws in
+        try check(forEachTile(0) { [self] _, r, ws, ctx in
             let e = grown(r, 1, 0)
             Layout.crop(padded, y0: e.y, x0: e.x, height: e.height, width: e.width, into: &ws.t1)
-            Conv.conv3x3(ws.t1, weight: wt.patchEmbed, outChannels: d, into: &ws.x, scratch: &ws.conv3Scratch)
+            Conv.conv3x3(ws.t1, weight: wt.patchEmbed, outChannels: d, into: &ws.x, scratch: &ws.conv3Scratch, context: ctx)
             x.write(ws.x, fromY: r.y - e.y, fromX: r.x - e.x, height: r.height, width: r.width, toY: r.y, toX: r.x)
             step()
         })
@@ -264,15 +272,15 @@ private final class StreamRun: @unchecked Sendable {
         // Output: conv to RGB plus the (padded) input, cropped to the image.
         var out = Tensor(channels: 3, height: h, width: w)
         let last = x
-        try check(forEachTile(0) { [self] _, r, ws in
+        try check(forEachTile(0) { [self] _, r, ws, ctx in
             let e = grown(r, 1, 0)
             last.read(y: e.y, x: e.x, height: e.height, width: e.width, into: &ws.t1)
-            Conv.conv3x3(ws.t1, weight: wt.output, outChannels: 3, into: &ws.x, scratch: &ws.conv3Scratch)
+            Conv.conv3x3(ws.t1, weight: wt.output, outChannels: 3, into: &ws.x, scratch: &ws.conv3Scratch, context: ctx)
             let hh = min(r.height, h - r.y), ww = min(r.width, w - r.x)
             guard hh > 0, ww > 0 else { return step() }
             var tileOut = Layout.crop(ws.x, y0: r.y - e.y, x0: r.x - e.x, height: hh, width: ww)
             Layout.crop(padded, y0: r.y, x0: r.x, height: hh, width: ww, into: &ws.t2)
-            add(&tileOut, ws.t2)
+            add(&tileOut, ws.t2, ctx)
             lock.lock(); out.withRows(of: tileOut, at: r); lock.unlock()
             step(output: (PixelRect(x: r.x, y: r.y, width: ww, height: hh), tileOut))
         })
@@ -289,11 +297,11 @@ private final class StreamRun: @unchecked Sendable {
             // result does not depend on which worker finished first).
             var sums = [BlockStatisticsSums?](repeating: nil, count: StreamRun.tiles(dims(level).h, dims(level).w, tileSizes[level]).count)
             let source = x
-            try check(forEachTile(level) { [self] i, r, ws in
+            try check(forEachTile(level) { [self] i, r, ws, ctx in
                 let e = grown(r, 1, level)
                 source.read(y: e.y, x: e.x, height: e.height, width: e.width, into: &ws.x)
                 var s = b.emptySums()
-                b.accumulateStatistics(ws, interior: PixelRect(x: r.x - e.x, y: r.y - e.y, width: r.width, height: r.height),
+                b.accumulateStatistics(ws, ctx, interior: PixelRect(x: r.x - e.x, y: r.y - e.y, width: r.width, height: r.height),
                                        into: &s)
                 lock.lock(); sums[i] = s; lock.unlock()
                 step()
@@ -303,11 +311,11 @@ private final class StreamRun: @unchecked Sendable {
             let statistics = b.statistics(total)
             // Pass 2: the block on every tile with those statistics.
             let out = try store(b.width, level)
-            try check(forEachTile(level) { [self] _, r, ws in
+            try check(forEachTile(level) { [self] _, r, ws, ctx in
                 let e = grown(r, StreamedForward.blockHalo, level)
                 source.read(y: e.y, x: e.x, height: e.height, width: e.width, into: &ws.x)
                 var captured: [String: Tensor] = [:]
-                b.forward(ws, taps: .none, captured: &captured, statistics: statistics)
+                b.forward(ws, ctx, taps: .none, captured: &captured, statistics: statistics)
                 out.write(ws.x, fromY: r.y - e.y, fromX: r.x - e.x, height: r.height, width: r.width, toY: r.y, toX: r.x)
                 step()
             })
@@ -318,12 +326,12 @@ private final class StreamRun: @unchecked Sendable {
     /// conv3×3 c → c/2, PixelUnshuffle(2): level − 1 → `level`.
     private func downsample(_ input: FeatureStore, _ weight: [Float], width c: Int, to level: Int) throws -> FeatureStore {
         let out = try store(2 * c, level)
-        try check(forEachTile(level) { [self] _, r, ws in
+        try check(forEachTile(level) { [self] _, r, ws, ctx in
             // The source rectangle at the level above, 2 pixels of context (even, so the
             // unshuffle stays aligned).
             let e = grown(PixelRect(x: 2 * r.x, y: 2 * r.y, width: 2 * r.width, height: 2 * r.height), 2, level - 1)
             input.read(y: e.y, x: e.x, height: e.height, width: e.width, into: &ws.t2)
-            Conv.conv3x3(ws.t2, weight: weight, outChannels: c / 2, into: &ws.t1, scratch: &ws.conv3Scratch)
+            Conv.conv3x3(ws.t2, weight: weight, outChannels: c / 2, into: &ws.t1, scratch: &ws.conv3Scratch, context: ctx)
             Layout.pixelUnshuffle(ws.t1, 2, into: &ws.x)
             out.write(ws.x, fromY: r.y - e.y / 2, fromX: r.x - e.x / 2, height: r.height, width: r.width, toY: r.y, toX: r.x)
             step()
@@ -337,21 +345,21 @@ private final class StreamRun: @unchecked Sendable {
                           weight: [Float], width c: Int, after: ([Float], Int)?) throws -> FeatureStore {
         let outChannels = after?.1 ?? (c / 2 + skip.channels)
         let out = try store(outChannels, level)
-        try check(forEachTile(level) { [self] _, r, ws in
+        try check(forEachTile(level) { [self] _, r, ws, ctx in
             let e = grown(PixelRect(x: r.x / 2, y: r.y / 2, width: r.width / 2, height: r.height / 2), 1, level + 1)
             input.read(y: e.y, x: e.x, height: e.height, width: e.width, into: &ws.t2)
             if let (w1, o) = before {
-                Conv.pointwise(ws.t2, weight: w1, outChannels: o, into: &ws.t1)
+                Conv.pointwise(ws.t2, weight: w1, outChannels: o, into: &ws.t1, context: ctx)
                 ws.t2.assign(ws.t1)
             }
-            Conv.conv3x3(ws.t2, weight: weight, outChannels: 2 * c, into: &ws.t1, scratch: &ws.conv3Scratch)
+            Conv.conv3x3(ws.t2, weight: weight, outChannels: 2 * c, into: &ws.t1, scratch: &ws.conv3Scratch, context: ctx)
             Layout.pixelShuffle(ws.t1, 2, into: &ws.x)
             // ws.ln is block scratch, free between blocks.
             Layout.crop(ws.x, y0: r.y - 2 * e.y, x0: r.x - 2 * e.x, height: r.height, width: r.width, into: &ws.ln)
             skip.read(y: r.y, x: r.x, height: r.height, width: r.width, into: &ws.t2)
             Layout.concat(ws.ln, ws.t2, into: &ws.t1)
             if let (w1, o) = after {
-                Conv.pointwise(ws.t1, weight: w1, outChannels: o, into: &ws.x)
+                Conv.pointwise(ws.t1, weight: w1, outChannels: o, into: &ws.x, context: ctx)
                 out.write(ws.x, fromY: 0, fromX: 0, height: r.height, width: r.width, toY: r.y, toX: r.x)
             } else {
                 out.write(ws.t1, fromY: 0, fromX: 0, height: r.height, width: r.width, toY: r.y, toX: r.x)

@@ -43,18 +43,21 @@ public enum RestoreStage: String, Sendable {
 /// tile), blending overlaps. Tiles finish out of order when several are in flight, but are
 /// blended in plan order so the result does not depend on timing.
 ///
-/// Threads: with `workers` > 1 each worker runs its tile with BLAS and the kernels on one
-/// thread (`Gemm.withSingleThread`, `Parallel.withThreads(1)`); with one worker both use every core.
+/// Threads: with `workers` > 1 each worker runs its tiles under its own one-thread context
+/// (`ExecutionContext.worker()`); with one worker the tiles run under `context` (every core).
 public struct TiledRestorer: Sendable {
     public let network: RAMNetwork
     public let tiling: Tiling
     /// Where each tile's blocks take their statistics from: the tile itself by default.
     public let statistics: StatisticsSource
+    public let context: ExecutionContext
 
-    public init(network: RAMNetwork, tiling: Tiling = Tiling(), statistics: StatisticsSource = .own) {
+    public init(network: RAMNetwork, tiling: Tiling = Tiling(), statistics: StatisticsSource = .own,
+                context: ExecutionContext = .default) {
         self.network = network
         self.tiling = tiling
         self.statistics = statistics
+        self.context = context
     }
 
     /// Returns nil when cancelled. `progress` is called (serially) after each tile.
@@ -65,7 +68,7 @@ public struct TiledRestorer: Sendable {
         if plan.tiles.count == 1 {
             // Whole image in one tile: exactly the untiled forward pass.
             if cancel?.isCancelled == true { return nil }
-            let out = network.forward(image, statistics: statistics).output
+            let out = network.forward(image, context: context, statistics: statistics).output
             progress?(TileProgress(index: 0, rect: plan.tiles[0], restored: out, done: 1, total: 1))
             return out
         }
@@ -74,22 +77,14 @@ public struct TiledRestorer: Sendable {
         let workerCount = min(tiling.workers, n)
 
         let network = self.network, statistics = self.statistics
-        // Several tiles in flight: each worker runs BLAS and the kernels on one thread.
-        let runWorker: (Int) -> Void = { _ in
-            Parallel.withThreads(workerCount > 1 ? 1 : Parallel.threads) {
-                let ws = Workspace()
-                while let i = state.claim(cancel: cancel) {
-                    let r = plan.tiles[i]
-                    let tile = Layout.crop(image, y0: r.y, x0: r.x, height: r.height, width: r.width)
-                    let out = network.forward(tile, workspace: ws, statistics: statistics).output
-                    state.finish(i, out, progress: progress)
-                }
+        context.runWorkers(workerCount) { _, ctx in
+            let ws = Workspace()
+            while let i = state.claim(cancel: cancel) {
+                let r = plan.tiles[i]
+                let tile = Layout.crop(image, y0: r.y, x0: r.x, height: r.height, width: r.width)
+                let out = network.forward(tile, context: ctx, workspace: ws, statistics: statistics).output
+                state.finish(i, out, progress: progress)
             }
-        }
-        if workerCount == 1 {
-            runWorker(0)
-        } else {
-            Gemm.withSingleThread { DispatchQueue.concurrentPerform(iterations: workerCount, execute: runWorker) }
         }
         if state.done < n { return nil }
         return state.output

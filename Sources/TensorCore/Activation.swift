@@ -10,12 +10,12 @@ public enum Activation {
     /// out[i] = gelu(a[i]) · b[i] over n elements (the FFN gate).
     public static func geluGate(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-        _ out: UnsafeMutablePointer<Float>, count n: Int
+        _ out: UnsafeMutablePointer<Float>, count n: Int, context ctx: ExecutionContext
     ) {
-        Profile.measure(.elementwise) {
+        ctx.measure(.elementwise) {
             let chunk = 16384
             let chunks = (n + chunk - 1) / chunk
-            Parallel.forEach(chunks) { ci in
+            ctx.forEach(chunks) { ci in
                 let lo = ci * chunk, hi = min(n, lo + chunk)
                 FastMath.map2(a + lo, b + lo, out + lo, hi - lo) { x, g in FastMath.gelu(x) * g }
             }

@@ -9,11 +9,11 @@ public enum ChannelAttention {
     public static func apply(
         q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>, v: UnsafePointer<Float>,
         heads: Int, channelsPerHead ch: Int, n: Int, temperature: [Float],
-        out: UnsafeMutablePointer<Float>
+        out: UnsafeMutablePointer<Float>, context ctx: ExecutionContext
     ) {
         var sums = AttentionSums(heads: heads, channelsPerHead: ch)
-        sums.accumulate(q: q, k: k, stride: n, from: 0, count: n)
-        applyMatrices(sums.matrices(temperature: temperature), v: v, channelsPerHead: ch, n: n, out: out)
+        sums.accumulate(q: q, k: k, stride: n, from: 0, count: n, context: ctx)
+        applyMatrices(sums.matrices(temperature: temperature), v: v, channelsPerHead: ch, n: n, out: out, context: ctx)
     }
 }
 
@@ -22,14 +22,14 @@ extension ChannelAttention {
     /// image applied to a part of it. v and out are (heads·ch, n).
     public static func applyMatrices(
         _ matrices: [[Float]], v: UnsafePointer<Float>, channelsPerHead ch: Int, n: Int,
-        out: UnsafeMutablePointer<Float>
+        out: UnsafeMutablePointer<Float>, context ctx: ExecutionContext
     ) {
-        Profile.count(flops: 2 * matrices.count * ch * ch * n)
-        Profile.measure(.attention) {
+        ctx.count(flops: 2 * matrices.count * ch * ch * n)
+        ctx.measure(.attention) {
             precondition(matrices.allSatisfy { $0.count == ch * ch }, "attention matrices must be \(ch)x\(ch)")
-            if matrices.count >= Parallel.threads || n < 4096 {
+            if matrices.count >= ctx.threads || n < 4096 {
                 // Heads are independent: split them across threads.
-                Parallel.forEach(matrices.count) { h in
+                ctx.forEach(matrices.count) { h in
                     matrices[h].withUnsafeBufferPointer { ab in
                         Gemm.sgemm(m: ch, n: n, k: ch, a: ab.baseAddress!, lda: ch, b: v + h * ch * n, ldb: n,
                                    c: out + h * ch * n, ldc: n)
@@ -42,7 +42,7 @@ extension ChannelAttention {
             for (h, a) in matrices.enumerated() {
                 let off = h * ch * n
                 a.withUnsafeBufferPointer { ab in
-                    Conv.gemmColumns(n) { lo, len in
+                    Conv.gemmColumns(n, context: ctx) { lo, len in
                         Gemm.sgemm(m: ch, n: len, k: ch, a: ab.baseAddress!, lda: ch, b: v + off + lo, ldb: n,
                                    c: out + off + lo, ldc: n)
                     }
@@ -82,11 +82,12 @@ public struct AttentionSums: Sendable, Equatable {
     }
 
     /// Adds pixels [lo, lo + count) of q and k, each (heads·ch, stride).
-    public mutating func accumulate(q: UnsafePointer<Float>, k: UnsafePointer<Float>, stride n: Int, from lo: Int, count: Int) {
+    public mutating func accumulate(q: UnsafePointer<Float>, k: UnsafePointer<Float>, stride n: Int, from lo: Int, count: Int,
+                                    context ctx: ExecutionContext) {
         let ch = channelsPerHead, rows = heads * ch
         if count <= 0 { return }
-        Profile.count(flops: 2 * heads * ch * ch * count)
-        Profile.measure(.attention) {
+        ctx.count(flops: 2 * heads * ch * ch * count)
+        ctx.measure(.attention) {
             // One float product per chunk of at most `chunk` pixels and head (chunks and heads
             // across threads), added in double in chunk order: the float sums stay short, and
             // the result does not depend on the thread count.
@@ -94,7 +95,7 @@ public struct AttentionSums: Sendable, Equatable {
             let chunks = (count + chunk - 1) / chunk
             let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * heads * ch * ch)
             defer { partial.deallocate() }
-            Parallel.forEach(chunks * heads) { job in
+            ctx.forEach(chunks * heads) { job in
                 let part = job / heads, h = job % heads
                 let a = lo + part * chunk, b = min(lo + count, a + chunk)
                 let off = h * ch * n + a
@@ -107,7 +108,7 @@ public struct AttentionSums: Sendable, Equatable {
             var squares = [Double](repeating: 0, count: 2 * rows)
             squares.withUnsafeMutableBufferPointer { sq in
                 let s = sq.baseAddress!
-                Parallel.forEach(2 * rows) { r in
+                ctx.forEach(2 * rows) { r in
                     let row = (r < rows ? q + r * n : k + (r - rows) * n) + lo
                     s[r] = Norm.sumOfSquares(row, count)
                 }

@@ -2,10 +2,11 @@
 /// Weights use PyTorch's layout: dense (O, C, k, k), depthwise (C, 1, k, k).
 public enum Conv {
     /// 1×1 convolution: out (O, H·W) = W (O, C) · x (C, H·W) (+ out when `accumulate`,
-    /// which folds a residual add into the product). One sgemm, or one per column block
-    /// when the kernels have several threads and BLAS has one (see `gemmColumns`).
+    /// which folds a residual add into the product). One product, or one per column block
+    /// when the context splits products (see `gemmColumns`).
     public static func pointwise(
-        _ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor, accumulate: Bool = false
+        _ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor, accumulate: Bool = false,
+        context ctx: ExecutionContext
     ) {
         if accumulate {
             precondition(out.channels == o && out.height == x.height && out.width == x.width, "accumulate: shape mismatch")
@@ -15,7 +16,7 @@ public enum Conv {
         x.data.withUnsafeBufferPointer { xb in
             out.data.withUnsafeMutableBufferPointer { ob in
                 pointwise(xb.baseAddress!, channels: x.channels, plane: x.plane, weight: weight, outChannels: o,
-                          into: ob.baseAddress!, accumulate: accumulate)
+                          into: ob.baseAddress!, accumulate: accumulate, context: ctx)
             }
         }
     }
@@ -23,17 +24,18 @@ public enum Conv {
     /// Pointer form of `pointwise`: x is (channels, plane), out is (o, plane).
     public static func pointwise(
         _ x: UnsafePointer<Float>, channels c: Int, plane n: Int, weight: [Float], outChannels o: Int,
-        into out: UnsafeMutablePointer<Float>, accumulate: Bool = false
+        into out: UnsafeMutablePointer<Float>, accumulate: Bool = false, context ctx: ExecutionContext
     ) {
-        Profile.measure(.convolution, shape: "1x1 \(o)x\(c), N \(n)", flops: 2 * o * c * n) {
+        ctx.measure(.convolution, shape: "1x1 \(o)x\(c), N \(n)", flops: 2 * o * c * n) {
             precondition(weight.count == o * c, "pointwise weight \(weight.count) != \(o)x\(c)")
-            let skinny = SkinnyGemm.enabled && SkinnyGemm.prefers(m: o, k: c)
+            let kernel = ctx.productKernel(m: o, k: c)
             weight.withUnsafeBufferPointer { w in
-                gemmColumns(n) { lo, len in
-                    if skinny {
+                gemmColumns(n, context: ctx) { lo, len in
+                    switch kernel {
+                    case .skinnyGemm:
                         SkinnyGemm.sgemm(m: o, n: len, k: c, w: w.baseAddress!, x: x + lo, ldx: n, c: out + lo, ldc: n,
                                          accumulate: accumulate)
-                    } else {
+                    case .sgemm:
                         Gemm.sgemm(
                             m: o, n: len, k: c, a: w.baseAddress!, lda: c, b: x + lo, ldb: n,
                             beta: accumulate ? 1 : 0, c: out + lo, ldc: n)
@@ -43,23 +45,20 @@ public enum Conv {
         }
     }
 
-    /// Runs body(lo, len) over column blocks of an N-column product. When BLAS is held to one
-    /// thread and the kernels have several (`Parallel.threads`), the columns are split into one
-    /// contiguous block per thread, each a single-threaded sgemm: the skinny products here
-    /// (K = 3…448, N = H·W) scale better this way than with OpenBLAS' own threading.
-    /// Otherwise one call covers all columns. Blocks are multiples of 16 columns.
-    /// Whether the forward pass holds BLAS to one thread and splits products itself
-    /// (`RAMNetwork.forward`); `ram bench --blas-threads N` turns it off to compare.
-    nonisolated(unsafe) public static var splitColumns = true
-
+    /// Runs body(lo, len) over column blocks of an N-column product. When the context splits
+    /// products (`BLASPolicy.splitColumns`, BLAS held to one thread by `withBLAS`) and has
+    /// several threads, the columns are split into one contiguous block per thread, each a
+    /// single-threaded product: the skinny products here (K = 3…448, N = H·W) scale better this
+    /// way than with OpenBLAS' own threading. Otherwise one call covers all columns. Blocks are
+    /// multiples of 16 columns.
     @inlinable
-    public static func gemmColumns(_ n: Int, _ body: (Int, Int) -> Void) {
-        let t = Gemm.threads == 1 ? min(Parallel.threads, n / 2048) : 1
+    public static func gemmColumns(_ n: Int, context ctx: ExecutionContext, _ body: (Int, Int) -> Void) {
+        let t = ctx.splitsColumns ? min(ctx.threads, n / 2048) : 1
         if t <= 1 {
             body(0, n)
             return
         }
-        Parallel.forEach(t) { part in
+        ctx.forEach(t) { part in
             let lo = (n * part / t) & ~15
             let hi = part == t - 1 ? n : (n * (part + 1) / t) & ~15
             if hi > lo { body(lo, hi - lo) }
@@ -74,10 +73,10 @@ public enum Conv {
     /// `scratch` holds the padded input and the wide output between calls.
     public static func conv3x3(
         _ x: Tensor, weight: [Float], outChannels o: Int, into out: inout Tensor,
-        scratch: inout [Float]
+        scratch: inout [Float], context ctx: ExecutionContext
     ) {
         let c = x.channels, h = x.height, w = x.width
-        Profile.measure(.convolution, shape: "3x3 \(o)x\(c), N \(h * w)", flops: 2 * o * c * 9 * h * w) {
+        ctx.measure(.convolution, shape: "3x3 \(o)x\(c), N \(h * w)", flops: 2 * o * c * 9 * h * w) {
             precondition(weight.count == o * c * 9, "conv3x3 weight \(weight.count) != \(o)x\(c)x3x3")
             let wp = w + 2
             let padPlane = (h + 2) * wp + 2  // +2 so the last shifted view stays inside the plane
@@ -98,7 +97,7 @@ public enum Conv {
                 let wk = wide + productRows * productN  // weights regrouped per tap: (9, O, C)
                 // Zero-padded input.
                 x.data.withUnsafeBufferPointer { xb in
-                    Parallel.forEach(c, minPerThread: 8) { ch in
+                    ctx.forEach(c, minPerThread: 8) { ch in
                         let dst = pad + ch * padPlane
                         dst.update(repeating: 0, count: padPlane)
                         let src = xb.baseAddress! + ch * h * w
@@ -116,13 +115,13 @@ public enum Conv {
                 }
                 if stacked {
                     // Y (9·o, (h+2)·wp) = W (9·o × c) · padded input; out(y, x) = Σ_t Y[t·o + oc](y + ky, x + kx).
-                    Conv.gemmColumns(productN) { lo, len in
+                    Conv.gemmColumns(productN, context: ctx) { lo, len in
                         Gemm.sgemm(m: 9 * o, n: len, k: c, a: wk, lda: c, b: pad + lo, ldb: padPlane, beta: 0,
                                    c: wide + lo, ldc: productN)
                     }
                     out.data.withUnsafeMutableBufferPointer { ob in
                         let op = ob.baseAddress!
-                        Parallel.forEach(o * h, minPerThread: 16) { row in
+                        ctx.forEach(o * h, minPerThread: 16) { row in
                             let oc = row / h, y = row % h
                             let d = op + (oc * h + y) * w
                             for t in 0..<9 {
@@ -137,7 +136,7 @@ public enum Conv {
                     }
                     return
                 }
-                Conv.gemmColumns(wideN) { lo, len in
+                Conv.gemmColumns(wideN, context: ctx) { lo, len in
                     for t in 0..<9 {
                         let ky = t / 3, kx = t % 3
                         Gemm.sgemm(
@@ -158,7 +157,8 @@ public enum Conv {
     }
 
     /// Depthwise k×k convolution (k odd), padding k/2: out[c] = x[c] ⋆ W[c].
-    public static func depthwise(_ x: Tensor, weight: [Float], kernel k: Int, into out: inout Tensor) {
+    public static func depthwise(_ x: Tensor, weight: [Float], kernel k: Int, into out: inout Tensor,
+                                 context ctx: ExecutionContext) {
         let c = x.channels, h = x.height, w = x.width
         precondition(weight.count == c * k * k, "depthwise weight \(weight.count) != \(c)x1x\(k)x\(k)")
         out.reshape(channels: c, height: h, width: w)
@@ -166,7 +166,7 @@ public enum Conv {
             weight.withUnsafeBufferPointer { wb in
                 out.data.withUnsafeMutableBufferPointer { ob in
                     depthwise(xb.baseAddress!, into: ob.baseAddress!, channels: c, height: h, width: w,
-                              weight: wb.baseAddress!, kernel: k)
+                              weight: wb.baseAddress!, kernel: k, context: ctx)
                 }
             }
         }
@@ -178,13 +178,13 @@ public enum Conv {
     /// after the input row two below it has been read.
     public static func depthwise(
         _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, channels c: Int, height h: Int, width w: Int,
-        weight: UnsafePointer<Float>, kernel k: Int, scale: UnsafePointer<Float>? = nil
+        weight: UnsafePointer<Float>, kernel k: Int, scale: UnsafePointer<Float>? = nil, context ctx: ExecutionContext
     ) {
-        Profile.measure(.depthwise) {
-            Profile.count(flops: 2 * c * k * k * h * w)
+        ctx.measure(.depthwise) {
+            ctx.count(flops: 2 * c * k * k * h * w)
             precondition(k % 2 == 1, "depthwise kernel must be odd")
-            let threads = max(1, min(Parallel.threads, c))
-            Parallel.forEach(threads) { part in
+            let threads = max(1, min(ctx.threads, c))
+            ctx.forEach(threads) { part in
                 let lo = c * part / threads, hi = c * (part + 1) / threads
                 if k == 3 {
                     // Rows are computed from the source directly, three rows behind a small
@@ -287,13 +287,13 @@ public enum Conv {
     /// gelu(dw(x[j])) · dw(x[n + j]), so the 2n-channel depthwise output is never stored.
     public static func depthwise3x3GeluGate(
         _ x: UnsafePointer<Float>, hidden n: Int, height h: Int, width w: Int, weight: UnsafePointer<Float>,
-        into out: UnsafeMutablePointer<Float>
+        into out: UnsafeMutablePointer<Float>, context ctx: ExecutionContext
     ) {
-        Profile.measure(.depthwise) {
-            Profile.count(flops: 2 * 2 * n * 9 * h * w)
+        ctx.measure(.depthwise) {
+            ctx.count(flops: 2 * 2 * n * 9 * h * w)
             let plane = h * w
-            let threads = max(1, min(Parallel.threads, n))
-            Parallel.forEach(threads) { part in
+            let threads = max(1, min(ctx.threads, n))
+            ctx.forEach(threads) { part in
                 // Per thread: the two depthwise planes of one output channel (stay in L2).
                 let ra = UnsafeMutablePointer<Float>.allocate(capacity: 2 * plane)
                 defer { ra.deallocate() }

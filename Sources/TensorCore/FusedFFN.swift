@@ -11,27 +11,25 @@
 /// come from copies taken before any thread writes x. Same arithmetic as the unfused kernels
 /// (LayerNorm core, SkinnyGemm or sgemm, `depthwiseRow3`, `FastMath.gelu`), summed per row.
 public enum FusedFFN {
-    /// Off: blocks run the unfused kernels (`ram bench --no-fuse` compares).
-    nonisolated(unsafe) public static var enabled = true
-
-    /// Whether the fused pass is used for an h × w plane (narrow planes: rows too short for
-    /// the per-row products to pay; the unfused kernels run).
-    public static func prefers(height h: Int, width w: Int) -> Bool { enabled && w >= 32 && h >= 4 }
+    /// Whether the fused pass suits an h × w plane (narrow planes: rows too short for the
+    /// per-row products to pay; the unfused kernels run). The choice is
+    /// `ExecutionContext.fusesFFN` (`ram bench --no-fuse` turns the fused pass off).
+    public static func suits(height h: Int, width w: Int) -> Bool { w >= 32 && h >= 4 }
 
     /// x (c, h, w) in place. projectIn (2n, c), depthwise (2n, 3, 3), projectOut (c, n), all
     /// row-major as PyTorch stores them.
     public static func forward(
         _ x: inout Tensor, lnWeight: [Float], lnBias: [Float], eps: Float = 1e-5,
-        projectIn: [Float], depthwise: [Float], projectOut: [Float], hidden n: Int
+        projectIn: [Float], depthwise: [Float], projectOut: [Float], hidden n: Int, context ctx: ExecutionContext
     ) {
         let c = x.channels, h = x.height, w = x.width, plane = x.plane
         precondition(lnWeight.count == c && lnBias.count == c, "FusedFFN: LayerNorm weights")
         precondition(projectIn.count == 2 * n * c && depthwise.count == 2 * n * 9 && projectOut.count == c * n,
                      "FusedFFN: weight shapes")
         let flops = 2 * 2 * n * c * plane + 2 * 2 * n * 9 * plane + 2 * c * n * plane
-        Profile.measure(.fusedFFN, shape: "FFN \(c)→\(2 * n)→\(c), N \(plane)", flops: flops) {
-            let threads = max(1, min(Parallel.threads, h / 4))
-            let skinny = SkinnyGemm.enabled && SkinnyGemm.prefers(m: 2 * n, k: c)
+        ctx.measure(.fusedFFN, shape: "FFN \(c)→\(2 * n)→\(c), N \(plane)", flops: flops) {
+            let threads = max(1, min(ctx.threads, h / 4))
+            let kernel = ctx.productKernel(m: 2 * n, k: c)
             // Rows of project_out per sgemm: enough columns for the product to run well.
             let groupRows = max(1, min(h, (2048 + w - 1) / w))
             x.data.withUnsafeMutableBufferPointer { xb in
@@ -51,17 +49,17 @@ public enum FusedFFN {
                     depthwise.withUnsafeBufferPointer { wDw in
                         projectOut.withUnsafeBufferPointer { wOut in
                             let bands = {
-                                Parallel.forEach(threads) { p in
+                                ctx.forEach(threads) { p in
                                     runBand(
                                         xp, c: c, h: h, w: w, n: n, rows: band(p), haloAbove: halo + 2 * p * c * w,
                                         haloBelow: halo + (2 * p + 1) * c * w, lnWeight: lnWeight, lnBias: lnBias, eps: eps,
                                         wIn: wIn.baseAddress!, wDw: wDw.baseAddress!, wOut: wOut.baseAddress!,
-                                        skinny: skinny, groupRows: groupRows)
+                                        kernel: kernel, groupRows: groupRows)
                                 }
                             }
                             // Bands already use the cores: their products run on one BLAS thread each
-                            // (also when `ram bench --blas-threads N` lets BLAS thread elsewhere).
-                            if threads > 1 && Gemm.threads > 1 { Gemm.withSingleThread(bands) } else { bands() }
+                            // (also under `BLASPolicy.library`, which lets BLAS thread elsewhere).
+                            if threads > 1 && ctx.blas != .splitColumns { Gemm.withThreads(1, bands) } else { bands() }
                         }
                     }
                 }
@@ -72,11 +70,13 @@ public enum FusedFFN {
     static func runBand(
         _ xp: UnsafeMutablePointer<Float>, c: Int, h: Int, w: Int, n: Int, rows: Range<Int>,
         haloAbove: UnsafePointer<Float>, haloBelow: UnsafePointer<Float>, lnWeight: [Float], lnBias: [Float], eps: Float,
-        wIn: UnsafePointer<Float>, wDw: UnsafePointer<Float>, wOut: UnsafePointer<Float>, skinny: Bool, groupRows: Int
+        wIn: UnsafePointer<Float>, wDw: UnsafePointer<Float>, wOut: UnsafePointer<Float>, kernel: ProductKernel,
+        groupRows: Int
     ) {
         if rows.isEmpty { return }
         let plane = h * w
         let ringRow = 2 * n * w
+        let skinny = kernel == .skinnyGemm
         let skinnyCount = skinny ? SkinnyGemm.scratchCount(m: 2 * n, k: c) : 0
         // Every part starts on a 64-byte boundary (16 floats): SIMD loads stay within cache lines.
         func up(_ k: Int) -> Int { (k + 15) & ~15 }

@@ -27,34 +27,53 @@ public enum Gemm {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Threads OpenBLAS may use for one call (1 is often faster for skinny shapes).
-    public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
-    }
+    /// Threads OpenBLAS currently uses for one call (process-wide; set through `withThreads`).
+    public static var threads: Int { Int(openblas_get_num_threads()) }
 
-    /// While any caller holds a single-thread request, OpenBLAS runs on one thread (its
-    /// setting is process-wide); when the last one ends the previous count comes back.
-    /// Reference-counted, so overlapping multi-worker jobs cannot leave it at 1.
-    public static func withSingleThread<T>(_ body: () throws -> T) rethrows -> T {
-        singleThreadLock.lock()
-        if singleThreadUsers == 0 {
-            savedThreads = threads
-            threads = 1
-        }
-        singleThreadUsers += 1
-        singleThreadLock.unlock()
-        defer {
-            singleThreadLock.lock()
-            singleThreadUsers -= 1
-            if singleThreadUsers == 0 { threads = savedThreads }
-            singleThreadLock.unlock()
-        }
+    /// Runs body with OpenBLAS on `n` threads. OpenBLAS' setting is process-wide, so holds are
+    /// counted: while any caller holds 1 (a pass that splits products itself, or a worker)
+    /// OpenBLAS stays on one thread, otherwise it runs on the largest count held; when the last
+    /// hold ends the count from before comes back. Overlapping jobs cannot leave it changed.
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        holds.enter(max(1, n))
+        defer { holds.leave(max(1, n)) }
         return try body()
     }
-    nonisolated(unsafe) static var singleThreadUsers = 0
-    nonisolated(unsafe) static var savedThreads = 1
-    static let singleThreadLock = NSLock()
+
+    static let holds = ThreadHolds()
+
+    /// The counted holds on OpenBLAS' thread count (the one piece of process-wide state here,
+    /// mirroring OpenBLAS' own).
+    final class ThreadHolds: @unchecked Sendable {
+        private let lock = NSLock()
+        private var counts: [Int: Int] = [:]
+        private var saved = 1
+
+        func enter(_ n: Int) {
+            lock.lock()
+            defer { lock.unlock() }
+            if counts.isEmpty { saved = Gemm.threads }
+            counts[n, default: 0] += 1
+            apply()
+        }
+
+        func leave(_ n: Int) {
+            lock.lock()
+            defer { lock.unlock() }
+            counts[n]! -= 1
+            if counts[n] == 0 { counts[n] = nil }
+            if counts.isEmpty {
+                openblas_set_num_threads(Int32(saved))
+            } else {
+                apply()
+            }
+        }
+
+        private func apply() {
+            let want = counts[1] != nil ? 1 : counts.keys.max()!
+            if Gemm.threads != want { openblas_set_num_threads(Int32(want)) }
+        }
+    }
 
     /// OpenBLAS' build configuration and the core it detected, for `ram bench`.
     public static var configuration: String {
@@ -71,7 +90,7 @@ extension Gemm {
         var c = [Float](repeating: 0, count: n * n)
         var best = Double.infinity
         for _ in 0..<(runs + 1) {
-            let t0 = Profile.now()
+            let t0 = Profiler.now()
             a.withUnsafeBufferPointer { ap in
                 b.withUnsafeBufferPointer { bp in
                     c.withUnsafeMutableBufferPointer { cp in
@@ -79,7 +98,7 @@ extension Gemm {
                     }
                 }
             }
-            best = min(best, Profile.now() - t0)
+            best = min(best, Profiler.now() - t0)
         }
         return 2 * Double(n * n * n) / best / 1e9
     }

@@ -8,12 +8,12 @@ public enum Norm {
     /// run over contiguous pixels. Works in double for the sums (C up to 224).
     public static func layerNormChannels(
         _ x: Tensor, weight: [Float], bias: [Float], eps: Float = 1e-5,
-        into out: inout Tensor
+        into out: inout Tensor, context ctx: ExecutionContext
     ) {
         out.reshape(channels: x.channels, height: x.height, width: x.width)
         out.data.withUnsafeMutableBufferPointer { ob in
             let op = ob.baseAddress!, n = x.plane
-            layerNormChannels(x, weight: weight, bias: bias, eps: eps) { op + $0 * n }
+            layerNormChannels(x, weight: weight, bias: bias, eps: eps, context: ctx) { op + $0 * n }
         }
     }
 
@@ -21,7 +21,7 @@ public enum Norm {
     /// channel j of `even`, channel 2j+1 to channel j of `odd` (x[0::2], x[1::2]).
     public static func layerNormChannelsSplit(
         _ x: Tensor, weight: [Float], bias: [Float], eps: Float = 1e-5,
-        even: inout Tensor, odd: inout Tensor
+        even: inout Tensor, odd: inout Tensor, context ctx: ExecutionContext
     ) {
         precondition(x.channels % 2 == 0)
         let half = x.channels / 2, n = x.plane
@@ -30,7 +30,7 @@ public enum Norm {
         even.data.withUnsafeMutableBufferPointer { eb in
             odd.data.withUnsafeMutableBufferPointer { ob in
                 let ep = eb.baseAddress!, op = ob.baseAddress!
-                layerNormChannels(x, weight: weight, bias: bias, eps: eps) { ch in
+                layerNormChannels(x, weight: weight, bias: bias, eps: eps, context: ctx) { ch in
                     (ch % 2 == 0 ? ep : op) + (ch / 2) * n
                 }
             }
@@ -39,10 +39,10 @@ public enum Norm {
 
     /// LayerNorm core: channel ch of the result is written at destination(ch) (a plane).
     static func layerNormChannels(
-        _ x: Tensor, weight: [Float], bias: [Float], eps: Float,
+        _ x: Tensor, weight: [Float], bias: [Float], eps: Float, context ctx: ExecutionContext,
         destination: (Int) -> UnsafeMutablePointer<Float>
     ) {
-        Profile.measure(.norm) {
+        ctx.measure(.norm) {
             let c = x.channels, n = x.plane
             precondition(weight.count == c && bias.count == c)
             x.data.withUnsafeBufferPointer { xb in
@@ -51,7 +51,7 @@ public enum Norm {
                     // Pixel chunks are independent: split them across threads.
                     let chunk = 4096
                     let chunks = (n + chunk - 1) / chunk
-                    Parallel.forEach(chunks) { ci in
+                    ctx.forEach(chunks) { ci in
                         let lo = ci * chunk, len = min(chunk, n - lo)
                         let buf = UnsafeMutablePointer<Float>.allocate(capacity: 3 * len)
                         defer { buf.deallocate() }
@@ -101,10 +101,10 @@ public enum Norm {
     /// BatchNorm at inference: y = (x − running_mean) / sqrt(running_var + eps) · weight + bias.
     public static func batchNorm(
         _ x: Tensor, weight: [Float], bias: [Float], runningMean: [Float],
-        runningVar: [Float], eps: Float = 1e-5, into out: inout Tensor
+        runningVar: [Float], eps: Float = 1e-5, into out: inout Tensor, context ctx: ExecutionContext
     ) {
         _ = batchNormWithStatistics(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                                    eps: eps, into: &out)
+                                    eps: eps, into: &out, context: ctx)
     }
 
     /// BatchNorm at inference fused with GatedDA's statistics of its output: per channel the
@@ -114,18 +114,19 @@ public enum Norm {
     @discardableResult
     public static func batchNormWithStatistics(
         _ x: Tensor, weight: [Float], bias: [Float], runningMean: [Float],
-        runningVar: [Float], eps: Float = 1e-5, statEps: Double = 1e-6, into out: inout Tensor
+        runningVar: [Float], eps: Float = 1e-5, statEps: Double = 1e-6, into out: inout Tensor,
+        context ctx: ExecutionContext
     ) -> (mean: [Float], std: [Float]) {
         let c = x.channels, n = x.plane
         out.reshape(channels: c, height: x.height, width: x.width)
         var mean = [Float](repeating: 0, count: c), std = [Float](repeating: 0, count: c)
-        Profile.measure(.norm) {
+        ctx.measure(.norm) {
             x.data.withUnsafeBufferPointer { xb in
                 out.data.withUnsafeMutableBufferPointer { ob in
                     mean.withUnsafeMutableBufferPointer { mb in
                         std.withUnsafeMutableBufferPointer { sb in
                             let xp = xb.baseAddress!, op = ob.baseAddress!, mp = mb.baseAddress!, sp = sb.baseAddress!
-                            Parallel.forEach(c) { ch in
+                            ctx.forEach(c) { ch in
                                 let scale = weight[ch] / (runningVar[ch] + eps).squareRoot()
                                 let shift = bias[ch] - runningMean[ch] * scale
                                 let s = xp + ch * n, d = op + ch * n
@@ -230,15 +231,15 @@ public struct ChannelMoments: Sendable, Equatable {
     /// Adds pixels [lo, lo + count) of BatchNorm(x), x being (C, stride).
     public mutating func accumulateBatchNorm(
         _ x: UnsafePointer<Float>, stride n: Int, from lo: Int, count len: Int, weight: [Float], bias: [Float],
-        runningMean: [Float], runningVar: [Float], eps: Float = 1e-5
+        runningMean: [Float], runningVar: [Float], eps: Float = 1e-5, context ctx: ExecutionContext
     ) {
         let c = shift.count
         var s = [Double](repeating: 0, count: c), q = [Double](repeating: 0, count: c)
-        Profile.measure(.norm) {
+        ctx.measure(.norm) {
             s.withUnsafeMutableBufferPointer { sb in
                 q.withUnsafeMutableBufferPointer { qb in
                     let sp = sb.baseAddress!, qp = qb.baseAddress!
-                    Parallel.forEach(c) { ch in
+                    ctx.forEach(c) { ch in
                         let scale = weight[ch] / (runningVar[ch] + eps).squareRoot()
                         let bnShift = bias[ch] - runningMean[ch] * scale
                         let src = x + ch * n + lo

@@ -1,7 +1,7 @@
 /// C (m×n) = W (m×k) · X (k×n) [+ C], row-major, single-threaded, for the wide-and-short
 /// products of 1×1 convolutions that expand channels (m ≥ 2k, k ≤ 64: the FFN's project_in,
 /// GatedDA's W_exp, attention's qkv). OpenBLAS reaches 55–60 GFLOP/s on those here; this
-/// kernel 70–75 (`ram bench --kernels`, and the measurements in the README).
+/// kernel 70–75 (`ram bench kernels`, and the measurements in the README).
 ///
 /// X is packed per block of 256 columns into 16-wide panels (k × 16 contiguous, so a panel
 /// stays in L1 while every 6-row strip of W runs over it); a 6×16 register tile (twelve
@@ -10,15 +10,14 @@
 /// unaligned: the scratch may be any float pointer.
 public enum SkinnyGemm {
     static let mr = 6, nr = 16, nb = 256
-    /// Off: every product goes to OpenBLAS (`ram bench --no-skinny` compares).
-    nonisolated(unsafe) public static var enabled = true
 
-    /// Whether this kernel is the faster one for an (m, k) product (measured rule).
+    /// Whether this kernel is the faster one for an (m, k) product (measured rule; the choice
+    /// is `ExecutionContext.productKernel`, and `ram bench --no-skinny` turns it off).
     @inlinable
     public static func prefers(m: Int, k: Int) -> Bool { m >= 2 * k && k <= 64 }
 
     // Never inlined: inlined into Conv.pointwise's column closure it ran at 16–20 GFLOP/s
-    // instead of 73–77 (`ram bench --kernels`, 224×56 × 65536, one thread).
+    // instead of 73–77 (`ram bench kernels`, 224×56 × 65536, one thread).
     @inline(never)
     public static func sgemm(
         m: Int, n: Int, k: Int, w: UnsafePointer<Float>, x: UnsafePointer<Float>, ldx: Int,

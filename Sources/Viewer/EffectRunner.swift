@@ -87,12 +87,12 @@ public final class EffectRunner: @unchecked Sendable {
                 self?.unregister(id)
             }
         case .computeFeatures(let id, let image, let block):
-            let network = restorer.network, post = self.post
+            let network = restorer.network, context = restorer.context, post = self.post
             featureWorker.submit {
                 post(.featuresStarted(id))
                 let (small, scale) = EffectRunner.limited(image, maxSide: EffectRunner.featureMaxSide)
                 let names = Set(TapBranch.allCases.map { $0.tap(of: block) })
-                let (_, taps) = network.forward(small.tensor, taps: TapRequest(names))
+                let (_, taps) = network.forward(small.tensor, context: context, taps: TapRequest(names))
                 var byBranch: [TapBranch: Tensor] = [:]
                 for branch in TapBranch.allCases {
                     let name = branch.tap(of: block)

@@ -60,7 +60,7 @@ extension Restore {
             model = try weights.load()
         }
         guard let model else { return }
-        let restorer = tiles.restorer(model)
+        let restorer = tiles.restorer(model, context: execution.context)
         let ext = format.lowercased() == "png" ? "png" : "jpg"
         let prefix = outDir.hasSuffix("/") ? outDir : outDir + "/"
         let total = files.count, width = String(total).count

@@ -13,6 +13,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Centre-crop each image to this size first (0 = whole image).") var cropTo: Int = 0
     @OptionGroup var weights: WeightsOptions
     @OptionGroup var tiles: TileOptions
+    @OptionGroup var execution: ExecutionOptions
     @OptionGroup var metrics: MetricOptions
     @OptionGroup var inputOptions: InputOptions
     @Option(help: "Bit depth of the degraded image before it is restored and scored: 8 (as a saved 8-bit PNG, like the evaluation pairs and the training inputs), 16, or 0 for the float image.")
@@ -108,7 +109,7 @@ struct Eval: ParsableCommand {
                     if let f = part.first, f.isNumber || f == "-" || f == ".", !acc.isEmpty { acc[acc.count - 1] += "," + part } else { acc.append(String(part)) }
                 }.map { try EvalKind(parsing: $0) } } ?? [.clean] + Degradation.standardFive.map { .degraded($0) }
             let model = try weights.load()
-            let restorer = tiles.restorer(model)
+            let restorer = tiles.restorer(model, context: execution.context)
             var rows: [Row] = []
             for (i, path) in cleanFiles.enumerated() {
                 var ref = try inputOptions.read(path)

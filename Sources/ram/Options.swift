@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import RAMModel
+import TensorCore
 
 struct WeightsOptions: ParsableArguments {
     @Option(name: .long, help: "Weights (.safetensors). Default: $RAM_WEIGHTS, else the best model in Assets/weights.")
@@ -41,9 +42,9 @@ struct TileOptions: ParsableArguments {
     }
 
     /// `firstPaint`: the viewer paints a quick result (statistics pooled from crops) before the exact one.
-    func restorer(_ model: RAMModelFile, firstPaint: Bool = false) -> Restorer {
+    func restorer(_ model: RAMModelFile, firstPaint: Bool = false, context: ExecutionContext) -> Restorer {
         var r = Restorer(network: RAMNetwork(weights: model.weights), statistics: tile == nil ? .wholeImage : .perTile,
-                         tiling: tiling, maxMemory: maxMemory << 20)
+                         tiling: tiling, maxMemory: maxMemory << 20, context: context)
         r.firstPaint = firstPaint
         return r
     }

@@ -24,6 +24,7 @@ struct Restore: ParsableCommand {
     var output: String { paths[1] }
     @OptionGroup var weights: WeightsOptions
     @OptionGroup var tiles: TileOptions
+    @OptionGroup var execution: ExecutionOptions
     @OptionGroup var inputOptions: InputOptions
     @Flag(help: "Overwrite OUTPUT if it exists.") var force = false
     @Option(help: "Output bit depth, 8 or 16 (default: the input's).") var bitDepth: Int?
@@ -42,7 +43,7 @@ struct Restore: ParsableCommand {
             let image = try inputOptions.read(input)
             let bar = StderrProgress("restoring \(URL(fileURLWithPath: input).lastPathComponent)")
             let start = Date()
-            let restorer = tiles.restorer(model)
+            let restorer = tiles.restorer(model, context: execution.context)
             let plan = restorer.plan(height: image.height, width: image.width)
             let restored = try restorer.restore(image) { bar.update($0.done, $0.total) }!
             try ImageFile.save(restored, to: output, force: force, inputs: [input], bitDepth: bitDepth,

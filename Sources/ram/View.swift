@@ -28,6 +28,7 @@ struct View: ParsableCommand {
     @Option(help: "Colour mode: truecolor, 256, 16, 8 or mono (default: detected from COLORTERM and terminfo's RGB and colors).") var color: String?
     @OptionGroup var weights: WeightsOptions
     @OptionGroup var tiles: TileOptions
+    @OptionGroup var execution: ExecutionOptions
     @OptionGroup var inputOptions: InputOptions
     @Option(help: "A second model's weights: restored by A and by B are compared side by side, scored, and differenced in the error view.")
     var compare: String?
@@ -66,7 +67,7 @@ struct View: ParsableCommand {
                 throw UsageError(message: "--reference goes with a single IMAGE (got \(paths.count) images)")
             }
             let model = try weights.load()
-            let restorer = tiles.restorer(model, firstPaint: true)
+            let restorer = tiles.restorer(model, firstPaint: true, context: execution.context)
             var input: RGBImage
             var name: String
             var referenceImage: RGBImage?
@@ -147,7 +148,7 @@ struct View: ParsableCommand {
             config.list = list
             if let modelB {
                 config.info.secondModelName = URL(fileURLWithPath: modelB.path).lastPathComponent
-                config.restorerB = tiles.restorer(modelB, firstPaint: true)
+                config.restorerB = tiles.restorer(modelB, firstPaint: true, context: execution.context)
             }
             config.onTheFly = onTheFly
             let status = try ViewerApp.run(config)

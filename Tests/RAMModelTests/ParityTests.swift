@@ -87,9 +87,9 @@ enum Fixtures {
         // A different size in between, then the first again: same bits.
         _ = net.forward(Layout.crop(input, y0: 0, x0: 0, height: 9, width: 17), workspace: ws)
         let b = net.forward(input, workspace: ws).output
-        // Bit-identical unless a concurrently running test changed OpenBLAS' (process-wide)
-        // thread count in between, which may move the last bit of a sum.
-        #expect(a.maxAbsDifference(b) <= 1e-6)
+        // Bit-identical: the context fixes how every sum is split, and while a pass holds
+        // OpenBLAS to one thread no concurrently running test can change that.
+        #expect(a.data == b.data)
         #expect(a.maxAbsDifference(Fixtures.tensor(io, "output")) <= 1e-4)
     }
 
@@ -113,8 +113,8 @@ enum Fixtures {
         let net = RAMNetwork(weights: model.weights)
         var rng = TestRandom(seed: 5)
         let x = rng.tensor(3, 72, 96)
-        let one = Parallel.withThreads(1) { net.forward(x).output }
-        let split = Parallel.withThreads(2) { net.forward(x).output }
+        let one = net.forward(x, context: ExecutionContext(threads: 1)).output
+        let split = net.forward(x, context: ExecutionContext(threads: 2)).output
         #expect(one.maxAbsDifference(split) < 1e-5)
     }
 

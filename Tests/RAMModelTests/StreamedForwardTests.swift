@@ -88,9 +88,9 @@ import TestSupport
         var a = whole, b = whole
         q.withUnsafeBufferPointer { qb in
             k.withUnsafeBufferPointer { kb in
-                whole.accumulate(q: qb.baseAddress!, k: kb.baseAddress!, stride: n, from: 0, count: n)
-                a.accumulate(q: qb.baseAddress!, k: kb.baseAddress!, stride: n, from: 0, count: 17)
-                b.accumulate(q: qb.baseAddress!, k: kb.baseAddress!, stride: n, from: 17, count: n - 17)
+                whole.accumulate(q: qb.baseAddress!, k: kb.baseAddress!, stride: n, from: 0, count: n, context: .default)
+                a.accumulate(q: qb.baseAddress!, k: kb.baseAddress!, stride: n, from: 0, count: 17, context: .default)
+                b.accumulate(q: qb.baseAddress!, k: kb.baseAddress!, stride: n, from: 17, count: n - 17, context: .default)
             }
         }
         a.add(b)
@@ -105,7 +105,7 @@ import TestSupport
         qc.withUnsafeMutableBufferPointer { qb in
             kc.withUnsafeMutableBufferPointer { kb in
                 ChannelAttention.apply(q: qb.baseAddress!, k: kb.baseAddress!, v: vn, heads: heads, channelsPerHead: ch,
-                                       n: n, temperature: t, out: &outn)
+                                       n: n, temperature: t, out: &outn, context: .default)
             }
         }
         for h in 0..<heads { for i in 0..<ch { for j in 0..<ch {

@@ -13,7 +13,7 @@ import TestSupport
         let o = c + 3
         let wt = rng.array(o * c)
         var out = Tensor(channels: 0, height: 0, width: 0)
-        Conv.pointwise(x, weight: wt, outChannels: o, into: &out)
+        Conv.pointwise(x, weight: wt, outChannels: o, into: &out, context: .default)
         #expect(out.maxAbsDifference(Naive.conv2d(x, weight: wt, outChannels: o, kernel: 1)) < 1e-5)
     }
 
@@ -25,11 +25,11 @@ import TestSupport
         let wt = rng.array(o * c * 9)
         var out = Tensor(channels: 0, height: 0, width: 0)
         var scratch: [Float] = []
-        Conv.conv3x3(x, weight: wt, outChannels: o, into: &out, scratch: &scratch)
+        Conv.conv3x3(x, weight: wt, outChannels: o, into: &out, scratch: &scratch, context: .default)
         #expect(out.maxAbsDifference(Naive.conv2d(x, weight: wt, outChannels: o, kernel: 3)) < 1e-4)
         // Reusing the scratch with a smaller shape gives the same answer.
         let x2 = rng.tensor(c, max(1, h / 2), w)
-        Conv.conv3x3(x2, weight: wt, outChannels: o, into: &out, scratch: &scratch)
+        Conv.conv3x3(x2, weight: wt, outChannels: o, into: &out, scratch: &scratch, context: .default)
         #expect(out.maxAbsDifference(Naive.conv2d(x2, weight: wt, outChannels: o, kernel: 3)) < 1e-4)
     }
 
@@ -39,7 +39,7 @@ import TestSupport
             let x = rng.tensor(s.c, s.h, s.w)
             let wt = rng.array(s.c * k * k)
             var out = Tensor(channels: 0, height: 0, width: 0)
-            Conv.depthwise(x, weight: wt, kernel: k, into: &out)
+            Conv.depthwise(x, weight: wt, kernel: k, into: &out, context: .default)
             #expect(out.maxAbsDifference(Naive.conv2d(x, weight: wt, outChannels: s.c, kernel: k, groups: s.c)) < 1e-5)
         }
     }
@@ -56,9 +56,8 @@ import TestSupport
         var out = Tensor(channels: 0, height: 0, width: 0)
         var scratch: [Float] = []
         for threads in [1, 2] {
-            Parallel.withThreads(threads) {
-                Gemm.withSingleThread { Conv.conv3x3(x, weight: wt, outChannels: o, into: &out, scratch: &scratch) }
-            }
+            let ctx = ExecutionContext(threads: threads)
+            ctx.withBLAS { Conv.conv3x3(x, weight: wt, outChannels: o, into: &out, scratch: &scratch, context: ctx) }
             #expect(out.maxAbsDifference(Naive.conv2d(x, weight: wt, outChannels: o, kernel: 3)) < 1e-4)
         }
     }
@@ -69,7 +68,7 @@ import TestSupport
         let wt = rng.array(28 * 56 * 9, scale: 0.1)
         var out = Tensor(channels: 0, height: 0, width: 0)
         var scratch: [Float] = []
-        Conv.conv3x3(x, weight: wt, outChannels: 28, into: &out, scratch: &scratch)
+        Conv.conv3x3(x, weight: wt, outChannels: 28, into: &out, scratch: &scratch, context: .default)
         #expect(out.maxAbsDifference(Naive.conv2d(x, weight: wt, outChannels: 28, kernel: 3)) < 1e-4)
     }
 
@@ -87,7 +86,7 @@ import TestSupport
             var y = x
             y.data.withUnsafeMutableBufferPointer { yb in
                 Conv.depthwise(UnsafePointer(yb.baseAddress!), into: yb.baseAddress!, channels: s.c, height: s.h, width: s.w,
-                               weight: wt, kernel: k, scale: scale)
+                               weight: wt, kernel: k, scale: scale, context: .default)
             }
             #expect(y.maxAbsDifference(want) < 1e-5, "k \(k) size \(s)")
         }
@@ -103,7 +102,8 @@ import TestSupport
             var out = Tensor(channels: n, height: s.h, width: s.w)
             out.data.withUnsafeMutableBufferPointer { ob in
                 x.data.withUnsafeBufferPointer { xb in
-                    Conv.depthwise3x3GeluGate(xb.baseAddress!, hidden: n, height: s.h, width: s.w, weight: wt, into: ob.baseAddress!)
+                    Conv.depthwise3x3GeluGate(xb.baseAddress!, hidden: n, height: s.h, width: s.w, weight: wt, into: ob.baseAddress!,
+                                              context: .default)
                 }
             }
             var worst: Float = 0
@@ -118,7 +118,7 @@ import TestSupport
         let wt = rng.array(5 * 12)
         let base = rng.tensor(5, 9, 11)
         var out = base
-        Conv.pointwise(x, weight: wt, outChannels: 5, into: &out, accumulate: true)
+        Conv.pointwise(x, weight: wt, outChannels: 5, into: &out, accumulate: true, context: .default)
         let prod = Naive.conv2d(x, weight: wt, outChannels: 5, kernel: 1)
         var worst: Float = 0
         for j in 0..<out.count { worst = max(worst, abs(out.data[j] - (base.data[j] + prod.data[j]))) }
@@ -126,22 +126,23 @@ import TestSupport
     }
 
     /// With BLAS on one thread and two kernel threads, products are split into column blocks
-    /// (planes of at least 4096 pixels); the answer must not change.
+    /// (planes of at least 4096 pixels); the answer must not change. With OpenBLAS threading
+    /// each call instead (`BLASPolicy.library`) nothing is split, and the answer is the same.
     @Test func splitColumnProductsMatchNaive() {
         var rng = TestRandom(seed: 11)
         let x = rng.tensor(24, 67, 129)  // 8643 columns: uneven blocks
         let w1 = rng.array(40 * 24, scale: 0.2), w3 = rng.array(16 * 24 * 9, scale: 0.1)
         var p = Tensor(channels: 0, height: 0, width: 0), q = Tensor(channels: 0, height: 0, width: 0)
         var scratch: [Float] = []
-        Gemm.withSingleThread {
-            Parallel.withThreads(2) {
-                #expect(Gemm.threads == 1 && Parallel.threads == 2)
-                Conv.pointwise(x, weight: w1, outChannels: 40, into: &p)
-                Conv.conv3x3(x, weight: w3, outChannels: 16, into: &q, scratch: &scratch)
+        for ctx in [ExecutionContext(threads: 2), ExecutionContext(threads: 2, blas: .library(threads: 2))] {
+            ctx.withBLAS {
+                if ctx.splitsColumns { #expect(Gemm.threads == 1) }
+                Conv.pointwise(x, weight: w1, outChannels: 40, into: &p, context: ctx)
+                Conv.conv3x3(x, weight: w3, outChannels: 16, into: &q, scratch: &scratch, context: ctx)
             }
+            #expect(p.maxAbsDifference(Naive.conv2d(x, weight: w1, outChannels: 40, kernel: 1)) < 1e-4)
+            #expect(q.maxAbsDifference(Naive.conv2d(x, weight: w3, outChannels: 16, kernel: 3)) < 1e-4)
         }
-        #expect(p.maxAbsDifference(Naive.conv2d(x, weight: w1, outChannels: 40, kernel: 1)) < 1e-4)
-        #expect(q.maxAbsDifference(Naive.conv2d(x, weight: w3, outChannels: 16, kernel: 3)) < 1e-4)
     }
 
     @Test func layerNormSplitIsLayerNormThenInterleavedSplit() {
@@ -150,7 +151,7 @@ import TestSupport
         let wt = rng.array(10), b = rng.array(10)
         let ln = Naive.layerNormChannels(x, weight: wt, bias: b)
         var even = Tensor(channels: 0, height: 0, width: 0), odd = Tensor(channels: 0, height: 0, width: 0)
-        Norm.layerNormChannelsSplit(x, weight: wt, bias: b, even: &even, odd: &odd)
+        Norm.layerNormChannelsSplit(x, weight: wt, bias: b, even: &even, odd: &odd, context: .default)
         let (e2, o2) = Naive.splitInterleaved(ln)
         #expect(even.maxAbsDifference(e2) < 1e-4)
         #expect(odd.maxAbsDifference(o2) < 1e-4)

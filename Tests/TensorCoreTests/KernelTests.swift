@@ -10,7 +10,7 @@ import TestSupport
         let x = rng.tensor(s.0, s.1, s.2, scale: 3)
         let wt = rng.array(s.0), b = rng.array(s.0)
         var out = Tensor(channels: 0, height: 0, width: 0)
-        Norm.layerNormChannels(x, weight: wt, bias: b, into: &out)
+        Norm.layerNormChannels(x, weight: wt, bias: b, into: &out, context: .default)
         #expect(out.maxAbsDifference(Naive.layerNormChannels(x, weight: wt, bias: b)) < 1e-4)
     }
 
@@ -19,7 +19,7 @@ import TestSupport
         let x = rng.tensor(5, 129, 67)
         let wt = rng.array(5), b = rng.array(5)
         var out = Tensor(channels: 0, height: 0, width: 0)
-        Norm.layerNormChannels(x, weight: wt, bias: b, into: &out)
+        Norm.layerNormChannels(x, weight: wt, bias: b, into: &out, context: .default)
         #expect(out.maxAbsDifference(Naive.layerNormChannels(x, weight: wt, bias: b)) < 1e-4)
     }
 
@@ -31,7 +31,7 @@ import TestSupport
         for i in 0..<x.count { x.data[i] += 300 }
         let wt = rng.array(56), b = rng.array(56)
         var out = Tensor(channels: 0, height: 0, width: 0)
-        Norm.layerNormChannels(x, weight: wt, bias: b, into: &out)
+        Norm.layerNormChannels(x, weight: wt, bias: b, into: &out, context: .default)
         #expect(out.maxAbsDifference(Naive.layerNormChannels(x, weight: wt, bias: b)) < 2e-3)
     }
 
@@ -41,9 +41,10 @@ import TestSupport
         for i in 0..<x.count { x.data[i] = x.data[i] * 0.5 + 7 }
         let wt = rng.array(6), b = rng.array(6), rm = rng.array(6), rv = rng.array(6).map { abs($0) + 0.1 }
         var a = Tensor(channels: 0, height: 0, width: 0), fused = Tensor(channels: 0, height: 0, width: 0)
-        Norm.batchNorm(x, weight: wt, bias: b, runningMean: rm, runningVar: rv, into: &a)
+        Norm.batchNorm(x, weight: wt, bias: b, runningMean: rm, runningVar: rv, into: &a, context: .default)
         let (m1, s1) = Naive.channelMeanStd(a)
-        let (m2, s2) = Norm.batchNormWithStatistics(x, weight: wt, bias: b, runningMean: rm, runningVar: rv, into: &fused)
+        let (m2, s2) = Norm.batchNormWithStatistics(x, weight: wt, bias: b, runningMean: rm, runningVar: rv, into: &fused,
+                                                  context: .default)
         #expect(fused == a)
         for c in 0..<6 {
             #expect(abs(m1[c] - m2[c]) < 1e-5 * max(1, abs(m1[c])))
@@ -54,7 +55,8 @@ import TestSupport
     @Test func batchNormIsAffine() {
         let x = Tensor(channels: 2, height: 1, width: 2, data: [1, 2, 3, 4])
         var out = Tensor(channels: 0, height: 0, width: 0)
-        Norm.batchNorm(x, weight: [2, 1], bias: [0, 1], runningMean: [1, 3], runningVar: [4 - 1e-5, 1 - 1e-5], into: &out)
+        Norm.batchNorm(x, weight: [2, 1], bias: [0, 1], runningMean: [1, 3], runningVar: [4 - 1e-5, 1 - 1e-5], into: &out,
+                       context: .default)
         #expect(out.data.enumerated().allSatisfy { abs($0.element - [0, 1, 1, 2][$0.offset]) < 1e-5 })
     }
 
@@ -67,11 +69,14 @@ import TestSupport
 
     /// Fewer heads than threads on a large plane takes the split-within-a-head path.
     @Test func attentionSplitWithinHeadMatchesNaive() {
-        Gemm.withSingleThread { Parallel.withThreads(2) { attentionMatchesNaive((1, 6, 64, 80)) } }
+        attentionMatchesNaive((1, 6, 64, 80), threads: 2)
     }
 
     @Test(arguments: [(1, 1, 1, 1), (2, 3, 7, 5), (4, 4, 37, 1), (1, 7, 16, 16)])
-    func attentionMatchesNaive(_ s: (Int, Int, Int, Int)) {
+    func attentionMatchesNaive(_ s: (Int, Int, Int, Int)) { attentionMatchesNaive(s, threads: 1) }
+
+    func attentionMatchesNaive(_ s: (Int, Int, Int, Int), threads: Int) {
+        let ctx = ExecutionContext(threads: threads)
         let (heads, ch, h, w) = s
         var rng = TestRandom(seed: 3)
         let q = rng.tensor(heads * ch, h, w), k = rng.tensor(heads * ch, h, w), v = rng.tensor(heads * ch, h, w)
@@ -83,8 +88,11 @@ import TestSupport
             km.data.withUnsafeMutableBufferPointer { kb in
                 v.data.withUnsafeBufferPointer { vb in
                     out.data.withUnsafeMutableBufferPointer { ob in
-                        ChannelAttention.apply(q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, heads: heads,
-                                               channelsPerHead: ch, n: h * w, temperature: temp, out: ob.baseAddress!)
+                        ctx.withBLAS {
+                            ChannelAttention.apply(q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, heads: heads,
+                                                   channelsPerHead: ch, n: h * w, temperature: temp, out: ob.baseAddress!,
+                                                   context: ctx)
+                        }
                     }
                 }
             }
@@ -113,11 +121,11 @@ import TestSupport
         var expected = Naive.conv2d(gate, weight: wOut, outChannels: c, kernel: 1)
         for i in 0..<expected.count { expected.data[i] += x.data[i] }
         var fused = x
-        #expect(FusedFFN.prefers(height: h, width: w))
-        Parallel.withThreads(threads) {
-            Gemm.withSingleThread {
-                FusedFFN.forward(&fused, lnWeight: lw, lnBias: lb, projectIn: wIn, depthwise: wDw, projectOut: wOut, hidden: n)
-            }
+        let ctx = ExecutionContext(threads: threads)
+        #expect(ctx.fusesFFN(height: h, width: w))
+        ctx.withBLAS {
+            FusedFFN.forward(&fused, lnWeight: lw, lnBias: lb, projectIn: wIn, depthwise: wDw, projectOut: wOut, hidden: n,
+                             context: ctx)
         }
         #expect(fused.maxAbsDifference(expected) < 1e-4)
     }

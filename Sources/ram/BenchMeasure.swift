@@ -95,7 +95,8 @@ struct NetworkTiming: Codable {
             fractionOfSgemm.map { String(format: " (%.0f%% of sgemm)", 100 * $0) } ?? "", msPerMegapixel, peakRSSMegabytes)]
         for stage in Profiler.Stage.allCases {
             let ms = stagesMilliseconds[stage.rawValue] ?? 0
-            lines.append(String(format: "    %-48@ %8.1f ms  %4.1f%%", stage.rawValue, ms, ms / 10 / medianSeconds))
+            lines.append("    " + stage.rawValue.padding(toLength: 60, withPad: " ", startingAt: 0)
+                + String(format: " %8.1f ms  %4.1f%%", ms, ms / 10 / medianSeconds))
         }
         return lines.joined(separator: "\n")
     }
@@ -147,7 +148,7 @@ struct ShapeReport: Codable {
         guard let order = shown.first?.shapes.map(\.shape) else { return lines.joined(separator: "\n") }
         let byShape = shown.map { r in Dictionary(uniqueKeysWithValues: r.shapes.map { ($0.shape, $0) }) }
         lines.append("      " + "shape".padding(toLength: 28, withPad: " ", startingAt: 0) + " calls"
-            + shown.map { String(format: "  %10@ ms  GFLOP/s", $0.precision) }.joined())
+            + shown.map { "  " + String(repeating: " ", count: max(0, 10 - $0.precision.count)) + $0.precision + " ms  GFLOP/s" }.joined())
         for key in order {
             let calls = byShape[0][key]?.calls ?? 0
             var line = "      " + key.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %5d", calls)

@@ -60,13 +60,17 @@ extension Bench {
                     Conv.pointwise(x, weight: w1, outChannels: 4 * c, into: &out, context: kctx)
                 }
             }
+            // Inputs and weights are made outside the timed bodies.
+            var half = Tensor(channels: 2 * c, height: h, width: w); fill(&half)
+            let wOut = Array(w1[0..<(2 * c * c)]), w3x3 = [Float](repeating: 0.01, count: 9 * c * c)
+            var alpha = Tensor(channels: c / 3, height: h, width: w); fill(&alpha)
+            let w7a = Array(w7[0..<(c / 3 * 49)])
+            let ones = [Float](repeating: 1, count: c), zeros = [Float](repeating: 0, count: c)
             time("pointwise \(2 * c)→\(c) (project_out)", flops: 2.0 * Double(2 * c * c * n)) {
-                let half = Tensor(channels: 2 * c, height: h, width: w)
-                Conv.pointwise(half, weight: Array(w1[0..<(2 * c * c)]), outChannels: c, into: &out, context: ctx)
+                Conv.pointwise(half, weight: wOut, outChannels: c, into: &out, context: ctx)
             }
             time("conv3x3 \(c)→\(c)", flops: 2.0 * Double(9 * c * c * n)) {
-                Conv.conv3x3(x, weight: [Float](repeating: 0.01, count: 9 * c * c), outChannels: c, into: &out, scratch: &scratch,
-                             context: ctx)
+                Conv.conv3x3(x, weight: w3x3, outChannels: c, into: &out, scratch: &scratch, context: ctx)
             }
             time("depthwise 3x3 on \(4 * c)", flops: 18.0 * Double(4 * c * n)) {
                 Conv.depthwise(big, weight: w3, kernel: 3, into: &out, context: ctx)
@@ -89,12 +93,10 @@ extension Bench {
                 }
             }
             time("depthwise 7x7 on \(c / 3)", flops: 98.0 * Double(c / 3 * n)) {
-                let a = Tensor(channels: c / 3, height: h, width: w)
-                Conv.depthwise(a, weight: Array(w7[0..<(c / 3 * 49)]), kernel: 7, into: &out, context: ctx)
+                Conv.depthwise(alpha, weight: w7a, kernel: 7, into: &out, context: ctx)
             }
             time("LayerNorm over \(c)", flops: 8.0 * Double(c * n)) {
-                Norm.layerNormChannels(x, weight: [Float](repeating: 1, count: c), bias: [Float](repeating: 0, count: c), into: &out,
-                                       context: ctx)
+                Norm.layerNormChannels(x, weight: ones, bias: zeros, into: &out, context: ctx)
             }
             return timings
         }

@@ -82,8 +82,9 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// A context that asks for what this build cannot do.
-public struct UnavailablePrecision: Error, CustomStringConvertible {
+public struct UnavailablePrecision: ExitStatusError {
     public let precision: Precision
+    public var exitStatus: ExitStatus { .usage }
     public var description: String {
         "precision \(precision) is not available in this build (bf16 kernels are not implemented yet); use fp32"
     }

@@ -6,8 +6,7 @@ import TestSupport
 
 /// The streamed (tile-by-tile, whole-image statistics) forward pass against the one-pass
 /// forward and the PyTorch fixtures.
-// Serialized: the two-worker cases hold OpenBLAS (process-wide) at one thread while they run.
-@Suite(.serialized) struct StreamedForwardTests {
+@Suite struct StreamedForwardTests {
     static let cases: [(weights: String, io: String)] = [
         ("tiny.weights.safetensors", "tiny.io.safetensors"),
         ("tiny_ff.weights.safetensors", "tiny_ff.io.safetensors"),

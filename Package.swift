@@ -11,7 +11,7 @@ let hasAVX2 = cpuinfo.contains(" avx2") && cpuinfo.contains(" fma")
 let cpuFlags = hasAVX2 ? ["-target-cpu", "haswell"] : []
 
 // Layers (each depends only on those below it; see ARCHITECTURE.md):
-//   ram -> Viewer -> TerminalUI, RAMModel -> Imaging -> TensorCore -> C system libraries
+//   ram -> Viewer -> TerminalUI, RAMModel -> Imaging -> TensorCore -> C system libraries, CBF16
 let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"] + cpuFlags, .when(configuration: .release))]
 
 let package = Package(
@@ -39,7 +39,11 @@ let package = Package(
         // libjpeg with its error_exit longjmp kept inside C (never exit()).
         .target(name: "CJPEGShim", dependencies: ["CJPEG"]),
 
-        .target(name: "TensorCore", dependencies: ["COpenBLAS"], swiftSettings: release),
+        // bf16 matrix products with AVX512_BF16 dot products: each kernel function is compiled for
+        // those instructions alone (target attributes), chosen at run time after a CPUID check.
+        // Optimised in debug builds too (tests run the network through it).
+        .target(name: "CBF16", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CBF16"], swiftSettings: release),
         .target(name: "Imaging", dependencies: ["TensorCore", "CPNGClassic", "CJPEGShim"], swiftSettings: release),
         .target(name: "RAMModel", dependencies: ["TensorCore", "Imaging"], swiftSettings: release),
         .target(name: "TerminalUI", dependencies: ["Imaging", "CNcursesw"], swiftSettings: release),

@@ -125,6 +125,23 @@ public enum Naive {
     }
 
     public static func gelu(_ x: Float) -> Float { Float(0.5 * Double(x) * (1 + erf(Double(x) / 2.0.squareRoot()))) }
+
+    /// W (m×k) · X (k×n), row-major, summed in double; also Σ_k |w||x| per element (the scale
+    /// of a rounding-error bound).
+    public static func matmul(m: Int, n: Int, k: Int, w: [Float], x: [Float]) -> (product: [Double], magnitude: [Double]) {
+        var p = [Double](repeating: 0, count: m * n), a = [Double](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for kk in 0..<k {
+                let wv = Double(w[i * k + kk])
+                for j in 0..<n {
+                    let xv = Double(x[kk * n + j])
+                    p[i * n + j] += wv * xv
+                    a[i * n + j] += abs(wv * xv)
+                }
+            }
+        }
+        return (p, a)
+    }
 }
 
 /// Deterministic pseudo-random tensors for tests: `SeededRandom`, uniform in [-1, 1).

@@ -18,7 +18,7 @@ public struct RAMNetwork: Sendable {
         -> (output: Tensor, taps: [String: Tensor])
     {
         precondition(input.channels == 3, "RAM takes 3 channels, got \(input.channels)")
-        precondition(ctx.precision.isAvailable, "precision \(ctx.precision) is not available in this build")
+        precondition(ctx.precision.isAvailable, "precision \(ctx.precision) is not available on this CPU")
         // BLAS threaded as the context says: by default held to one thread, each product split
         // into one column block per kernel thread (Conv.gemmColumns). The hold is counted, so BLAS
         // stays as asked for the whole pass even while other passes enter and leave theirs.

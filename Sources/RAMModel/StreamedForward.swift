@@ -123,7 +123,7 @@ public struct StreamedForward: Sendable {
     public func forward(_ input: Tensor, cancel: CancellationFlag? = nil,
                         progress: ((StreamProgress) -> Void)? = nil) throws -> Tensor? {
         precondition(input.channels == 3, "RAM takes 3 channels, got \(input.channels)")
-        precondition(context.precision.isAvailable, "precision \(context.precision) is not available in this build")
+        precondition(context.precision.isAvailable, "precision \(context.precision) is not available on this CPU")
         let h = input.height, w = input.width
         let hp = RAMNetwork.padded(h), wp = RAMNetwork.padded(w)
         var paddedInput = input

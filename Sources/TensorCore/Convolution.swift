@@ -29,9 +29,13 @@ public enum Conv {
         ctx.measure(.convolution, shape: "1x1 \(o)x\(c), N \(n)", flops: 2 * o * c * n) {
             precondition(weight.count == o * c, "pointwise weight \(weight.count) != \(o)x\(c)")
             let kernel = ctx.productKernel(m: o, k: c)
+            // bf16: the weight rounded and packed once, shared by the column blocks.
+            let packed = kernel == .bf16 ? BF16Gemm.PackedWeights(m: o, k: c, weights: weight) : nil
             weight.withUnsafeBufferPointer { w in
                 gemmColumns(n, context: ctx) { lo, len in
                     switch kernel {
+                    case .bf16:
+                        BF16Gemm.gemm(packed!, n: len, x: x + lo, ldx: n, c: out + lo, ldc: n, accumulate: accumulate)
                     case .skinnyGemm:
                         SkinnyGemm.sgemm(m: o, n: len, k: c, w: w.baseAddress!, x: x + lo, ldx: n, c: out + lo, ldc: n,
                                          accumulate: accumulate)
@@ -136,13 +140,26 @@ public enum Conv {
                     }
                     return
                 }
-                Conv.gemmColumns(wideN, context: ctx) { lo, len in
-                    for t in 0..<9 {
-                        let ky = t / 3, kx = t % 3
-                        Gemm.sgemm(
-                            m: o, n: len, k: c, a: wk + t * o * c, lda: c,
-                            b: pad + ky * wp + kx + lo, ldb: padPlane,
-                            beta: t == 0 ? 0 : 1, c: wide + lo, ldc: wideN)
+                if ctx.productKernel(m: o, k: 9 * c) == .bf16 {
+                    // One bf16 product with k = 9·c: the nine shifted views are the kernel's taps,
+                    // summed in registers (no pass over the output per tap).
+                    let packed = BF16Gemm.PackedWeights(conv3x3: weight, outChannels: o, inChannels: c)
+                    let taps = (0..<9).map { ($0 / 3) * wp + $0 % 3 }
+                    taps.withUnsafeBufferPointer { tp in
+                        Conv.gemmColumns(wideN, context: ctx) { lo, len in
+                            BF16Gemm.gemm(packed, n: len, x: pad + lo, ldx: padPlane, taps: tp.baseAddress!, tapCount: 9,
+                                          c: wide + lo, ldc: wideN, accumulate: false)
+                        }
+                    }
+                } else {
+                    Conv.gemmColumns(wideN, context: ctx) { lo, len in
+                        for t in 0..<9 {
+                            let ky = t / 3, kx = t % 3
+                            Gemm.sgemm(
+                                m: o, n: len, k: c, a: wk + t * o * c, lda: c,
+                                b: pad + ky * wp + kx + lo, ldb: padPlane,
+                                beta: t == 0 ? 0 : 1, c: wide + lo, ldc: wideN)
+                        }
                     }
                 }
                 out.data.withUnsafeMutableBufferPointer { ob in

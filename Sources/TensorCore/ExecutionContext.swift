@@ -70,15 +70,17 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
 
     public var description: String { rawValue }
 
-    /// Whether this build has kernels for it. bf16 (AVX512_BF16 dot products) is not built in
-    /// yet: entry points refuse it (`ExecutionContext.checkAvailable`) until its kernels are
-    /// chosen in `ExecutionContext.productKernel`.
+    /// Whether this machine runs it: bf16 needs AVX512_BF16 (`BF16Gemm.isAvailable`, CPUID at
+    /// run time); entry points refuse it elsewhere (`ExecutionContext.checkAvailable`).
     public var isAvailable: Bool {
         switch self {
         case .fp32: return true
-        case .bf16: return false
+        case .bf16: return BF16Gemm.isAvailable
         }
     }
+
+    /// bf16 where this CPU has it, else fp32: for passes that default to the faster one.
+    public static var fastestAvailable: Precision { Precision.bf16.isAvailable ? .bf16 : .fp32 }
 }
 
 /// A context that asks for what this build cannot do.
@@ -86,7 +88,7 @@ public struct UnavailablePrecision: ExitStatusError {
     public let precision: Precision
     public var exitStatus: ExitStatus { .usage }
     public var description: String {
-        "precision \(precision) is not available in this build (bf16 kernels are not implemented yet); use fp32"
+        "precision \(precision) needs a CPU with AVX512_BF16, which this one lacks; use fp32"
     }
 }
 
@@ -98,21 +100,22 @@ public enum ProductKernel: Sendable, Equatable {
     case sgemm
     /// `SkinnyGemm`'s 6×16 register tiles (single-threaded per call).
     case skinnyGemm
+    /// `BF16Gemm`: operands rounded to bf16, AVX512_BF16 dot products, fp32 sums (14×32 tiles,
+    /// single-threaded per call).
+    case bf16
 }
 
 extension ExecutionContext {
     /// The one place a product's kernel is chosen, for a W (m×k) · X (k×n) product of a
-    /// convolution: 1×1 convolutions (`Conv.pointwise`) and the fused FFN's project_in ask here.
-    /// Reduced-precision kernels are added as cases of `ProductKernel` and chosen under
-    /// `case .bf16` below.
+    /// convolution: 1×1 convolutions (`Conv.pointwise`), 3×3 convolutions (`Conv.conv3x3`, k =
+    /// 9·c) and the fused FFN's products ask here. In bf16 every such product takes `BF16Gemm`
+    /// (entry points refuse bf16 where the CPU lacks it; should one get here, fp32 runs).
+    /// Channel attention and the last 3×3 convolution (three outputs, written straight into
+    /// the image) stay fp32 in either precision.
     @inlinable
     public func productKernel(m: Int, k: Int) -> ProductKernel {
-        switch precision {
-        case .fp32, .bf16:
-            // .bf16 never gets here while `Precision.bf16.isAvailable` is false
-            // (`checkAvailable` refuses it at every entry point).
-            return kernels.skinnyGemm && SkinnyGemm.prefers(m: m, k: k) ? .skinnyGemm : .sgemm
-        }
+        if precision == .bf16 && BF16Gemm.isAvailable { return .bf16 }
+        return kernels.skinnyGemm && SkinnyGemm.prefers(m: m, k: k) ? .skinnyGemm : .sgemm
     }
 
     /// Whether the FFN half of a block on an h × w plane runs as `FusedFFN` (narrow planes:

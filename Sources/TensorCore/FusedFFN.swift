@@ -9,7 +9,7 @@
 /// rows r − 1, r, r + 1) and a few rows of gate values (then one project_out sgemm adds them
 /// into x, β = 1). Every row of project_in is computed once; the two rows next to each band
 /// come from copies taken before any thread writes x. Same arithmetic as the unfused kernels
-/// (LayerNorm core, SkinnyGemm or sgemm, `depthwiseRow3`, `FastMath.gelu`), summed per row.
+/// (LayerNorm core, SkinnyGemm, sgemm or BF16Gemm, `depthwiseRow3`, `FastMath.gelu`), summed per row.
 public enum FusedFFN {
     /// Whether the fused pass suits an h × w plane (narrow planes: rows too short for the
     /// per-row products to pay; the unfused kernels run). The choice is
@@ -30,6 +30,10 @@ public enum FusedFFN {
         ctx.measure(.fusedFFN, shape: "FFN \(c)→\(2 * n)→\(c), N \(plane)", flops: flops) {
             let threads = max(1, min(ctx.threads, h / 4))
             let kernel = ctx.productKernel(m: 2 * n, k: c)
+            // bf16: both products' weights rounded and packed once, shared by the bands.
+            let bf16 = kernel == .bf16
+                ? (BF16Gemm.PackedWeights(m: 2 * n, k: c, weights: projectIn), BF16Gemm.PackedWeights(m: c, k: n, weights: projectOut))
+                : nil
             // Rows of project_out per sgemm: enough columns for the product to run well.
             let groupRows = max(1, min(h, (2048 + w - 1) / w))
             x.data.withUnsafeMutableBufferPointer { xb in
@@ -54,7 +58,7 @@ public enum FusedFFN {
                                         xp, c: c, h: h, w: w, n: n, rows: band(p), haloAbove: halo + 2 * p * c * w,
                                         haloBelow: halo + (2 * p + 1) * c * w, lnWeight: lnWeight, lnBias: lnBias, eps: eps,
                                         wIn: wIn.baseAddress!, wDw: wDw.baseAddress!, wOut: wOut.baseAddress!,
-                                        kernel: kernel, groupRows: groupRows)
+                                        kernel: kernel, bf16: bf16, groupRows: groupRows)
                                 }
                             }
                             // Bands already use the cores: their products run on one BLAS thread each
@@ -71,7 +75,7 @@ public enum FusedFFN {
         _ xp: UnsafeMutablePointer<Float>, c: Int, h: Int, w: Int, n: Int, rows: Range<Int>,
         haloAbove: UnsafePointer<Float>, haloBelow: UnsafePointer<Float>, lnWeight: [Float], lnBias: [Float], eps: Float,
         wIn: UnsafePointer<Float>, wDw: UnsafePointer<Float>, wOut: UnsafePointer<Float>, kernel: ProductKernel,
-        groupRows: Int
+        bf16: (BF16Gemm.PackedWeights, BF16Gemm.PackedWeights)?, groupRows: Int
     ) {
         if rows.isEmpty { return }
         let plane = h * w
@@ -103,7 +107,9 @@ public enum FusedFFN {
             Norm.layerNormPixels(src, channelStride: stride, channels: c, count: w, weight: lnWeight, bias: lnBias,
                                  eps: eps, scratch: lnScratch) { ln + $0 * w }
             let dst = ring + (r % 3) * ringRow
-            if skinny {
+            if let (packedIn, _) = bf16 {
+                BF16Gemm.gemm(packedIn, n: w, x: ln, ldx: w, c: dst, ldc: w, accumulate: false)
+            } else if skinny {
                 SkinnyGemm.sgemmPacked(m: 2 * n, n: w, k: c, scratch: packed, x: ln, ldx: w, c: dst, ldc: w, accumulate: false)
             } else {
                 Gemm.sgemm(m: 2 * n, n: w, k: c, a: wIn, lda: c, b: ln, ldb: w, beta: 0, c: dst, ldc: w)
@@ -129,8 +135,13 @@ public enum FusedFFN {
             if gr == groupRows - 1 || r == rows.upperBound - 1 {
                 // x[:, groupStart...r] += W_out · gate: rows of one channel are contiguous in x.
                 let cols = (gr + 1) * w
-                Gemm.sgemm(m: c, n: cols, k: n, a: wOut, lda: n, b: gate, ldb: groupRows * w, beta: 1,
-                           c: xp + groupStart * w, ldc: plane)
+                if let (_, packedOut) = bf16 {
+                    BF16Gemm.gemm(packedOut, n: cols, x: gate, ldx: groupRows * w, c: xp + groupStart * w, ldc: plane,
+                                  accumulate: true)
+                } else {
+                    Gemm.sgemm(m: c, n: cols, k: n, a: wOut, lda: n, b: gate, ldb: groupRows * w, beta: 1,
+                               c: xp + groupStart * w, ldc: plane)
+                }
                 groupStart = r + 1
             }
         }

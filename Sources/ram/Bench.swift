@@ -84,7 +84,7 @@ extension Bench {
     }
 
     /// `ram bench shapes`: every convolution shape of a forward pass with its time, calls and
-    /// GFLOP/s, for each precision asked (a precision without kernels in this build says so).
+    /// GFLOP/s, for each precision asked (a precision this CPU cannot run says so).
     struct Shapes: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List every product shape of a forward pass with its time and GFLOP/s, per precision.")

@@ -142,7 +142,7 @@ struct ShapeReport: Codable {
         guard let first = reports.first else { return "" }
         var lines = ["\(first.size)x\(first.size): products by shape (O x C, N = output pixels), per forward pass (mean of \(first.runs) runs):"]
         for r in reports where !r.available {
-            lines.append("    \(r.precision): not available in this build (its kernels are not implemented yet)")
+            lines.append("    \(r.precision): not available on this CPU (bf16 needs AVX512_BF16)")
         }
         let shown = reports.filter(\.available)
         guard let order = shown.first?.shapes.map(\.shape) else { return lines.joined(separator: "\n") }

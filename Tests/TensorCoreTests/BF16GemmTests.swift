@@ -98,4 +98,69 @@ struct BF16GemmTests {
         let expected: [Float] = [1, 1, 1 + 0x1p-6, 1 + 0x1p-7, -2.5, 0, 3.140625]
         #expect(BF16Gemm.rounded(values) == expected)
     }
+
+    // MARK: - The convolutions and the fused FFN under a bf16 context
+
+    @Test func productKernelFollowsThePrecision() {
+        #expect(Precision.bf16.isAvailable == BF16Gemm.isAvailable)
+        #expect(ExecutionContext(precision: .bf16).productKernel(m: 224, k: 56) == .bf16)
+        #expect(ExecutionContext(precision: .bf16).productKernel(m: 3, k: 500) == .bf16)
+        #expect(ExecutionContext(precision: .fp32).productKernel(m: 224, k: 56) == .skinnyGemm)
+        #expect(ExecutionContext(precision: .fp32).productKernel(m: 56, k: 112) == .sgemm)
+        #expect(Precision.fastestAvailable == .bf16)
+    }
+
+    /// 1×1 and 3×3 convolutions in bf16 equal the naive convolution of the bf16-rounded operands
+    /// to fp32 summation error, on one thread and on two (planes ≥ 4096: products split into
+    /// column blocks), with an accumulating 1×1.
+    @Test(arguments: [1, 2]) func convolutionsMatchNaiveOnRoundedOperands(_ threads: Int) {
+        var rng = TestRandom(seed: 21)
+        let (c, o, h, w) = (19, 30, 64, 70)
+        let x = rng.tensor(c, h, w), w1 = rng.array(o * c, scale: 0.5), w3 = rng.array(o * c * 9, scale: 0.3)
+        let xr = Tensor(channels: c, height: h, width: w, data: BF16Gemm.rounded(x.data))
+        let ctx = ExecutionContext(threads: threads, precision: .bf16)
+        var out = Tensor(channels: 0, height: 0, width: 0), scratch: [Float] = []
+        ctx.withBLAS { Conv.pointwise(x, weight: w1, outChannels: o, into: &out, context: ctx) }
+        let expected1 = Naive.conv2d(xr, weight: BF16Gemm.rounded(w1), outChannels: o, kernel: 1)
+        #expect(out.maxAbsDifference(expected1) < 1e-5)
+        let base = rng.tensor(o, h, w)
+        var acc = base
+        ctx.withBLAS { Conv.pointwise(x, weight: w1, outChannels: o, into: &acc, accumulate: true, context: ctx) }
+        for i in 0..<acc.count { acc.data[i] -= base.data[i] }
+        #expect(acc.maxAbsDifference(expected1) < 1e-5)
+        ctx.withBLAS { Conv.conv3x3(x, weight: w3, outChannels: o, into: &out, scratch: &scratch, context: ctx) }
+        let expected3 = Naive.conv2d(xr, weight: BF16Gemm.rounded(w3), outChannels: o, kernel: 3)
+        #expect(out.maxAbsDifference(expected3) < 1e-4)
+    }
+
+    /// The fused FFN in bf16 (LayerNorm output and GELU gate rounded to bf16 where they enter
+    /// the products) against the naive fp32 FFN: within 2 % of the largest change the FFN makes,
+    /// and not equal to it (the bf16 products ran). Bands, halos and group flushes as in
+    /// `KernelTests.fusedFFNMatchesNaive`.
+    @Test(arguments: [(8, 16, 13, 40, 3), (12, 6, 9, 64, 2), (8, 16, 70, 64, 1), (8, 16, 150, 64, 2)])
+    func fusedFFNWithinToleranceOfNaive(_ s: (Int, Int, Int, Int, Int)) {
+        let (c, n, h, w, threads) = s
+        var rng = TestRandom(seed: 12)
+        let x = rng.tensor(c, h, w, scale: 2)
+        let lw = rng.array(c), lb = rng.array(c)
+        let wIn = rng.array(2 * n * c), wDw = rng.array(2 * n * 9), wOut = rng.array(c * n)
+        let ln = Naive.layerNormChannels(x, weight: lw, bias: lb)
+        let y1 = Naive.conv2d(ln, weight: wIn, outChannels: 2 * n, kernel: 1)
+        let y2 = Naive.conv2d(y1, weight: wDw, outChannels: 2 * n, kernel: 3, groups: 2 * n)
+        var gate = Tensor(channels: n, height: h, width: w)
+        for i in 0..<(n * h * w) { gate.data[i] = Naive.gelu(y2.data[i]) * y2.data[n * h * w + i] }
+        let change = Naive.conv2d(gate, weight: wOut, outChannels: c, kernel: 1)
+        var expected = change
+        for i in 0..<expected.count { expected.data[i] += x.data[i] }
+        var fused = x
+        let ctx = ExecutionContext(threads: threads, precision: .bf16)
+        ctx.withBLAS {
+            FusedFFN.forward(&fused, lnWeight: lw, lnBias: lb, projectIn: wIn, depthwise: wDw, projectOut: wOut, hidden: n,
+                             context: ctx)
+        }
+        let scale = change.data.map { abs($0) }.max()!
+        let err = fused.maxAbsDifference(expected)
+        #expect(err <= 0.02 * scale, "\(s): \(err) of \(scale)")
+        #expect(err > 1e-5 * scale)
+    }
 }

@@ -102,6 +102,25 @@ enum CLI {
         #expect(worst["bf16"]! <= 8.001)
     }
 
+    /// `--precision bf16`: within a few 8-bit levels of PyTorch's fp32 output where the CPU has
+    /// AVX512_BF16 (the network-level bound is in BF16ParityTests), a one-line usage error
+    /// (64) naming the missing instructions elsewhere.
+    @Test func restoreInBF16() throws {
+        let dir = CLI.tempDir()
+        let out = dir + "/bf16.png"
+        let r = try CLI.run(["restore", CLI.fixtures + "/tiny.input.png", out, "--precision", "bf16"])
+        guard r.status == 0 else {
+            #expect(r.status == 64 && r.stderr.contains("AVX512_BF16"), "\(r.status): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+            return
+        }
+        let want = try PNGCodec.read(path: CLI.fixtures + "/tiny.output.png"), got = try PNGCodec.read(path: out)
+        #expect(got.width == want.width && got.height == want.height)
+        let worst = zip(got.pixels, want.pixels).map { abs($0 - $1) * 255 }.max() ?? .infinity
+        print("bf16 restore: max 8-bit difference vs the PyTorch fp32 output: \(worst)")
+        #expect(worst <= 6.001)
+    }
+
     @Test func degradeRestoreDiffPipeline() throws {
         let dir = CLI.tempDir()
         let input = CLI.fixtures + "/tiny.output.png"

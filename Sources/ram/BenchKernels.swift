@@ -5,7 +5,8 @@ import TensorCore
 extension Bench {
     /// `ram bench kernels`: each kernel alone on the shapes of a level-1 block of the paper
     /// configuration at 256² (block width 56 as in decoder_level1/refinement), best of 5. The
-    /// 1×1 expansion runs under two contexts, SkinnyGemm and OpenBLAS, to compare them.
+    /// 1×1 expansion runs under two contexts, SkinnyGemm and OpenBLAS, to compare them; the
+    /// products and the fused FFN also in bf16 where the CPU has AVX512_BF16.
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Time each kernel alone on level-1 shapes of the paper configuration (256², one thread unless --threads).")
@@ -55,7 +56,15 @@ extension Bench {
             var scratch: [Float] = []
             var openBLAS = ctx
             openBLAS.kernels.skinnyGemm = false
-            for (label, kctx) in [("SkinnyGemm", ctx), ("OpenBLAS", openBLAS)] {
+            var bf16 = ctx
+            bf16.precision = .bf16
+            var expanding = [("SkinnyGemm", ctx), ("OpenBLAS", openBLAS)]
+            var products = [("fp32", ctx)]
+            if Precision.bf16.isAvailable {
+                expanding.append(("BF16Gemm", bf16))
+                products.append(("bf16", bf16))
+            }
+            for (label, kctx) in expanding {
                 time("pointwise \(c)→\(4 * c) (project_in), \(label)", flops: 2.0 * Double(4 * c * c * n)) {
                     Conv.pointwise(x, weight: w1, outChannels: 4 * c, into: &out, context: kctx)
                 }
@@ -66,11 +75,20 @@ extension Bench {
             var alpha = Tensor(channels: c / 3, height: h, width: w); fill(&alpha)
             let w7a = Array(w7[0..<(c / 3 * 49)])
             let ones = [Float](repeating: 1, count: c), zeros = [Float](repeating: 0, count: c)
-            time("pointwise \(2 * c)→\(c) (project_out)", flops: 2.0 * Double(2 * c * c * n)) {
-                Conv.pointwise(half, weight: wOut, outChannels: c, into: &out, context: ctx)
+            for (label, kctx) in products {
+                time("pointwise \(2 * c)→\(c) (project_out), \(label)", flops: 2.0 * Double(2 * c * c * n)) {
+                    Conv.pointwise(half, weight: wOut, outChannels: c, into: &out, context: kctx)
+                }
+                time("conv3x3 \(c)→\(c), \(label)", flops: 2.0 * Double(9 * c * c * n)) {
+                    Conv.conv3x3(x, weight: w3x3, outChannels: c, into: &out, scratch: &scratch, context: kctx)
+                }
             }
-            time("conv3x3 \(c)→\(c)", flops: 2.0 * Double(9 * c * c * n)) {
-                Conv.conv3x3(x, weight: w3x3, outChannels: c, into: &out, scratch: &scratch, context: ctx)
+            for (label, kctx) in products {
+                var y = x  // updated in place run after run (the FFN adds a small change each time)
+                time("fused FFN \(c)→\(4 * c)→\(c), \(label)", flops: 2.0 * Double(6 * c * c * n + 36 * c * n)) {
+                    FusedFFN.forward(&y, lnWeight: ones, lnBias: zeros, projectIn: w1, depthwise: w3, projectOut: wOut,
+                                     hidden: 2 * c, context: kctx)
+                }
             }
             time("depthwise 3x3 on \(4 * c)", flops: 18.0 * Double(4 * c * n)) {
                 Conv.depthwise(big, weight: w3, kernel: 3, into: &out, context: ctx)

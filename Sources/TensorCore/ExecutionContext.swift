@@ -78,9 +78,6 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
         case .bf16: return BF16Gemm.isAvailable
         }
     }
-
-    /// bf16 where this CPU has it, else fp32: for passes that default to the faster one.
-    public static var fastestAvailable: Precision { Precision.bf16.isAvailable ? .bf16 : .fp32 }
 }
 
 /// A context that asks for what this build cannot do.

@@ -85,7 +85,7 @@ public struct UnavailablePrecision: ExitStatusError {
     public let precision: Precision
     public var exitStatus: ExitStatus { .usage }
     public var description: String {
-        "precision \(precision) needs a CPU with AVX512_BF16, which this one lacks; use fp32"
+        "precision \(precision) is not available on this CPU (it has no AVX512_BF16); use fp32"
     }
 }
 

@@ -13,7 +13,7 @@ struct ExecutionOptions: ParsableArguments {
 
     func validate() throws {
         if !precision.isAvailable {
-            throw ValidationError("--precision \(precision) needs a CPU with AVX512_BF16, which this one lacks; use --precision fp32")
+            throw ValidationError("--precision \(precision) is not available on this CPU (it has no AVX512_BF16); use --precision fp32")
         }
     }
 

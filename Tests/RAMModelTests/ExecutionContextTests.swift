@@ -27,9 +27,14 @@ import TestSupport
         #expect(worker.threads == 1 && worker.blas == .splitColumns && worker.profiler == nil)
     }
 
-    @Test func bf16IsRefusedUntilItHasKernels() {
+    @Test func bf16IsAvailableWhereTheCPUHasIt() {
         #expect(Precision.fp32.isAvailable)
-        #expect(throws: UnavailablePrecision.self) { try ExecutionContext(precision: .bf16).checkAvailable() }
+        #expect(Precision.bf16.isAvailable == BF16Gemm.isAvailable)
+        if BF16Gemm.isAvailable {
+            #expect(throws: Never.self) { try ExecutionContext(precision: .bf16).checkAvailable() }
+        } else {
+            #expect(throws: UnavailablePrecision.self) { try ExecutionContext(precision: .bf16).checkAvailable() }
+        }
         #expect(throws: Never.self) { try ExecutionContext().checkAvailable() }
     }
 

@@ -51,6 +51,7 @@ void ram_bf16_pack_weights(int m, int k, const float *w, ptrdiff_t ldw, uint16_t
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
+#include <pthread.h>
 
 int ram_bf16_available(void) {
     unsigned a, b, c, d;
@@ -68,18 +69,40 @@ int ram_bf16_available(void) {
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
-/* Per-thread column panel, kept between calls (grown when a call needs more). */
-static _Thread_local uint16_t *panel_buffer;
-static _Thread_local size_t panel_capacity;
+/* Per-thread column panel, kept between calls (grown when a call needs more) and freed when
+ * its thread exits (a pthread key's destructor: worker threads come and go). */
+typedef struct {
+    uint16_t *data;
+    size_t capacity;
+} panel_t;
+
+static pthread_key_t panel_key;
+static pthread_once_t panel_once = PTHREAD_ONCE_INIT;
+
+static void panel_free(void *p) {
+    panel_t *panel = p;
+    free(panel->data);
+    free(panel);
+}
+
+static void panel_key_create(void) {
+    if (pthread_key_create(&panel_key, panel_free) != 0) abort();
+}
 
 static uint16_t *panel_for(size_t count) {
-    if (count > panel_capacity) {
-        free(panel_buffer);
-        panel_buffer = aligned_alloc(64, (count * 2 + 63) / 64 * 64);
-        if (!panel_buffer) abort();
-        panel_capacity = count;
+    pthread_once(&panel_once, panel_key_create);
+    panel_t *panel = pthread_getspecific(panel_key);
+    if (!panel) {
+        panel = calloc(1, sizeof *panel);
+        if (!panel || pthread_setspecific(panel_key, panel) != 0) abort();
     }
-    return panel_buffer;
+    if (count > panel->capacity) {
+        free(panel->data);
+        panel->data = aligned_alloc(64, (count * 2 + 63) / 64 * 64);
+        if (!panel->data) abort();
+        panel->capacity = count;
+    }
+    return panel->data;
 }
 
 /* Packs columns [j0, j0 + cols) of X into groups of NR columns: group g, k-pair p holds NR

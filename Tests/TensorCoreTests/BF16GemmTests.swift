@@ -93,6 +93,42 @@ struct BF16GemmTests {
         #expect(worst < 1e-5 * Float(9 * c))
     }
 
+    /// Threads that start, compute and exit (each with its own panel, freed at exit) give the
+    /// same products as the calling thread, with different panel sizes at once.
+    @Test func shortLivedThreadsAgree() {
+        var rng = TestRandom(seed: 9)
+        let shapes = [(30, 300, 20), (14, 1000, 300), (5, 33, 7), (60, 64, 128)]
+        let inputs = shapes.map { (rng.array($0.0 * $0.2), rng.array($0.2 * $0.1)) }
+        @Sendable func product(_ i: Int) -> [Float] {
+            let (m, n, k) = shapes[i]
+            var c = [Float](repeating: 0, count: m * n)
+            let packed = BF16Gemm.PackedWeights(m: m, k: k, weights: inputs[i].0)
+            inputs[i].1.withUnsafeBufferPointer { xp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    BF16Gemm.gemm(packed, n: n, x: xp.baseAddress!, ldx: n, c: cp.baseAddress!, ldc: n, accumulate: false)
+                }
+            }
+            return c
+        }
+        let expected = (0..<shapes.count).map(product)
+        final class Results: @unchecked Sendable { var values: [[Float]] = [] }
+        for _ in 0..<3 {
+            let results = Results()
+            results.values = Array(repeating: [], count: shapes.count)
+            let done = DispatchGroup()
+            for i in 0..<shapes.count {
+                done.enter()
+                let t = Thread {
+                    results.values[i] = product(i)
+                    done.leave()
+                }
+                t.start()
+            }
+            done.wait()
+            #expect(results.values == expected)
+        }
+    }
+
     @Test func roundsToNearestEven() {
         let values: [Float] = [1, 1 + 0x1p-8, 1 + 3 * 0x1p-8, 1 + 0x1p-8 + 0x1p-20, -2.5, 0, 3.1415927]
         let expected: [Float] = [1, 1, 1 + 0x1p-6, 1 + 0x1p-7, -2.5, 0, 3.140625]

@@ -14,7 +14,8 @@ numbers) and the same thread count:
 - OpenVINO on the same ONNX file, with f32 inference precision and with its default
   precision (bf16 where the CPU has AVX512_BF16 or AMX);
 - `ram bench` (forward pass only, its own process: the median it reports);
-- `ram restore` as a whole process with default options (load, decode, tiles, encode, write).
+- `ram restore` as a whole process with default options (load, decode, tiles, encode, write);
+- where the CPU has AVX512_BF16, `ram bench` and `ram restore` again with `--precision bf16`.
 
 The peers are timed on the forward call only, after one warm-up. Rounds alternate: each
 round times every engine once; the table gives the median over rounds. Errors are the
@@ -124,18 +125,18 @@ class Peers:
         }
 
 
-def run_ram_bench(ram: str, weights: Path, size: int, threads: int, sgemm: bool) -> dict:
+def run_ram_bench(ram: str, weights: Path, size: int, threads: int, sgemm: bool, precision: str = "fp32") -> dict:
     cmd = [ram, "bench", "--weights", str(weights), "--sizes", str(size), "--runs", "1",
-           "--threads", str(threads), "--json"] + ([] if sgemm else ["--no-sgemm"])
+           "--threads", str(threads), "--precision", precision, "--json"] + ([] if sgemm else ["--no-sgemm"])
     r = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(r.stdout)[0]
 
 
-def run_ram_restore(ram: str, weights: Path, src: Path, dst: Path, threads: int) -> float:
+def run_ram_restore(ram: str, weights: Path, src: Path, dst: Path, threads: int, precision: str = "fp32") -> float:
     env = {**os.environ, "RAM_THREADS": str(threads)}
     t0 = time.perf_counter()
-    subprocess.run([ram, "restore", str(src), str(dst), "--weights", str(weights), "--force"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run([ram, "restore", str(src), str(dst), "--weights", str(weights), "--force",
+                    "--precision", precision], env=env, check=True, capture_output=True)
     return time.perf_counter() - t0
 
 
@@ -155,6 +156,14 @@ class Paused:
             os.kill(self.pid, signal.SIGCONT)
 
 
+def ram_has_bf16(ram: str, weights: Path) -> bool:
+    """Whether this ram and CPU run --precision bf16 (ram refuses it in one line, exit 64,
+    on a CPU without AVX512_BF16)."""
+    r = subprocess.run([ram, "bench", "--weights", str(weights), "--sizes", "16", "--runs", "1",
+                        "--precision", "bf16", "--no-sgemm", "--json"], capture_output=True, text=True)
+    return r.returncode == 0
+
+
 def bench_size(model, weights: Path, onnx_path: Path, size: int, args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "input.png", Path(tmp) / "out.png"
@@ -167,6 +176,10 @@ def bench_size(model, weights: Path, onnx_path: Path, size: int, args) -> dict:
         errors = {name: float(np.abs(f(x) - ref).max()) for name, f in engines.items()}  # + warm-up
         times = {name: [] for name in engines}
         times["ram forward"], times["ram restore"] = [], []
+        bf16 = ram_has_bf16(args.ram, weights)
+        if bf16:
+            times["ram forward bf16"], times["ram restore bf16"] = [], []
+        dst16 = Path(tmp) / "out-bf16.png"
         ram_json = None
         for r in range(args.runs):
             for name, f in engines.items():
@@ -182,8 +195,19 @@ def bench_size(model, weights: Path, onnx_path: Path, size: int, args) -> dict:
             times["ram forward"].append(j["median_s"])
             with Paused(args.pause_pid):
                 times["ram restore"].append(run_ram_restore(args.ram, weights, src, dst, args.threads))
+            if bf16:
+                time.sleep(PAUSE_S)
+                with Paused(args.pause_pid):
+                    jb = run_ram_bench(args.ram, weights, size, args.threads, sgemm=False, precision="bf16")
+                times["ram forward bf16"].append(jb["median_s"])
+                with Paused(args.pause_pid):
+                    times["ram restore bf16"].append(
+                        run_ram_restore(args.ram, weights, src, dst16, args.threads, precision="bf16"))
         out = read_png16(str(dst)).transpose(2, 0, 1)[None]
         errors["ram restore"] = float(np.abs(out - np.clip(ref, 0, 1)).max())
+        if bf16:
+            out16 = read_png16(str(dst16)).transpose(2, 0, 1)[None]
+            errors["ram restore bf16"] = float(np.abs(out16 - np.clip(ref, 0, 1)).max())
     return {"size": size, "threads": args.threads, "runs": args.runs,
             "median_s": {k: statistics.median(v) for k, v in times.items()},
             "times_s": times, "max_abs_error": errors, "versions": peers.versions,
@@ -211,9 +235,17 @@ def print_table(results: list[dict]):
               f"{r['ram_gflops']:.1f} GFLOP/s" + (f" ({100 * r['ram_gflops'] / r['sgemm_gflops']:.0f} % of "
                                                 f"{r['sgemm_gflops']:.1f} sgemm)" if r["sgemm_gflops"] else ""))
         print(f"  {'ram restore (whole process)':34s} {ours:7.3f}s  {'':21s}  {err['ram restore']:9.2e}")
+        if "ram restore bf16" in med:
+            print(f"  {'ram forward bf16 (ram bench)':34s} {med['ram forward bf16']:7.3f}s")
+            print(f"  {'ram restore --precision bf16':34s} {med['ram restore bf16']:7.3f}s  {'':21s}  "
+                  f"{err['ram restore bf16']:9.2e}")
         print(f"  fastest peer: {fastest}; ram restore / fastest = {ours / med[fastest]:.2f} "
               f"({med[fastest] / ours:.2f}x {'faster' if ours < med[fastest] else 'slower' if ours > med[fastest] else ''}); "
               f"ram forward / fastest = {med['ram forward'] / med[fastest]:.2f}")
+        if "ram restore bf16" in med:
+            b = med["ram restore bf16"]
+            print(f"  ram restore --precision bf16 / fastest = {b / med[fastest]:.2f} ({med[fastest] / b:.2f}x "
+                  f"{'faster' if b < med[fastest] else 'slower'})")
 
 
 def main():

@@ -14,7 +14,8 @@ public enum Effect: Equatable, Sendable {
     case scoreInput(image: RGBImage, reference: RGBImage, inputVersion: Int)
     /// Run the network on `image` capturing every branch of `block`.
     case computeFeatures(JobID, image: RGBImage, block: String)
-    /// Degrade `clean` five ways (`Degradation.standardFive`), restore and score each.
+    /// Degrade `clean` five ways (`Degradation.standardFive`), restore and score each (with
+    /// both models when there are two).
     case computeGrid(JobID, clean: RGBImage)
     /// Compose the view a `SaveRequest` describes and write it as a numbered PNG (posts
     /// `saved` or `saveFailed`).

@@ -87,23 +87,28 @@ public final class EffectRunner: @unchecked Sendable {
                 self?.unregister(id)
             }
         case .computeFeatures(let id, let image, let block):
-            let network = restorer.network, context = restorer.context, post = self.post
+            let network = restorer.network, networkB = restorerB?.network, post = self.post
+            let context = restorer.context
             featureWorker.submit {
                 post(.featuresStarted(id))
                 let (small, scale) = EffectRunner.limited(image, maxSide: EffectRunner.featureMaxSide)
-                let names = Set(TapBranch.allCases.map { $0.tap(of: block) })
-                let (_, taps) = network.forward(small.tensor, context: context, taps: TapRequest(names))
-                var byBranch: [TapBranch: Tensor] = [:]
-                for branch in TapBranch.allCases {
-                    let name = branch.tap(of: block)
-                    guard let t = taps[name] else { continue }
-                    byBranch[branch] = FeatureMaps.cropToImage(t, tap: name, imageWidth: small.width, imageHeight: small.height)
+                var data = FeatureData(
+                    block: block, taps: EffectRunner.taps(network, block: block, image: small, context: context), imageScale: scale)
+                if let networkB {
+                    // The same tap of the second model, when it has that block at that width.
+                    let a = network.weights.blocks.first { $0.name == block }
+                    if let b = networkB.weights.blocks.first(where: { $0.name == block }), b.width == a?.width {
+                        data.tapsB = EffectRunner.taps(networkB, block: block, image: small, context: context)
+                    } else {
+                        data.missingB = networkB.weights.blocks.contains { $0.name == block }
+                            ? "B's \(block) has another width" : "B has no block \(block)"
+                    }
                 }
-                post(.featuresReady(id, FeatureData(block: block, taps: byBranch, imageScale: scale)))
+                post(.featuresReady(id, data))
             }
         case .computeGrid(let id, let clean):
             let flag = register(id)
-            let restorer = self.restorer, post = self.post
+            let restorer = self.restorer, restorerB = self.restorerB, post = self.post
             spawn("ram.grid") { [weak self] in
                 let start = Date()
                 let (small, _) = EffectRunner.limited(clean, maxSide: EffectRunner.gridMaxSide)
@@ -114,12 +119,20 @@ public final class EffectRunner: @unchecked Sendable {
                         var cell = GridCell(
                             degradation: degradation, degraded: degraded, degradedPSNR: psnr(degraded, small),
                             degradedSSIM: ssim(degraded, small))
+                        cell.expectsB = restorerB != nil
                         post(.gridCellReady(id, index: i, cell))
                         guard let restored = try restorer.restore(degraded, cancel: flag) else { break }
                         cell.restored = restored
                         cell.restoredPSNR = psnr(restored, small)
                         cell.restoredSSIM = ssim(restored, small)
                         post(.gridCellReady(id, index: i, cell))
+                        if let restorerB {  // the second model's row
+                            guard let b = try restorerB.restore(degraded, cancel: flag) else { break }
+                            cell.restoredB = b
+                            cell.restoredBPSNR = psnr(b, small)
+                            cell.restoredBSSIM = ssim(b, small)
+                            post(.gridCellReady(id, index: i, cell))
+                        }
                     }
                     post(flag.isCancelled ? .jobCancelled(id) : .gridFinished(id, seconds: Date().timeIntervalSince(start)))
                 } catch {
@@ -182,6 +195,19 @@ public final class EffectRunner: @unchecked Sendable {
         t.name = name
         t.stackSize = 8 << 20
         t.start()
+    }
+
+    /// Every branch of `block`'s taps for `image`, cropped to the image.
+    static func taps(_ network: RAMNetwork, block: String, image: RGBImage, context: ExecutionContext) -> [TapBranch: Tensor] {
+        let names = Set(TapBranch.allCases.map { $0.tap(of: block) })
+        let (_, taps) = network.forward(image.tensor, context: context, taps: TapRequest(names))
+        var byBranch: [TapBranch: Tensor] = [:]
+        for branch in TapBranch.allCases {
+            let name = branch.tap(of: block)
+            guard let t = taps[name] else { continue }
+            byBranch[branch] = FeatureMaps.cropToImage(t, tap: name, imageWidth: image.width, imageHeight: image.height)
+        }
+        return byBranch
     }
 
     /// The image, or a copy downscaled so its longer side is at most `maxSide`, and the

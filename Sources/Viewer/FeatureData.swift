@@ -34,10 +34,15 @@ public struct FeatureData: Sendable {
     /// Branch → (C, H/s, W/s).
     public var taps: [TapBranch: Tensor]
     public var imageScale: Double
+    /// The second model's taps of the same block on the same input (nil with one model, or
+    /// when B has no block of that name and width: `missingB` says why).
+    public var tapsB: [TapBranch: Tensor]?
+    public var missingB: String?
 
-    public init(block: String, taps: [TapBranch: Tensor], imageScale: Double = 1) {
+    public init(block: String, taps: [TapBranch: Tensor], imageScale: Double = 1, tapsB: [TapBranch: Tensor]? = nil) {
         self.block = block
         self.taps = taps
         self.imageScale = imageScale
+        self.tapsB = tapsB
     }
 }

@@ -16,29 +16,43 @@ enum FeatureView {
         let title = "\(block.name) · \(s.branch.longName) · \(s.selection.name) of \(count) · "
             + resolution(state, block: block)
         buffer.drawText(x: caption.x, y: caption.y, title.truncated(toColumns: caption.width), style: CompareView.captionStyle)
-        let p = ImagePane.placement(state, in: area)
-        guard let (map, _, pixelScale) = cache.featureMap(state) else {
+        let areas = ScreenLayout.featureAreas(area, models: state.models)
+        guard let (map, mapB, _, _, pixelScale) = cache.featureMap(state) else {
             ImagePane.message(waiting(state, block: block), in: area, into: &buffer)
             return
         }
-        let mapCells = cache.encode(map.image, id: map.id, placement: p, pixelScale: pixelScale)
-        var cells = mapCells
-        if s.blend {
-            let input = Picture(state.input, role: .input)
-            let base = ImagePane.cells(input, p, cache)
-            cells = cache.blend(base: base, baseID: input.id, map: mapCells, mapID: map.id, opacity: s.blendOpacity, placement: p)
+        for (k, (label, half)) in areas.enumerated() {
+            if let label {
+                let name = k == 0 ? "A: \(state.info.modelName)" : "B: \(state.info.secondModelName ?? "")"
+                ImagePane.centered(name, in: label, into: &buffer, style: CompareView.captionStyle)
+            }
+            let p = ImagePane.placement(state, in: half)
+            guard let shown = k == 0 ? map : mapB else {
+                let why = state.currentFeatures?.value.missingB ?? "no taps of B"
+                ImagePane.message("B: \(why)", in: half, into: &buffer)
+                continue
+            }
+            let mapCells = cache.encode(shown.image, id: shown.id, placement: p, pixelScale: pixelScale)
+            var cells = mapCells
+            if s.blend {
+                let input = Picture(state.input, role: .input)
+                let base = ImagePane.cells(input, p, cache)
+                cells = cache.blend(
+                    base: base, baseID: input.id, map: mapCells, mapID: shown.id, opacity: s.blendOpacity, placement: p)
+            }
+            buffer.blit(cells, at: p.dest.x, p.dest.y)
+            ImagePane.drawCursor(state, p, into: &buffer)
         }
-        buffer.blit(cells, at: p.dest.x, p.dest.y)
-        ImagePane.drawCursor(state, p, into: &buffer)
         if let legendRect {
             let cmap = s.colormap
             let blend = s.blend ? " · blended \(Format.percent(s.blendOpacity)) over input" : ""
+            let shared = mapB != nil ? " · one scale for A and B" : ""
             ColormapLegend(
                 colormap: { [mode = cache.colorMode] t in
                     let c = cmap.map(t); return mode.scaleColor(RGB(c.r, c.g, c.b))
                 },
                 minLabel: Format.value(map.range.lowerBound), maxLabel: Format.value(map.range.upperBound),
-                caption: "\(s.normalization.name) · \(cmap.rawValue)\(blend)"
+                caption: "\(s.normalization.name) · \(cmap.rawValue)\(shared)\(blend)"
             )
             .draw(in: legendRect, buffer: &buffer)
         }

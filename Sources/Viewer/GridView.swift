@@ -2,21 +2,23 @@ import Foundation
 import Imaging
 import TerminalUI
 
-/// The degradation grid: the clean image degraded five ways, each restored, with scores.
+/// The degradation grid: the clean image degraded five ways, each restored (by A, and by B
+/// in a third row when there is a second model), with scores.
 enum GridView {
     static let scoreStyle = Style(fg: RGB(170, 220, 170))
 
     static func draw(_ state: ViewerState, _ layout: ScreenLayout, into buffer: inout CellBuffer, cache: RenderCache) {
         let input = state.input.value
-        let grid = GridLayout(
-            content: layout.content, count: Degradation.standardFive.count,
-            imageAspect: Double(input.height) / Double(max(input.width, 1)))
+        let grid = state.gridLayout(layout)
         let jobID = state.jobs.grid?.id ?? 0
         let clean = state.hasReference ? "the reference" : "the input (no reference)"
         let side = max(input.width, input.height)
         let size = side > EffectRunner.gridMaxSide ? ", at \(EffectRunner.gridMaxSide) px" : ""
+        let rows =
+            state.info.secondModelName == nil
+            ? "bottom: restored" : "middle: restored by A (\(state.info.modelName)) · bottom: by B (\(state.info.secondModelName!))"
         buffer.drawText(x: grid.caption.x, y: grid.caption.y,
-                        "top: \(clean) degraded\(size) · bottom: restored · PSNR / SSIM against the clean image"
+                        "top: \(clean) degraded\(size) · \(rows) · PSNR / SSIM against the clean image"
                             .truncated(toColumns: grid.caption.width), style: CompareView.captionStyle)
         let running = state.jobs.grid?.isRunning == true
         for (i, column) in grid.columns.enumerated() {
@@ -33,15 +35,25 @@ enum GridView {
             ImagePane.centered(
                 scores("in", cell.degradedPSNR, cell.degradedSSIM, width: column.degradedScores.width),
                 in: column.degradedScores, into: &buffer, style: CompareView.captionStyle)
-            if let restored = cell.restored, let psnr = cell.restoredPSNR, let ssim = cell.restoredSSIM {
-                let pr = ImagePane.placement(state, in: column.restored, imageWidth: w, imageHeight: h)
-                ImagePane.draw(Picture(restored, id: AnyHashable("grid\(jobID)-\(i)-restored")), pr, into: &buffer, cache: cache)
-                ImagePane.drawCursor(state, pr, into: &buffer, imageWidth: w, imageHeight: h)
-                ImagePane.centered(
-                    scores("out", psnr, ssim, width: column.restoredScores.width), in: column.restoredScores,
-                    into: &buffer, style: scoreStyle)
-            } else {
-                ImagePane.message(running ? "restoring…" : "cancelled", in: column.restored, into: &buffer)
+            var rows = [(cell.restored, cell.restoredPSNR, cell.restoredSSIM, column.restored, column.restoredScores, "A")]
+            if let area = column.restoredB, let scoresArea = column.restoredBScores {
+                rows.append((cell.restoredB, cell.restoredBPSNR, cell.restoredBSSIM, area, scoresArea, "B"))
+            }
+            let label = rows.count > 1
+            for (k, row) in rows.enumerated() {
+                let (image, psnr, ssim, area, scoresArea, model) = row
+                if let image, let psnr, let ssim {
+                    let pr = ImagePane.placement(state, in: area, imageWidth: w, imageHeight: h)
+                    ImagePane.draw(
+                        Picture(image, id: AnyHashable("grid\(jobID)-\(i)-restored\(k)")), pr, into: &buffer, cache: cache)
+                    ImagePane.drawCursor(state, pr, into: &buffer, imageWidth: w, imageHeight: h)
+                    ImagePane.centered(
+                        scores(label ? model : "out", psnr, ssim, width: scoresArea.width), in: scoresArea,
+                        into: &buffer, style: scoreStyle)
+                } else {
+                    let waiting = k == 0 || cell.restored != nil ? "restoring…" : "waiting for A…"
+                    ImagePane.message(running ? waiting : "cancelled", in: area, into: &buffer)
+                }
             }
         }
     }

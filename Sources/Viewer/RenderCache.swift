@@ -76,7 +76,7 @@ public final class RenderCache {
         case error(kind: ErrorSettings.Kind, restored: Int, other: Int, amplification: Float, colormap: Colormap)
         case feature(
             data: Int, branch: TapBranch, selection: FeatureSelection, normalization: MapNormalization,
-            colormap: Colormap)
+            colormap: Colormap, model: Int)
     }
 
     private func derivedMap(_ key: DerivedKey, _ make: () -> (RGBImage, ClosedRange<Float>)) -> DerivedMap {
@@ -126,21 +126,30 @@ public final class RenderCache {
     private var errorValues: (key: ValuesKey, values: [Float])?
 
     /// The coloured feature map of the current settings; nil until the block's taps exist.
-    func featureMap(_ state: ViewerState) -> (map: DerivedMap, tap: Tensor, pixelScale: Double)? {
+    /// With two models, `mapB` is the second model's map of the same tap, coloured on the same
+    /// scale: `map.range` is computed over the values of both maps.
+    func featureMap(_ state: ViewerState) -> (map: DerivedMap, mapB: DerivedMap?, tap: Tensor, tapB: Tensor?, pixelScale: Double)? {
         guard let data = state.currentFeatures, let tap = data.value.taps[state.features.branch], tap.channels > 0 else {
             return nil
         }
         let s = state.features
+        let tapB = data.value.tapsB?[s.branch].flatMap { $0.channels > 0 ? $0 : nil }
         let key = DerivedKey.feature(
             data: data.version, branch: s.branch, selection: s.selection,
-            normalization: s.normalization, colormap: s.colormap)
-        let map = derivedMap(key) {
-            let values = FeatureRendering.values(tap, s.selection)
-            let range = valueRange(values, robust: s.normalization == .robust)
-            return (colorize(values, width: tap.width, height: tap.height, colormap: s.colormap, range: range), range)
+            normalization: s.normalization, colormap: s.colormap, model: 0)
+        let keyB = DerivedKey.feature(
+            data: data.version, branch: s.branch, selection: s.selection,
+            normalization: s.normalization, colormap: s.colormap, model: 1)
+        let (map, mapB): (DerivedMap, DerivedMap?)
+        if let hit = derived[key], tapB == nil || derived[keyB] != nil {
+            (map, mapB) = (hit, derived[keyB])
+        } else {
+            let maps = FeatureRendering.colored(tap, tapB, s)
+            map = derivedMap(key) { (maps.a, maps.range) }
+            mapB = maps.b.map { b in derivedMap(keyB) { (b, maps.range) } }
         }
         let pixelScale = Double(FeatureMaps.scale(ofTap: data.value.block)) * data.value.imageScale
-        return (map, tap, pixelScale)
+        return (map, mapB, tap, tapB, pixelScale)
     }
 }
 
@@ -154,6 +163,22 @@ private struct BlendKey: Hashable {
 
 /// Feature-map values: one channel or an aggregate over channels, per pixel.
 enum FeatureRendering {
+    /// The map of `tap` (and of `tapB`, the second model's) coloured by `settings`, on one
+    /// scale: the range is taken over the values of both maps together.
+    static func colored(_ tap: Tensor, _ tapB: Tensor?, _ settings: FeatureSettings)
+        -> (a: RGBImage, b: RGBImage?, range: ClosedRange<Float>)
+    {
+        let values = Self.values(tap, settings.selection)
+        let valuesB = tapB.map { Self.values($0, settings.selection) }
+        let range = valueRange(values + (valuesB ?? []), robust: settings.normalization == .robust)
+        let a = colorize(values, width: tap.width, height: tap.height, colormap: settings.colormap, range: range)
+        var b: RGBImage?
+        if let t = tapB, let v = valuesB {
+            b = colorize(v, width: t.width, height: t.height, colormap: settings.colormap, range: range)
+        }
+        return (a, b, range)
+    }
+
     static func values(_ tap: Tensor, _ selection: FeatureSelection) -> [Float] {
         switch selection {
         case .channel(let c): return FeatureMaps.channel(tap, min(max(c, 0), tap.channels - 1))

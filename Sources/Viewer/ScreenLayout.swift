@@ -59,13 +59,28 @@ public struct ScreenLayout: Hashable, Sendable {
     }
 
     /// The image area of a view, for the geometry `update` needs (fit scale, pan steps).
-    public func primaryImageArea(_ mode: ViewMode, compare: CompareSettings, imageAspect: Double = 1) -> Rect {
+    /// `models`: how many models the viewer compares (the feature view and the grid show each).
+    public func primaryImageArea(_ mode: ViewMode, compare: CompareSettings, imageAspect: Double = 1, models: Int = 1) -> Rect {
         switch mode {
         case .compare:
             let a = imageArea(legend: false).image
             return compare.style == .sideBySide ? ScreenLayout.sideBySide(a).left : a
-        case .features, .error: return imageArea(legend: true).image
-        case .grid: return GridLayout(content: content, count: 5, imageAspect: imageAspect).columns.first?.degraded ?? content
+        case .features: return ScreenLayout.featureAreas(imageArea(legend: true).image, models: models)[0].image
+        case .error: return imageArea(legend: true).image
+        case .grid:
+            return GridLayout(content: content, count: 5, imageAspect: imageAspect, models: models).columns.first?.degraded
+                ?? content
+        }
+    }
+
+    /// The feature view's maps: the whole area with one model; with two, a half each (A left,
+    /// B right), each under a one-row label naming its model.
+    public static func featureAreas(_ area: Rect, models: Int) -> [(label: Rect?, image: Rect)] {
+        guard models >= 2 else { return [(nil, area)] }
+        let (l, r) = sideBySide(area)
+        return [l, r].map { half in
+            let (label, image) = half.splitTop(1)
+            return (label, image)
         }
     }
 
@@ -80,7 +95,8 @@ public struct ScreenLayout: Hashable, Sendable {
 }
 
 /// The degradation grid: one column per degradation, each a caption, the degraded image,
-/// its scores, the restored image and its scores. Image rows are sized to the image's
+/// its scores, the restored image and its scores (and with a second model, its restored
+/// image and scores in a third row). Image rows are sized to the image's
 /// aspect (height / width) so the column has no gaps, and the block is centred vertically.
 public struct GridLayout: Hashable, Sendable {
     public struct Column: Hashable, Sendable {
@@ -89,20 +105,24 @@ public struct GridLayout: Hashable, Sendable {
         public var degradedScores: Rect
         public var restored: Rect
         public var restoredScores: Rect
+        /// The second model's row (nil with one model).
+        public var restoredB: Rect?
+        public var restoredBScores: Rect?
     }
 
     /// One row above the columns saying what the rows are.
     public var caption: Rect
     public var columns: [Column]
 
-    public init(content all: Rect, count: Int, imageAspect: Double = 1) {
+    public init(content all: Rect, count: Int, imageAspect: Double = 1, models: Int = 1) {
         let (caption, content) = all.splitTop(1)
         self.caption = caption
         let gap = 1
         let colWidth = max(1, (content.width - gap * (count - 1)) / count)
         let fitted = Int((Double(colWidth) * imageAspect / 2).rounded(.up))
-        let imageRows = max(1, min((content.height - 3) / 2, fitted))
-        let top = content.y + max(0, (content.height - 3 - 2 * imageRows) / 2)
+        let rows = 1 + max(1, models)  // the degraded row and one per model
+        let imageRows = max(1, min((content.height - 1 - rows) / rows, fitted))
+        let top = content.y + max(0, (content.height - 1 - rows - rows * imageRows) / 2)
         columns = (0..<count).map { i in
             let x = content.x + i * (colWidth + gap)
             var y = top
@@ -115,9 +135,14 @@ public struct GridLayout: Hashable, Sendable {
             let degradedScores = take(1)
             let restored = take(imageRows)
             let restoredScores = take(1)
-            return Column(
+            var column = Column(
                 title: title, degraded: degraded, degradedScores: degradedScores, restored: restored,
                 restoredScores: restoredScores)
+            if models >= 2 {
+                column.restoredB = take(imageRows)
+                column.restoredBScores = take(1)
+            }
+            return column
         }
     }
 }

@@ -156,16 +156,20 @@ enum SidePanel {
             }
             return [(state.errorMap.kind == .signed ? "Δ         " : "|Δ|       ") + Format.value(d / 3)]
         case .features:
-            guard let (_, tap, scale) = cache.featureMap(state) else { return [] }
+            guard let (_, _, tap, tapB, scale) = cache.featureMap(state) else { return [] }
             let mx = Int(Double(cx) / scale), my = Int(Double(cy) / scale)
             guard let v = FeatureRendering.value(tap, state.features.selection, x: mx, y: my) else { return [] }
-            let value = "\(state.features.branch.symbol) map".padding(toLength: 10, withPad: " ", startingAt: 0) + Format.value(v)
-            guard scale > 1 else { return [value] }
+            let symbol = state.features.branch.symbol
+            var value = [(tapB == nil ? "\(symbol) map" : "\(symbol) A").padding(toLength: 10, withPad: " ", startingAt: 0) + Format.value(v)]
+            if let tapB, let vb = FeatureRendering.value(tapB, state.features.selection, x: mx, y: my) {
+                value.append("\(symbol) B".padding(toLength: 10, withPad: " ", startingAt: 0) + Format.value(vb))
+            }
+            guard scale > 1 else { return value }
             // The map pixel under the cursor covers these input pixels.
             let w = state.input.value.width, h = state.input.value.height
             let x0 = Int((Double(mx) * scale).rounded(.down)), x1 = min(w, Int((Double(mx + 1) * scale).rounded(.up))) - 1
             let y0 = Int((Double(my) * scale).rounded(.down)), y1 = min(h, Int((Double(my + 1) * scale).rounded(.up))) - 1
-            return [value, "  covers x \(x0)–\(x1) y \(y0)–\(y1)"]
+            return value + ["  covers x \(x0)–\(x1) y \(y0)–\(y1)"]
         case .compare, .grid:
             return []
         }

@@ -9,48 +9,83 @@ import TerminalUI
 public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
     switch message {
     case .start:
-        var effects: [Effect] = []
-        if let reference = state.reference, state.inputScores == nil {
-            effects.append(.scoreInput(image: state.input.value, reference: reference.value, inputVersion: state.input.version))
-        }
-        return effects + startRestore(&state)
-
+        return start(&state)
     case .inputScored(let scores, let version):
         guard version == state.input.version else { return [] }
         state.inputScores = scores
         return []
-
     case .imageRead:
         return []  // `Gallery.update` reads the list's images
-
     case .key(let key):
         return handleKey(&state, key)
-
     case .mouse(let event):
         return handleMouse(&state, event)
-
     case .resize(let size):
         state.size = size
         return []
-
     case .tick(let now):
-        guard state.mode == .compare, state.compare.style == .flicker, !state.compare.flickerPaused else { return [] }
-        if let last = state.compare.lastFlip {
-            if now - last >= CompareSettings.flickerPeriod {
-                state.compare.showingB.toggle()
-                state.compare.lastFlip = now
-            }
-        } else {
+        flickerTick(&state, now: now)
+        return []
+    case .restoreProgress, .restoreFinished:
+        return restoreResult(&state, message)
+    case .featuresStarted, .featuresReady:
+        return featureResult(&state, message)
+    case .gridCellReady, .gridFinished:
+        return gridResult(&state, message)
+    case .degraded(let id, let image, let degradation):
+        return degraded(&state, id, image, degradation)
+    case .saved(let path, let width, let height, let summary):
+        state.status = "saved \(path) (\(width)×\(height): \(summary))"
+        return []
+    case .saveFailed(let reason):
+        state.status = "could not save: \(reason)"
+        return []
+    case .jobCancelled, .jobFailed:
+        jobEnded(&state, message)
+        return []
+    }
+}
+
+// MARK: - Messages by family
+
+/// The first message: scores the input, starts the restoration.
+private func start(_ state: inout ViewerState) -> [Effect] {
+    var effects: [Effect] = []
+    if let reference = state.reference, state.inputScores == nil {
+        effects.append(.scoreInput(image: state.input.value, reference: reference.value, inputVersion: state.input.version))
+    }
+    return effects + startRestore(&state)
+}
+
+/// The clock: flips the flicker compare style every `CompareSettings.flickerPeriod`.
+private func flickerTick(_ state: inout ViewerState, now: Double) {
+    guard state.mode == .compare, state.compare.style == .flicker, !state.compare.flickerPaused else { return }
+    if let last = state.compare.lastFlip {
+        if now - last >= CompareSettings.flickerPeriod {
+            state.compare.showingB.toggle()
             state.compare.lastFlip = now
         }
-        return []
+    } else {
+        state.compare.lastFlip = now
+    }
+}
 
+/// Tiles and results of the restorations: by A, by B (`--weights` twice), and the per-tile
+/// one behind |restored − per-tile|. Results of jobs that are not current are dropped.
+private func restoreResult(_ state: inout ViewerState, _ message: Message) -> [Effect] {
+    switch message {
     case .restoreProgress(let id, let tile) where state.jobs.isCurrent(id, .restoreB):
-        guard var preview = state.restoredB?.value else { return [] }
-        paste(tile.restored, at: tile.rect, into: &preview)
-        state.restoredB = Versioned(preview, version: state.nextVersion())
+        state.paint(tile, into: \.restoredPreviewB)
         state.jobs.restoreB?.advance(tile)
-        return []
+
+    case .restoreProgress(let id, let tile) where state.jobs.isCurrent(id, .restore):
+        if tile.stage == .exact, state.jobs.restore?.stage == .firstPaint {
+            // The first paint is complete: keep it to compare with the exact result.
+            state.firstPaint = state.restored
+        }
+        state.paint(tile, into: \.restoredPreview)
+        state.restoredTiles.append(tile.rect)
+        state.jobs.restore?.advance(tile)
 
     case .restoreFinished(let id, let image, let scores, let seconds) where state.jobs.isCurrent(id, .restoreB):
         state.restoredB = Versioned(clipped(image), version: state.nextVersion())
@@ -58,41 +93,33 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         state.restoredBScores = scores
         state.jobs.restoreB?.finish(seconds: seconds)
         state.status = "restored by B in \(Format.seconds(seconds))"
-        return []
-
-    case .restoreProgress(let id, let tile):
-        guard state.jobs.isCurrent(id, .restore), var preview = state.restored?.value else { return [] }
-        if tile.stage == .exact, state.jobs.restore?.stage == .firstPaint {
-            // The first paint is complete: keep it to compare with the exact result.
-            state.firstPaint = state.restored
-        }
-        paste(tile.restored, at: tile.rect, into: &preview)
-        state.restored = Versioned(preview, version: state.nextVersion())
-        state.restoredTiles.append(tile.rect)
-        state.jobs.restore?.advance(tile)
-        return []
 
     case .restoreFinished(let id, let image, _, let seconds) where state.jobs.isCurrent(id, .perTile):
         state.perTile = Versioned(clipped(image), version: state.nextVersion())
         state.jobs.perTile?.finish(seconds: seconds)
         state.status = "per-tile restoration done in \(Format.seconds(seconds))"
-        return []
 
-    case .restoreFinished(let id, let image, let scores, let seconds):
-        guard state.jobs.isCurrent(id, .restore) else { return [] }
+    case .restoreFinished(let id, let image, let scores, let seconds) where state.jobs.isCurrent(id, .restore):
         // Clipped to [0, 1] like the PNG `ram restore` writes and the scores see.
         state.restored = Versioned(clipped(image), version: state.nextVersion())
         state.restoredComplete = true
         state.restoredScores = scores
         state.jobs.restore?.finish(seconds: seconds)
         state.status = "restored in \(Format.seconds(seconds))"
-        return []
 
+    default:
+        break
+    }
+    return []
+}
+
+/// Feature passes: one began, or its taps arrived.
+private func featureResult(_ state: inout ViewerState, _ message: Message) -> [Effect] {
+    switch message {
     case .featuresStarted(let id):
         guard state.jobs.isCurrent(id, .features) else { return [] }
         state.jobs.features?.started = true
         state.jobs.features?.waitingFor = nil
-        return []
 
     case .featuresReady(let id, let data):
         // Taps of a superseded or cancelled pass are kept when they belong to this input: the
@@ -110,59 +137,69 @@ public func update(_ state: inout ViewerState, _ message: Message) -> [Effect] {
         {
             state.jobs.features?.waitingFor = nil  // next in line: starts now
         }
-        return []
 
+    default:
+        break
+    }
+    return []
+}
+
+/// Columns of the degradation grid.
+private func gridResult(_ state: inout ViewerState, _ message: Message) -> [Effect] {
+    switch message {
     case .gridCellReady(let id, let index, let cell):
         guard state.jobs.isCurrent(id, .grid), state.grid.indices.contains(index) else { return [] }
         state.grid[index] = Versioned(cell, version: state.nextVersion())
-        state.jobs.grid?.done = state.grid.filter { $0?.value.restored != nil }.count
-        return []
+        state.jobs.grid?.done = state.grid.filter { $0?.value.isComplete == true }.count
 
     case .gridFinished(let id, let seconds):
         guard state.jobs.isCurrent(id, .grid) else { return [] }
         state.jobs.grid?.phase = .finished(seconds: seconds)
         state.status = "degradation grid done in \(Format.seconds(seconds))"
-        return []
 
-    case .degraded(let id, let image, let degradation):
-        guard id == state.degradeJob, var fly = state.onTheFly else { return [] }
-        state.degradeJob = nil
-        fly.degradation = degradation
-        state.onTheFly = fly
-        state.input = Versioned(image, version: state.nextVersion())
-        state.info.inputName = "\(fly.baseName) + \(degradation)"
-        state.inputScores = nil
-        // Taps belong to the old input (featureRequests carry its version, so late ones drop).
-        state.featureData = []
-        var effects = cancelAll(&state)
-        if let reference = state.reference {
-            effects.append(.scoreInput(image: image, reference: reference.value, inputVersion: state.input.version))
-        }
-        effects += startRestore(&state)
-        effects += ensureFeatures(&state)
-        state.status = "degraded with \(degradation): restoring again…"
-        return effects
+    default:
+        break
+    }
+    return []
+}
 
-    case .saved(let path, let width, let height, let summary):
-        state.status = "saved \(path) (\(width)×\(height): \(summary))"
-        return []
+/// `d`/`D` finished: the new input replaces the old one, and everything derived from it
+/// starts again.
+private func degraded(_ state: inout ViewerState, _ id: JobID, _ image: RGBImage, _ degradation: Degradation) -> [Effect] {
+    guard id == state.degradeJob, var fly = state.onTheFly else { return [] }
+    state.degradeJob = nil
+    fly.degradation = degradation
+    state.onTheFly = fly
+    state.input = Versioned(image, version: state.nextVersion())
+    state.info.inputName = "\(fly.baseName) + \(degradation)"
+    state.inputScores = nil
+    // Taps belong to the old input (featureRequests carry its version, so late ones drop).
+    state.featureData = []
+    var effects = cancelAll(&state)
+    if let reference = state.reference {
+        effects.append(.scoreInput(image: image, reference: reference.value, inputVersion: state.input.version))
+    }
+    effects += startRestore(&state)
+    effects += ensureFeatures(&state)
+    state.status = "degraded with \(degradation): restoring again…"
+    return effects
+}
 
-    case .saveFailed(let reason):
-        state.status = "could not save: \(reason)"
-        return []
-
+/// A job stopped early: cancelled, or failed.
+private func jobEnded(_ state: inout ViewerState, _ message: Message) {
+    let kinds = [JobKind.restore, .restoreB, .features, .grid]
+    switch message {
     case .jobCancelled(let id):
-        for kind in [JobKind.restore, .restoreB, .features, .grid] where state.jobs[kind]?.id == id && state.jobs[kind]?.isRunning == true {
+        for kind in kinds where state.jobs[kind]?.id == id && state.jobs[kind]?.isRunning == true {
             state.jobs[kind]?.phase = .cancelled
         }
-        return []
-
     case .jobFailed(let id, let reason):
-        for kind in [JobKind.restore, .restoreB, .features, .grid] where state.jobs[kind]?.id == id {
+        for kind in kinds where state.jobs[kind]?.id == id {
             state.jobs[kind]?.phase = .failed(reason)
             state.status = "\(kind.rawValue) failed: \(reason)"
         }
-        return []
+    default:
+        break
     }
 }
 
@@ -186,8 +223,29 @@ private func handleKey(_ state: inout ViewerState, _ key: Key) -> [Effect] {
     return apply(&state, action)
 }
 
-/// Applies one action (exposed for tests that do not care which key it was).
+/// Applies one action (exposed for tests that do not care which key it was), by family.
 public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
+    switch action {
+    case .quit, .interrupt, .togglePanel, .saveView, .nextDegradation, .degradationStrength, .toggleHelp, .cancelJobs,
+        .restoreAgain, .redraw:
+        return applySession(&state, action)
+    case .show, .nextView, .nextImage, .pan, .zoomIn, .zoomOut, .zoomFit, .zoomCycle:
+        return applyNavigation(&state, action)
+    case .cycleCompareStyle, .cycleA, .cycleB, .swapAB, .moveDivider, .flipNow:
+        applyCompare(&state, action)
+        return []
+    case .nextBlock, .nextBranch, .nextChannel, .cycleSelection, .cycleNormalization, .toggleBlend, .blendOpacity:
+        return applyFeatures(&state, action)
+    case .cycleColormap:
+        cycleColormap(&state)
+        return []
+    case .cycleErrorKind, .amplify, .errorOpacity:
+        return applyError(&state, action)
+    }
+}
+
+/// Quitting, help, the panel, saving, jobs and the degradation keys.
+private func applySession(_ state: inout ViewerState, _ action: Action) -> [Effect] {
     switch action {
     case .quit:
         state.quitRequested = true
@@ -234,6 +292,14 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         return startRestore(&state) + ensureFeatures(&state)
     case .redraw:
         return [.redraw]
+    default:
+        return []
+    }
+}
+
+/// Switching views (and images), panning and zooming.
+private func applyNavigation(_ state: inout ViewerState, _ action: Action) -> [Effect] {
+    switch action {
     case .show(let mode):
         return show(&state, mode)
     case .nextView(let d):
@@ -245,39 +311,41 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         return []
     case .pan(let dx, let dy, let fast):
         pan(&state, dx: dx, dy: dy, fast: fast)
-        return []
+        return ensureFeatures(&state)
     case .zoomIn, .zoomOut, .zoomFit, .zoomCycle:
         zoom(&state, action)
+        return ensureFeatures(&state)
+    default:
         return []
+    }
+}
 
+/// The compare view: style, the two images, the divider, the flicker.
+private func applyCompare(_ state: inout ViewerState, _ action: Action) {
+    switch action {
     case .cycleCompareStyle:
         let all = CompareSettings.Style.allCases
         state.compare.style = all[(state.compare.style.rawValue + 1) % all.count]
         state.compare.lastFlip = nil
         state.compare.flickerPaused = false
         state.status = "compare: \(state.compare.style.name)"
-        return []
     case .cycleA:
         state.compare.a = nextRole(after: state.compare.a, state)
-        return []
     case .cycleB:
         state.compare.b = nextRole(after: state.compare.b, state)
-        return []
     case .swapAB:
         swap(&state.compare.a, &state.compare.b)
-        return []
     case .moveDivider(let d):
         guard state.compare.style == .split else {
             state.status = "[ ] move the divider of the split style (s cycles the compare style)"
-            return []
+            return
         }
         state.compare.divider = min(max(state.compare.divider + d, 0.05), 0.95)
         state.status = "divider at \(Int((state.compare.divider * 100).rounded()))%"
-        return []
     case .flipNow:
         guard state.compare.style == .flicker else {
             state.status = "Space pauses the flicker style (s cycles the compare style)"
-            return []
+            return
         }
         if state.compare.flickerPaused {
             state.compare.flickerPaused = false
@@ -288,8 +356,14 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
             state.compare.flickerPaused = true
             state.status = "flicker paused on \(state.compare.showingB ? "B" : "A"): Space resumes"
         }
-        return []
+    default:
+        break
+    }
+}
 
+/// The feature view: block, branch, channel or aggregate, normalisation, blending.
+private func applyFeatures(_ state: inout ViewerState, _ action: Action) -> [Effect] {
+    switch action {
     case .nextBlock(let d):
         guard !state.blocks.isEmpty else { return [] }
         state.features.blockIndex = (state.features.blockIndex + d + state.blocks.count) % state.blocks.count
@@ -319,17 +393,6 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
     case .cycleNormalization:
         state.features.normalization = state.features.normalization == .minMax ? .robust : .minMax
         return []
-    case .cycleColormap:
-        if state.mode == .error && state.errorMap.kind == .signed {
-            state.status = "signed maps keep the diverging blueRed colormap (v changes |Δ| maps)"
-            return []
-        }
-        if state.mode == .error {
-            state.errorMap.colormap = next(state.errorMap.colormap, in: [.magma, .viridis, .turbo])
-        } else {
-            state.features.colormap = next(state.features.colormap, in: FeatureSettings.colormaps)
-        }
-        return []
     case .toggleBlend:
         state.features.blend.toggle()
         return []
@@ -338,7 +401,27 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         state.features.blendOpacity = min(max(state.features.blendOpacity, 0.1), 0.9)
         if !state.features.blend { state.features.blend = true }
         return []
+    default:
+        return []
+    }
+}
 
+/// `v`: the colormap of the error view's |Δ| maps, or of the feature maps.
+private func cycleColormap(_ state: inout ViewerState) {
+    if state.mode == .error && state.errorMap.kind == .signed {
+        state.status = "signed maps keep the diverging blueRed colormap (v changes |Δ| maps)"
+        return
+    }
+    if state.mode == .error {
+        state.errorMap.colormap = next(state.errorMap.colormap, in: [.magma, .viridis, .turbo])
+    } else {
+        state.features.colormap = next(state.features.colormap, in: FeatureSettings.colormaps)
+    }
+}
+
+/// The error view: which difference, amplification, opacity.
+private func applyError(_ state: inout ViewerState, _ action: Action) -> [Effect] {
+    switch action {
     case .cycleErrorKind:
         let all = ErrorSettings.Kind.allCases.filter {
             (state.hasReference || !$0.needsReference) && (state.info.secondModelName != nil || $0 != .restoredVsRestoredB)
@@ -363,6 +446,8 @@ public func apply(_ state: inout ViewerState, _ action: Action) -> [Effect] {
         return []
     case .errorOpacity(let d):
         state.errorMap.opacity = min(max(state.errorMap.opacity + d, 0), 1)
+        return []
+    default:
         return []
     }
 }
@@ -541,18 +626,20 @@ func pixel(under e: MouseEvent, _ state: ViewerState) -> (x: Int, y: Int)? {
     case .grid:
         guard let cell = state.grid.compactMap({ $0?.value }).first else { return nil }
         let gw = cell.degraded.width, gh = cell.degraded.height
-        let grid = GridLayout(content: layout.content, count: state.grid.count, imageAspect: Double(h) / Double(max(w, 1)))
-        for column in grid.columns {
-            for area in [column.degraded, column.restored] where area.contains(x: e.col, y: e.row) {
+        for column in state.gridLayout(layout).columns {
+            for area in [column.degraded, column.restored, column.restoredB].compactMap({ $0 }) where area.contains(x: e.col, y: e.row) {
                 let p = ImagePane.placement(state, in: area, imageWidth: gw, imageHeight: gh)
                 guard let q = p.pixel(atCol: e.col, row: e.row) else { return nil }
                 return clamped(q, scaleX: Double(w) / Double(gw), scaleY: Double(h) / Double(gh))
             }
         }
         return nil
-    case .compare where state.compare.style == .sideBySide:
-        let (l, r) = ScreenLayout.sideBySide(layout.imageArea(legend: false).image)
-        for area in [l, r] where area.contains(x: e.col, y: e.row) {
+    case .compare where state.compare.style == .sideBySide, .features where state.models == 2:
+        let areas =
+            state.mode == .features
+            ? ScreenLayout.featureAreas(layout.imageArea(legend: true).image, models: 2).map(\.image)
+            : { let (l, r) = ScreenLayout.sideBySide(layout.imageArea(legend: false).image); return [l, r] }()
+        for area in areas where area.contains(x: e.col, y: e.row) {
             guard let q = ImagePane.placement(state, in: area).pixel(atCol: e.col, row: e.row) else { return nil }
             return clamped(q)
         }
@@ -570,7 +657,8 @@ func pixel(under e: MouseEvent, _ state: ViewerState) -> (x: Int, y: Int)? {
 func primaryPlacement(_ state: ViewerState, zoom: Zoom? = nil) -> ImagePlacement? {
     guard let layout = state.layout else { return nil }
     let w = state.input.value.width, h = state.input.value.height
-    let area = layout.primaryImageArea(state.mode, compare: state.compare, imageAspect: Double(h) / Double(max(w, 1)))
+    let area = layout.primaryImageArea(
+        state.mode, compare: state.compare, imageAspect: Double(h) / Double(max(w, 1)), models: state.models)
     return ImagePlacement.place(
         imageWidth: w, imageHeight: h, in: area,
         zoom: zoom ?? state.viewport.zoom, focusX: Double(state.viewport.cursorX),
@@ -669,12 +757,16 @@ func clipped(_ image: RGBImage) -> RGBImage {
 func paste(_ tile: Tensor, at rect: PixelRect, into image: inout RGBImage) {
     let w = min(tile.width, image.width - rect.x), h = min(tile.height, image.height - rect.y)
     guard w > 0, h > 0, tile.channels >= 3 else { return }
-    let n = image.plane, tp = tile.plane
-    for c in 0..<3 {
-        for y in 0..<h {
-            let src = c * tp + y * tile.width
-            let dst = c * n + (rect.y + y) * image.width + rect.x
-            for x in 0..<w { image.pixels[dst + x] = min(max(tile.data[src + x], 0), 1) }
+    let n = image.plane, tp = tile.plane, iw = image.width, tw = tile.width
+    tile.data.withUnsafeBufferPointer { src in
+        image.pixels.withUnsafeMutableBufferPointer { dst in
+            for c in 0..<3 {
+                for y in 0..<h {
+                    let s = c * tp + y * tw
+                    let d = c * n + (rect.y + y) * iw + rect.x
+                    for x in 0..<w { dst[d + x] = min(max(src[s + x], 0), 1) }
+                }
+            }
         }
     }
 }

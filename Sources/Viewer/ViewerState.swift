@@ -74,6 +74,35 @@ public struct OnTheFlyDegradation: Equatable, Sendable {
     }
 }
 
+/// A restoration's preview: the image tiles are painted into, held by reference so that a
+/// tile changes it in place. The loop keeps a copy of the last drawn state (to draw only on a
+/// change); with the image held by value, that copy would make every tile copy the whole
+/// image (37 MB at 2048×1536). A state copy shares the buffer but keeps its own version, and
+/// compares by version; an image taken out (`versioned`) is a value: the next tile copies
+/// the pixels rather than change it.
+struct PreviewImage: Equatable {
+    final class Buffer {
+        var image: RGBImage
+        init(_ image: RGBImage) { self.image = image }
+    }
+
+    let buffer: Buffer
+    let version: Int
+
+    init(buffer: Buffer, version: Int) {
+        self.buffer = buffer
+        self.version = version
+    }
+
+    init(_ image: Versioned<RGBImage>) {
+        self.init(buffer: Buffer(image.value), version: image.version)
+    }
+
+    var versioned: Versioned<RGBImage> { Versioned(buffer.image, version: version) }
+
+    static func == (a: PreviewImage, b: PreviewImage) -> Bool { a.version == b.version }
+}
+
 /// What a drag moves.
 public enum MouseDrag: Hashable, Sendable {
     case divider
@@ -99,7 +128,12 @@ public struct ViewerState: Equatable {
     public var info: SessionInfo
     public var input: Versioned<RGBImage>
     public var reference: Versioned<RGBImage>?
-    public var restored: Versioned<RGBImage>?
+    public var restored: Versioned<RGBImage>? {
+        get { restoredPreview?.versioned }
+        set { restoredPreview = newValue.map(PreviewImage.init) }
+    }
+    /// The storage behind `restored`: tiles are painted into it in place (`paint`).
+    var restoredPreview: PreviewImage?
     public var restoredComplete = false
     /// The tiles of the running (or stopped) restoration pasted into the preview so far: the
     /// readout shows restored values only inside them.
@@ -107,7 +141,11 @@ public struct ViewerState: Equatable {
     public var inputScores: Scores?
     public var restoredScores: Scores?
     /// The same for the second model (`--compare`).
-    public var restoredB: Versioned<RGBImage>?
+    public var restoredB: Versioned<RGBImage>? {
+        get { restoredPreviewB?.versioned }
+        set { restoredPreviewB = newValue.map(PreviewImage.init) }
+    }
+    var restoredPreviewB: PreviewImage?
     /// The complete first paint of the restoration, kept when the exact result starts.
     public var firstPaint: Versioned<RGBImage>?
     /// The input restored with per-tile statistics (computed when that error map is asked for).
@@ -170,6 +208,13 @@ public struct ViewerState: Equatable {
         self.restored = nil
     }
 
+    /// Pastes a finished tile into a preview in place, under a new version.
+    mutating func paint(_ tile: TileProgress, into preview: WritableKeyPath<ViewerState, PreviewImage?>) {
+        guard let p = self[keyPath: preview] else { return }
+        paste(tile.restored, at: tile.rect, into: &p.buffer.image)
+        self[keyPath: preview] = PreviewImage(buffer: p.buffer, version: nextVersion())
+    }
+
     /// A fresh id for a job or an image version.
     public mutating func nextVersion() -> Int {
         defer { nextID += 1 }
@@ -177,6 +222,9 @@ public struct ViewerState: Equatable {
     }
 
     public var hasReference: Bool { reference != nil }
+
+    /// How many models restore the input: 2 with a second model (`--weights` twice).
+    public var models: Int { info.secondModelName == nil ? 1 : 2 }
 
     /// The two images the error map compares (a − b), nil while one is missing: the
     /// restored image against the reference or the input, or the input against the reference.
@@ -239,6 +287,14 @@ public struct ViewerState: Equatable {
 
     public var currentBlock: BlockInfo? {
         blocks.indices.contains(features.blockIndex) ? blocks[features.blockIndex] : nil
+    }
+
+    /// Where the grid's columns and rows are (a row per model).
+    func gridLayout(_ layout: ScreenLayout) -> GridLayout {
+        let w = input.value.width, h = input.value.height
+        return GridLayout(
+            content: layout.content, count: grid.count, imageAspect: Double(h) / Double(max(w, 1)),
+            models: models)
     }
 
     /// The clean image the grid degrades: the reference, else the input itself.

@@ -26,11 +26,14 @@ struct View: ParsableCommand {
     var degrade: String?
     @Option(parsing: .unconditional, help: "Seed of the on-the-fly degradation.", transform: parseSeed) var seed: UInt64 = 0
     @Option(help: "Colour mode: truecolor, 256, 16, 8 or mono (default: detected from COLORTERM and terminfo's RGB and colors).") var color: String?
-    @OptionGroup var weights: WeightsOptions
+    @Option(name: .long, help: ArgumentHelp(
+        "Weights (.safetensors); give it twice to compare two models (A, then B: restored by each, compared, scored, differenced, their feature maps and grid rows side by side). Default A: $RAM_WEIGHTS, else the best model in Assets/weights.",
+        valueName: "FILE"))
+    var weights: [String] = []
     @OptionGroup var tiles: TileOptions
     @OptionGroup var execution: ExecutionOptions
     @OptionGroup var inputOptions: InputOptions
-    @Option(help: "A second model's weights: restored by A and by B are compared side by side, scored, and differenced in the error view.")
+    @Option(help: ArgumentHelp("The second model: the same as a second --weights.", valueName: "FILE"))
     var compare: String?
     @Option(help: "Directory where w writes the view as numbered PNGs (default: the current directory).")
     var outDir: String?
@@ -47,6 +50,12 @@ struct View: ParsableCommand {
             guard FileManager.default.fileExists(atPath: outDir, isDirectory: &isDir), isDir.boolValue else {
                 throw ValidationError("--out-dir \(outDir) is not a directory")
             }
+        }
+        if weights.count > 2 {
+            throw ValidationError("--weights takes at most two models, A and B (got \(weights.count))")
+        }
+        if weights.count == 2, compare != nil {
+            throw ValidationError("the second model is given twice: use --weights A --weights B or --compare B, not both")
         }
         if let color, ColorMode(name: color) == nil { throw ValidationError("--color must be truecolor, 256, 16, 8 or mono (got \(color))") }
     }
@@ -66,7 +75,7 @@ struct View: ParsableCommand {
             if paths.count > 1, reference != nil {
                 throw UsageError(message: "--reference goes with a single IMAGE (got \(paths.count) images)")
             }
-            let model = try weights.load()
+            let model = try RAMModelFile(path: try ShippedWeights.resolve(weights.first))
             let restorer = tiles.restorer(model, firstPaint: true, context: execution.context)
             var input: RGBImage
             var name: String
@@ -132,7 +141,7 @@ struct View: ParsableCommand {
                 format: "dim %d · %@ · %.2f M params", cfg.dim,
                 "blocks \(cfg.numBlocks.map(String.init).joined(separator: ","))",
                 Double(model.weights.parameterCount) / 1e6)
-            let modelB = try compare.map { try RAMModelFile(path: $0) }
+            let modelB = try (weights.count == 2 ? weights[1] : compare).map { try RAMModelFile(path: $0) }
             var info = SessionInfo(
                 inputName: name, referenceName: referenceName,
                 modelName: URL(fileURLWithPath: model.path).lastPathComponent, modelSummary: summary,

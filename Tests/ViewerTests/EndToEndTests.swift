@@ -271,10 +271,14 @@ struct EndToEndTests {
             #expect(try tmux.waitFor("saved \(out)/ram-compare-001.png", timeout: 10))
             try tmux.sendKeys("3", "w")
             #expect(try tmux.waitFor("ram-error-001.png", timeout: 10))
-            for name in ["ram-compare-001.png", "ram-error-001.png"] {
+            for (name, scale, what) in [
+                ("ram-compare-001.png", false, "compare, split at 50%"), ("ram-error-001.png", true, "error map |restored - reference|"),
+            ] {
                 let img = try PNGCodec.read(path: out + "/" + name)
-                // 48×32: the image's own size, plus the legend strip.
-                #expect(img.width == 48 && img.height == 32 + ViewExport.stripHeight(32), "\(name): \(img.width)×\(img.height)")
+                // The 48×32 picture at the top left (its own size), the legend strip under it.
+                #expect(img.width == ViewExport.minLegendWidth && img.height > 32 + 3 * BitmapFont.lineHeight, "\(name)")
+                let text = SaveTests.legendText(img, pictureHeight: 32, scale: scale)
+                #expect(text.contains(what) && text.contains("quadrants.png + noise:25"), "\(name): \(text)")
             }
             try v.quit()
         }

@@ -22,11 +22,12 @@ enum FeatureView {
             return
         }
         for (k, (label, half)) in areas.enumerated() {
-            if let label {
-                let name = k == 0 ? "A: \(state.info.modelName)" : "B: \(state.info.secondModelName ?? "")"
-                ImagePane.centered(name, in: label, into: &buffer, style: CompareView.captionStyle)
-            }
             let p = ImagePane.placement(state, in: half)
+            if let label {  // the model's name right above its map
+                let name = k == 0 ? "A: \(state.info.modelName)" : "B: \(state.info.secondModelName ?? "")"
+                let row = Rect(x: label.x, y: max(label.y, p.dest.y - 1), width: label.width, height: 1)
+                ImagePane.centered(name, in: row, into: &buffer, style: CompareView.captionStyle)
+            }
             guard let shown = k == 0 ? map : mapB else {
                 let why = state.currentFeatures?.value.missingB ?? "no taps of B"
                 ImagePane.message("B: \(why)", in: half, into: &buffer)

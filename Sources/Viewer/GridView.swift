@@ -14,9 +14,7 @@ enum GridView {
         let clean = state.hasReference ? "the reference" : "the input (no reference)"
         let side = max(input.width, input.height)
         let size = side > EffectRunner.gridMaxSide ? ", at \(EffectRunner.gridMaxSide) px" : ""
-        let rows =
-            state.info.secondModelName == nil
-            ? "bottom: restored" : "middle: restored by A (\(state.info.modelName)) · bottom: by B (\(state.info.secondModelName!))"
+        let rows = state.models == 1 ? "bottom: restored" : "middle: restored by A · bottom: by B"
         buffer.drawText(x: grid.caption.x, y: grid.caption.y,
                         "top: \(clean) degraded\(size) · \(rows) · PSNR / SSIM against the clean image"
                             .truncated(toColumns: grid.caption.width), style: CompareView.captionStyle)
@@ -67,6 +65,7 @@ enum GridView {
         let candidates = [
             "\(label) \(Format.psnr(psnr)) \(Format.ssim(ssim))",
             String(format: "%@ %.2f dB %.3f", label, psnr, ssim),
+            String(format: "%@ %.1f %.2f", label, psnr, ssim),
             String(format: "%.2f dB %.3f", psnr, ssim),
             String(format: "%.1f %.2f", psnr, ssim),
         ]

@@ -347,6 +347,22 @@ struct CLIErrorStyleTests {
         #expect(try CLI.run(["--help"]).status == 0)
     }
 
+    @Test func viewTakesAtMostTwoWeightsAndNamesAnUnreadableOne() throws {
+        let input = CLI.fixtures + "/tiny.input.png"
+        let w = CLI.tinyWeights
+        let three = try CLI.run(["view", input, "--weights", w, "--weights", w, "--weights", w])
+        #expect(three.status == 64 && three.stderr == "ram: error: --weights takes at most two models, A and B (got 3)\n", "\(three.stderr)")
+        let twice = try CLI.run(["view", input, "--weights", w, "--weights", w, "--compare", w])
+        #expect(twice.status == 64 && twice.stderr.contains("the second model is given twice"), "\(twice.stderr)")
+        // A second model that does not exist, or is not a weights file: one line naming it, before any terminal setup.
+        let missing = try CLI.run(["view", input, "--weights", w, "--weights", "/nonexistent/b.safetensors"])
+        #expect(missing.status == 66 && missing.stderr.contains("/nonexistent/b.safetensors"), "\(missing.stderr)")
+        #expect(missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
+        let notWeights = try CLI.run(["view", input, "--weights", w, "--weights", input])
+        #expect(notWeights.status == 65 && notWeights.stderr.hasPrefix("ram: error: "), "\(notWeights.stderr)")
+        #expect(notWeights.stderr.split(separator: "\n").count == 1, "\(notWeights.stderr)")
+    }
+
     @Test func ssimOfImagesSmallerThanTheWindowIsNotNaN() throws {
         let dir = CLI.tempDir()
         var img = RGBImage(width: 6, height: 5)

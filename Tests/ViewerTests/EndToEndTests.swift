@@ -316,16 +316,31 @@ struct EndToEndTests {
         }
     }
 
-    @Test func twoModelsCompareAndScore() throws {
-        let b = Fixtures.packageRoot.appendingPathComponent("Tests/RAMModelTests/Fixtures/tiny_ff.weights.safetensors").path
-        try EndToEnd.withViewer("--degrade noise:25 --compare \(b)", cols: 120, rows: 34, ready: "Model B") { tmux, v in
+    @Test func twoModelsCompareFeaturesAndGrid() throws {
+        let fixtures = Fixtures.packageRoot.appendingPathComponent("Tests/RAMModelTests/Fixtures").path
+        let a = fixtures + "/tiny.weights.safetensors", b = fixtures + "/tiny_ff.weights.safetensors"
+        try EndToEnd.withViewer("--degrade noise:25 --weights \(a) --weights \(b)", cols: 130, rows: 36, ready: "Model B") {
+            tmux, v in
             #expect(try tmux.waitFor("tiny_ff.weights.safetensors"))
-            #expect(try tmux.waitFor("by B      ", timeout: 30))
             #expect(try tmux.waitUntilText(timeout: 30) { $0.contains { $0.contains("by B") && $0.contains(" dB") } })
             try tmux.sendKeys("b")  // B: restored → restored by B
             #expect(try tmux.waitFor("B: restored by B"))
             try tmux.sendKeys("3", "e", "e", "e", "e")
             #expect(try tmux.waitFor("|restored − restored by B|"))
+            // Features: the same tap of both models, side by side, one legend.
+            try tmux.sendKeys("2")
+            #expect(try tmux.waitFor("A: tiny.weights.safetensors"))
+            #expect(try tmux.waitFor("B: tiny_ff.weights.safetensors"))
+            #expect(try tmux.waitFor("one scale for A and B", timeout: 30))
+            let legends = try tmux.captureText().filter { $0.contains("robust 1–99%") }
+            #expect(legends.count == 1, "one legend: \(legends)")
+            // The grid: a row per model, scored per cell.
+            try tmux.sendKeys("4")
+            #expect(try tmux.waitFor("middle: restored by A · bottom: by B"))
+            #expect(try tmux.waitFor("degradation grid done", timeout: 90))
+            let text = try tmux.captureText()
+            #expect(text.filter { $0.contains("A ") && $0.contains(" dB") }.count >= 1, "\(text.joined(separator: "\n"))")
+            #expect(text.filter { $0.contains("B ") && $0.contains(" dB") }.count >= 1, "\(text.joined(separator: "\n"))")
             try v.quit()
         }
     }

@@ -1,4 +1,5 @@
 import Imaging
+import RAMModel
 
 /// What `update` asks the outside world to do. The loop hands these to the `EffectRunner`
 /// (background jobs) or acts on them itself (quit, redraw); `update` never does I/O.
@@ -13,7 +14,9 @@ public enum Effect: Equatable, Sendable {
     /// Score the input against the reference (posts `inputScored` with `inputVersion`).
     case scoreInput(image: RGBImage, reference: RGBImage, inputVersion: Int)
     /// Run the network on `image` capturing every branch of `block`.
-    case computeFeatures(JobID, image: RGBImage, block: String)
+    /// With `region`, only that part of the image, at full resolution, with statistics pooled
+    /// from full-resolution crops of the whole image (`FeatureData.region`).
+    case computeFeatures(JobID, image: RGBImage, block: String, region: PixelRect? = nil)
     /// Degrade `clean` five ways (`Degradation.standardFive`), restore and score each (with
     /// both models when there are two).
     case computeGrid(JobID, clean: RGBImage)

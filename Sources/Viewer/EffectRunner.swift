@@ -86,19 +86,35 @@ public final class EffectRunner: @unchecked Sendable {
                 }
                 self?.unregister(id)
             }
-        case .computeFeatures(let id, let image, let block):
+        case .computeFeatures(let id, let image, let block, let region):
             let network = restorer.network, networkB = restorerB?.network, post = self.post
             let context = restorer.context
+            let tileSize = restorer.tiling.tileSize
             featureWorker.submit {
                 post(.featuresStarted(id))
-                let (small, scale) = EffectRunner.limited(image, maxSide: EffectRunner.featureMaxSide)
+                // The whole image (downscaled when large), or a region at full resolution.
+                let (source, scale) =
+                    region.map { r in (image.cropped(x: r.x, y: r.y, width: r.width, height: r.height), 1.0) }
+                    ?? EffectRunner.limited(image, maxSide: EffectRunner.featureMaxSide)
+                func statistics(_ net: RAMNetwork) -> StatisticsSource {
+                    // A region adapts to the whole image as the first paint does: statistics pooled
+                    // from four full-resolution crops spread over it.
+                    guard region != nil else { return .own }
+                    let rects = StatisticsPool.cropRects(height: image.height, width: image.width, side: tileSize)
+                    let crops = rects.map { image.cropped(x: $0.x, y: $0.y, width: $0.width, height: $0.height).tensor }
+                    return .fixed(StatisticsPool.measure(net, crops: crops, context: context))
+                }
                 var data = FeatureData(
-                    block: block, taps: EffectRunner.taps(network, block: block, image: small, context: context), imageScale: scale)
+                    block: block,
+                    taps: EffectRunner.taps(network, block: block, image: source, context: context, statistics: statistics(network)),
+                    imageScale: scale)
+                data.region = region
                 if let networkB {
                     // The same tap of the second model, when it has that block at that width.
                     let a = network.weights.blocks.first { $0.name == block }
                     if let b = networkB.weights.blocks.first(where: { $0.name == block }), b.width == a?.width {
-                        data.tapsB = EffectRunner.taps(networkB, block: block, image: small, context: context)
+                        data.tapsB = EffectRunner.taps(
+                            networkB, block: block, image: source, context: context, statistics: statistics(networkB))
                     } else {
                         data.missingB = networkB.weights.blocks.contains { $0.name == block }
                             ? "B's \(block) has another width" : "B has no block \(block)"
@@ -198,9 +214,11 @@ public final class EffectRunner: @unchecked Sendable {
     }
 
     /// Every branch of `block`'s taps for `image`, cropped to the image.
-    static func taps(_ network: RAMNetwork, block: String, image: RGBImage, context: ExecutionContext) -> [TapBranch: Tensor] {
+    static func taps(
+        _ network: RAMNetwork, block: String, image: RGBImage, context: ExecutionContext, statistics: StatisticsSource = .own
+    ) -> [TapBranch: Tensor] {
         let names = Set(TapBranch.allCases.map { $0.tap(of: block) })
-        let (_, taps) = network.forward(image.tensor, context: context, taps: TapRequest(names))
+        let (_, taps) = network.forward(image.tensor, context: context, taps: TapRequest(names), statistics: statistics)
         var byBranch: [TapBranch: Tensor] = [:]
         for branch in TapBranch.allCases {
             let name = branch.tap(of: block)

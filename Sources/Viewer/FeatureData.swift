@@ -1,3 +1,4 @@
+import Imaging
 import RAMModel
 import TensorCore
 
@@ -38,6 +39,39 @@ public struct FeatureData: Sendable {
     /// when B has no block of that name and width: `missingB` says why).
     public var tapsB: [TapBranch: Tensor]?
     public var missingB: String?
+    /// For a large image seen zoomed in: the input pixels the taps cover, at full resolution
+    /// (the visible part and a context margin; origin a multiple of 8, so every level's map
+    /// pixels line up with the image's). nil: the taps cover the whole image.
+    public var region: PixelRect?
+
+    /// A map of the taps (tap-sized) placed where it belongs on a canvas covering the whole
+    /// `width` × `height` image at 1/`scale` (dark outside the region); the map itself when
+    /// the taps cover the whole image.
+    public func canvas(_ map: RGBImage, scale: Int, width: Int, height: Int) -> RGBImage {
+        guard let region else { return map }
+        let cw = (width + scale - 1) / scale, ch = (height + scale - 1) / scale
+        var out = RGBImage(width: cw, height: ch)
+        let ox = region.x / scale, oy = region.y / scale
+        out.pixels.withUnsafeMutableBufferPointer { o in
+            for i in 0..<o.count { o[i] = 0.08 }
+            map.pixels.withUnsafeBufferPointer { m in
+                for c in 0..<3 {
+                    for y in 0..<min(map.height, ch - oy) {
+                        for x in 0..<min(map.width, cw - ox) {
+                            o[c * cw * ch + (oy + y) * cw + ox + x] = m[c * map.plane + y * map.width + x]
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The tap pixel for map pixel (mx, my) of the whole image at the tap's scale.
+    public func tapPixel(mx: Int, my: Int, scale: Int) -> (x: Int, y: Int) {
+        guard let region else { return (mx, my) }
+        return (mx - region.x / scale, my - region.y / scale)
+    }
 
     public init(block: String, taps: [TapBranch: Tensor], imageScale: Double = 1, tapsB: [TapBranch: Tensor]? = nil) {
         self.block = block

@@ -13,8 +13,11 @@ enum FeatureView {
             return
         }
         let count = block.channels(s.branch)
-        let title = "\(block.name) · \(s.branch.longName) · \(s.selection.name) of \(count) · "
+        var title = "\(block.name) · \(s.branch.longName) · \(s.selection.name) of \(count) · "
             + resolution(state, block: block)
+        if state.currentFeatures != nil, let job = state.jobs.features, job.isRunning, job.detail == block.name {
+            title = "(computing the view's region…) " + title  // a pan or zoom asked for other pixels
+        }
         buffer.drawText(x: caption.x, y: caption.y, title.truncated(toColumns: caption.width), style: CompareView.captionStyle)
         let areas = ScreenLayout.featureAreas(area, models: state.models)
         guard let (map, mapB, _, _, pixelScale) = cache.featureMap(state) else {
@@ -48,12 +51,13 @@ enum FeatureView {
             let cmap = s.colormap
             let blend = s.blend ? " · blended \(Format.percent(s.blendOpacity)) over input" : ""
             let shared = mapB != nil ? " · one scale for A and B" : ""
+            let stats = state.currentFeatures?.value.region != nil ? " · statistics pooled from 4 crops of the whole image" : ""
             ColormapLegend(
                 colormap: { [mode = cache.colorMode] t in
                     let c = cmap.map(t); return mode.scaleColor(RGB(c.r, c.g, c.b))
                 },
                 minLabel: Format.value(map.range.lowerBound), maxLabel: Format.value(map.range.upperBound),
-                caption: "\(s.normalization.name) · \(cmap.rawValue)\(shared)\(blend)"
+                caption: "\(s.normalization.name) · \(cmap.rawValue)\(shared)\(blend)\(stats)"
             )
             .draw(in: legendRect, buffer: &buffer)
         }
@@ -61,7 +65,12 @@ enum FeatureView {
 
     /// "1/4 res", or for taps of a downscaled copy of a large image, the resolution they
     /// really have and of what: "1/10.7 res (768×576 copy)" (the network ran on that copy).
+    /// A region of a large image computed at full resolution says which pixels it covers:
+    /// "1/2 res over x 512–1279 y 384–1023" (the legend says where its statistics come from).
     static func resolution(_ state: ViewerState, block: BlockInfo) -> String {
+        if let data = state.currentFeatures?.value, let r = data.region {
+            return "1/\(block.scale) res over x \(r.x)–\(r.x + r.width - 1) y \(r.y)–\(r.y + r.height - 1)"
+        }
         guard let data = state.currentFeatures?.value, data.imageScale > 1 else { return "1/\(block.scale) res" }
         let f = Double(block.scale) * data.imageScale
         let w = Int((Double(state.input.value.width) / data.imageScale).rounded())

@@ -145,8 +145,11 @@ public final class RenderCache {
             (map, mapB) = (hit, derived[keyB])
         } else {
             let maps = FeatureRendering.colored(tap, tapB, s)
-            map = derivedMap(key) { (maps.a, maps.range) }
-            mapB = maps.b.map { b in derivedMap(keyB) { (b, maps.range) } }
+            // A region of a large image: its map placed on a canvas of the whole image.
+            let level = FeatureMaps.scale(ofTap: data.value.block)
+            let w = state.input.value.width, h = state.input.value.height
+            map = derivedMap(key) { (data.value.canvas(maps.a, scale: level, width: w, height: h), maps.range) }
+            mapB = maps.b.map { b in derivedMap(keyB) { (data.value.canvas(b, scale: level, width: w, height: h), maps.range) } }
         }
         let pixelScale = Double(FeatureMaps.scale(ofTap: data.value.block)) * data.value.imageScale
         return (map, mapB, tap, tapB, pixelScale)

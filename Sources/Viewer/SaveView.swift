@@ -274,7 +274,8 @@ func saveView(_ state: inout ViewerState) -> [Effect] {
             tapB != nil
                 ? "left: model A (\(info.modelName)) · right: model B (\(info.secondModelName ?? "")) · one colour scale over both maps"
                 : models,
-            "\(f.normalization.name) range" + (f.blend ? " · blended \(Format.percent(f.blendOpacity)) over the input" : ""),
+            "\(f.normalization.name) range" + (f.blend ? " · blended \(Format.percent(f.blendOpacity)) over the input" : "")
+                + (data.region != nil ? " · full resolution over the region shown (dark outside), statistics pooled from 4 crops of the whole image" : ""),
             source,
         ]
         if tapB == nil, let why = data.missingB { lines.insert("model B: \(why)", at: 2) }
@@ -286,11 +287,12 @@ func saveView(_ state: inout ViewerState) -> [Effect] {
         ) { [lines] in
             let maps = FeatureRendering.colored(tap, tapB, f)
             let base = f.blend ? input : nil, opacity = f.blend ? f.blendOpacity : 1
-            var picture = ViewExport.map(maps.a, scale: scale, width: w, height: h, base: base, opacity: opacity)
-            if let b = maps.b {
-                picture = ViewExport.sideBySide(
-                    picture, ViewExport.map(b, scale: scale, width: w, height: h, base: base, opacity: opacity))
+            let level = FeatureMaps.scale(ofTap: data.block)
+            func full(_ m: RGBImage) -> RGBImage {
+                ViewExport.map(data.canvas(m, scale: level, width: w, height: h), scale: scale, width: w, height: h, base: base, opacity: opacity)
             }
+            var picture = full(maps.a)
+            if let b = maps.b { picture = ViewExport.sideBySide(picture, full(b)) }
             return ViewExport.withLegend(
                 picture, scale: ViewExport.Scale(colormap: f.colormap, range: maps.range, units: units), lines: lines)
         }

@@ -158,10 +158,14 @@ enum SidePanel {
         case .features:
             guard let (_, _, tap, tapB, scale) = cache.featureMap(state) else { return [] }
             let mx = Int(Double(cx) / scale), my = Int(Double(cy) / scale)
-            guard let v = FeatureRendering.value(tap, state.features.selection, x: mx, y: my) else { return [] }
+            // In a region's taps, map pixel (mx, my) of the whole image is offset by the region.
+            let (tx, ty) = state.currentFeatures!.value.tapPixel(mx: mx, my: my, scale: max(1, Int(scale)))
+            guard let v = FeatureRendering.value(tap, state.features.selection, x: tx, y: ty) else {
+                return ["\(state.features.branch.symbol) map".padding(toLength: 10, withPad: " ", startingAt: 0) + "outside the computed region"]
+            }
             let symbol = state.features.branch.symbol
             var value = [(tapB == nil ? "\(symbol) map" : "\(symbol) A").padding(toLength: 10, withPad: " ", startingAt: 0) + Format.value(v)]
-            if let tapB, let vb = FeatureRendering.value(tapB, state.features.selection, x: mx, y: my) {
+            if let tapB, let vb = FeatureRendering.value(tapB, state.features.selection, x: tx, y: ty) {
                 value.append("\(symbol) B".padding(toLength: 10, withPad: " ", startingAt: 0) + Format.value(vb))
             }
             guard scale > 1 else { return value }

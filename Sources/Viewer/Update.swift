@@ -508,10 +508,18 @@ func startRestore(_ state: inout ViewerState) -> [Effect] {
 }
 
 /// Starts computing the taps of the block the feature view shows, unless they are known or
-/// being computed; supersedes a job for another block.
+/// being computed; supersedes a job for another block (or another region of a large image).
 func ensureFeatures(_ state: inout ViewerState) -> [Effect] {
-    guard state.mode == .features, let block = state.currentBlock, state.currentFeatures == nil else { return [] }
-    if let job = state.jobs.features, job.isRunning, job.detail == block.name { return [] }
+    guard state.mode == .features, let block = state.currentBlock else { return [] }
+    let wanted = featureRegion(state)
+    func covers(_ region: PixelRect?) -> Bool {
+        guard let wanted else { return region == nil }
+        guard let r = region else { return false }
+        let v = wanted.visible
+        return r.x <= v.x && r.y <= v.y && r.x + r.width >= v.x + v.width && r.y + r.height >= v.y + v.height
+    }
+    if let data = state.currentFeatures, covers(data.value.region) { return [] }
+    if let job = state.jobs.features, job.isRunning, job.detail == block.name, covers(state.featureJobRegion) { return [] }
     var effects: [Effect] = []
     if let old = state.jobs.features, old.isRunning { effects.append(.cancel(old.id)) }
     let id = state.nextVersion()
@@ -523,9 +531,32 @@ func ensureFeatures(_ state: inout ViewerState) -> [Effect] {
     state.jobs.features = JobStatus(id: id, kind: .features, total: 1, detail: block.name)
     state.jobs.features?.started = false
     state.jobs.features?.waitingFor = waitingFor
+    state.featureJobRegion = wanted?.request
     state.featureRequests[id] = state.input.version
-    effects.append(.computeFeatures(id, image: state.input.value, block: block.name))
+    effects.append(.computeFeatures(id, image: state.input.value, block: block.name, region: wanted?.request))
     return effects
+}
+
+/// Margin of context around the visible part of a large image when its taps are computed at
+/// full resolution (pixels on each side; convolutions reach across the crop's edge).
+let featureMargin = 64
+
+/// For an image larger than `EffectRunner.featureMaxSide` seen zoomed in so that its visible
+/// part is not: that part (`visible`) and the region to compute at full resolution
+/// (`request`: grown by `featureMargin`, origin a multiple of 8). nil: the whole image.
+func featureRegion(_ state: ViewerState) -> (visible: PixelRect, request: PixelRect)? {
+    let w = state.input.value.width, h = state.input.value.height
+    guard max(w, h) > EffectRunner.featureMaxSide, let p = primaryPlacement(state) else { return nil }
+    let s = p.source
+    let vx0 = max(0, Int(s.x.rounded(.down))), vy0 = max(0, Int(s.y.rounded(.down)))
+    let vx1 = min(w, Int((s.x + s.width).rounded(.up))), vy1 = min(h, Int((s.y + s.height).rounded(.up)))
+    guard vx1 - vx0 <= EffectRunner.featureMaxSide, vy1 - vy0 <= EffectRunner.featureMaxSide else { return nil }
+    let x0 = max(0, vx0 - featureMargin) / 8 * 8, y0 = max(0, vy0 - featureMargin) / 8 * 8
+    let x1 = min(w, vx1 + featureMargin), y1 = min(h, vy1 + featureMargin)
+    return (
+        PixelRect(x: vx0, y: vy0, width: vx1 - vx0, height: vy1 - vy0),
+        PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+    )
 }
 
 func startGrid(_ state: inout ViewerState) -> [Effect] {

@@ -192,6 +192,8 @@ public struct ViewerState: Equatable {
     /// Feature jobs asked for and the input version they were asked for: their taps are kept
     /// when they arrive for the same input, even if the job was superseded or cancelled.
     public var featureRequests: [JobID: Int] = [:]
+    /// The region of the running feature job (nil: the whole image).
+    public var featureJobRegion: RAMModel.PixelRect?
 
     public init(
         info: SessionInfo, input: RGBImage, reference: RGBImage? = nil, blocks: [BlockInfo],

@@ -124,7 +124,7 @@ struct GalleryTests {
             return
         }
         let features = g.update(.key(.char("2")))
-        guard case .computeFeatures(let fa, _, let block)? = features.first else {
+        guard case .computeFeatures(let fa, _, let block, _)? = features.first else {
             Issue.record("no feature pass: \(features)")
             return
         }
@@ -147,7 +147,7 @@ struct GalleryTests {
     /// still queued is forgotten, and asked for again when the image is shown.
     @Test func aBegunFeaturePassFinishesForItsImage() {
         var g = Self.gallery()
-        guard case .computeFeatures(let fa, _, let block)? = g.update(.key(.char("2"))).first else {
+        guard case .computeFeatures(let fa, _, let block, _)? = g.update(.key(.char("2"))).first else {
             Issue.record("no feature pass")
             return
         }

@@ -270,7 +270,8 @@ func saveView(_ state: inout ViewerState) -> [Effect] {
         let input = state.input.value
         var lines = [
             "features: \(block.name) · \(f.branch.longName) · \(f.selection.name) of \(block.channels(f.branch)) channels · "
-                + FeatureView.resolution(state, block: block) + ", enlarged to \(w)×\(h) px",
+                + FeatureView.resolution(state, block: block)
+                + (data.region == nil ? ", enlarged to \(w)×\(h) px" : ", in place on the \(w)×\(h) px image"),
             tapB != nil
                 ? "left: model A (\(info.modelName)) · right: model B (\(info.secondModelName ?? "")) · one colour scale over both maps"
                 : models,

@@ -124,6 +124,20 @@ public enum Naive {
         return (mean, std)
     }
 
+    /// The FFN half of a block, term by term: LayerNorm over channels, project_in (c → 2n),
+    /// depthwise 3×3, GELU gate, project_out (n → c). Returns the change the FFN adds to `x`
+    /// (the residual is the caller's).
+    public static func ffnChange(_ x: Tensor, lnWeight: [Float], lnBias: [Float], projectIn: [Float],
+                                 depthwise: [Float], projectOut: [Float], hidden n: Int) -> Tensor {
+        let ln = layerNormChannels(x, weight: lnWeight, bias: lnBias)
+        let y1 = conv2d(ln, weight: projectIn, outChannels: 2 * n, kernel: 1)
+        let y2 = conv2d(y1, weight: depthwise, outChannels: 2 * n, kernel: 3, groups: 2 * n)
+        let plane = n * x.height * x.width
+        var gate = Tensor(channels: n, height: x.height, width: x.width)
+        for i in 0..<plane { gate.data[i] = gelu(y2.data[i]) * y2.data[plane + i] }
+        return conv2d(gate, weight: projectOut, outChannels: x.channels, kernel: 1)
+    }
+
     public static func gelu(_ x: Float) -> Float { Float(0.5 * Double(x) * (1 + erf(Double(x) / 2.0.squareRoot()))) }
 
     /// W (m×k) · X (k×n), row-major, summed in double; also Σ_k |w||x| per element (the scale

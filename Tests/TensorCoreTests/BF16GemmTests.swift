@@ -179,12 +179,7 @@ struct BF16GemmTests {
         let x = rng.tensor(c, h, w, scale: 2)
         let lw = rng.array(c), lb = rng.array(c)
         let wIn = rng.array(2 * n * c), wDw = rng.array(2 * n * 9), wOut = rng.array(c * n)
-        let ln = Naive.layerNormChannels(x, weight: lw, bias: lb)
-        let y1 = Naive.conv2d(ln, weight: wIn, outChannels: 2 * n, kernel: 1)
-        let y2 = Naive.conv2d(y1, weight: wDw, outChannels: 2 * n, kernel: 3, groups: 2 * n)
-        var gate = Tensor(channels: n, height: h, width: w)
-        for i in 0..<(n * h * w) { gate.data[i] = Naive.gelu(y2.data[i]) * y2.data[n * h * w + i] }
-        let change = Naive.conv2d(gate, weight: wOut, outChannels: c, kernel: 1)
+        let change = Naive.ffnChange(x, lnWeight: lw, lnBias: lb, projectIn: wIn, depthwise: wDw, projectOut: wOut, hidden: n)
         var expected = change
         for i in 0..<expected.count { expected.data[i] += x.data[i] }
         var fused = x

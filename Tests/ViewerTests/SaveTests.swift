@@ -153,12 +153,7 @@ struct SaveTests {
         s.saveDirectory = dir
         _ = update(&s, .key(.char("4")))
         let id = s.jobs.grid!.id
-        var cell = GridCell(
-            degradation: .noise(sigma: 25), degraded: Fixtures.constant(0.2, 0.2, 0.2), degradedPSNR: 20, degradedSSIM: 0.5)
-        cell.expectsB = true
-        cell.restored = Fixtures.constant(0.5, 0.5, 0.5)
-        cell.restoredPSNR = 28
-        cell.restoredSSIM = 0.8
+        var cell = TwoModelTests.gridCellAwaitingB()
         _ = update(&s, .gridCellReady(id, index: 0, cell))
         #expect(s.jobs.grid!.done == 0, "B's row is still missing")
         cell.restoredB = Fixtures.constant(0.9, 0.9, 0.9)

@@ -7,6 +7,17 @@ import Testing
 /// A second model (`--compare B.safetensors`): restored by A and by B, compared as any pair,
 /// an error map between them, both scored in the panel.
 struct TwoModelTests {
+    /// A grid cell (noise:25) with the degraded input and A's restoration, waiting for B's.
+    static func gridCellAwaitingB() -> GridCell {
+        var cell = GridCell(
+            degradation: .noise(sigma: 25), degraded: Fixtures.constant(0.2, 0.2, 0.2), degradedPSNR: 20, degradedSSIM: 0.5)
+        cell.expectsB = true
+        cell.restored = Fixtures.constant(0.5, 0.5, 0.5)
+        cell.restoredPSNR = 28
+        cell.restoredSSIM = 0.8
+        return cell
+    }
+
     static func state() -> ViewerState {
         var info = Fixtures.info
         info.secondModelName = "other.safetensors"
@@ -99,12 +110,7 @@ struct TwoModelTests {
         let c = grid.columns[0]
         #expect(c.restoredB != nil && c.restoredBScores != nil)
         #expect(c.degraded.y < c.restored.y && c.restored.y < c.restoredB!.y && c.restoredB!.maxY <= s.layout!.content.maxY)
-        var cell = GridCell(
-            degradation: .noise(sigma: 25), degraded: Fixtures.constant(0.2, 0.2, 0.2), degradedPSNR: 20, degradedSSIM: 0.5)
-        cell.expectsB = true
-        cell.restored = Fixtures.constant(0.5, 0.5, 0.5)
-        cell.restoredPSNR = 28
-        cell.restoredSSIM = 0.8
+        var cell = TwoModelTests.gridCellAwaitingB()
         _ = update(&s, .gridCellReady(s.jobs.grid!.id, index: 0, cell))
         var text = Screen.render(s, cache: RenderCache(colorMode: .trueColor)).lines().joined(separator: "\n")
         #expect(text.contains("A 28.0 "), "\(text)")

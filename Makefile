@@ -56,7 +56,7 @@ train-data: build
 # so GatedDA's statistics and the channel attention see image-scale content. One torch thread
 # (two collapse when anything else holds a core). `make train TRAIN_EXTRA="--steps N"` anneals
 # by step N. The background run: nohup make train > training/runs/ram-small-id.out 2>&1 &
-TRAIN_ARGS ?= --name ram-small-id --init Assets/weights/ram-small.safetensors --threads 1 --loss psnr --bn frozen --lr 5e-5 --warmup 300 --task-weights 2,0.6,1.5,3,0.5,1 --patch 96 --batch 4 --big-patch 256 --big-prob 0.15 --big-tasks haze,rain,lowlight,blur,clean --val-every 3000 --val-limit 0
+TRAIN_ARGS ?= --name ram-small-id --init Assets/weights/ram-small.safetensors --threads 1 --loss psnr --bn frozen --lr 5e-5 --warmup 300 --task-weights 2,2,1.5,3,0.5,0.6 --patch 96 --batch 4 --big-patch 256 --big-prob 0.15 --big-tasks haze,rain,lowlight,blur,clean --val-every 3000 --val-limit 0
 train:
 	@$(PYTHON) -c "import torch, numpy, PIL, safetensors, skimage" 2>/dev/null || { \
 		echo "train: missing Python packages; install them with: pip install -r training/requirements.txt" \

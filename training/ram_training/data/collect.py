@@ -400,32 +400,33 @@ def collect_gcompris(deb: str, version: str) -> list[Photo]:
     return photos
 
 
-def collect_opencv(deb: str, version: str) -> list[Photo]:
-    want = {OPENCV_DIR + f for f in OPENCV_FILES}
-    members = deb_members(deb, lambda p: p in want)
+def collect_listed(deb: str, version: str, package: str, folder: str, files, licence: str,
+                   also=lambda p: False) -> list[Photo]:
+    """The photos `folder + f` for f in `files` out of a Debian package (`also`: further members
+    to read, such as its copyright file); a missing one is logged and skipped."""
+    want = {folder + f for f in files}
+    members = deb_members(deb, lambda p: p in want or also(p))
     photos = []
-    for f in OPENCV_FILES:
-        p = OPENCV_DIR + f
+    for f in files:
+        p = folder + f
         if p not in members:
-            log(f"  opencv-doc: {f} missing")
+            log(f"  {package}: {f} missing")
             continue
-        photos.append(Photo(photo_id("opencv", f.rsplit(".", 1)[0]), f"opencv-doc={version}", "opencv-doc", p,
-                            "OpenCV sample data (opencv-doc; Apache-2.0 per debian/copyright)", open_image(members[p])))
+        prefix = package.split("-")[0]
+        photos.append(Photo(photo_id(prefix, f.rsplit(".", 1)[0]), f"{package}={version}", package, p,
+                            licence, open_image(members[p])))
     return photos
+
+
+def collect_opencv(deb: str, version: str) -> list[Photo]:
+    return collect_listed(deb, version, "opencv-doc", OPENCV_DIR, OPENCV_FILES,
+                          "OpenCV sample data (opencv-doc; Apache-2.0 per debian/copyright)")
 
 
 def collect_mate(deb: str, version: str) -> list[Photo]:
-    want = {MATE_DIR + f for f in MATE_FILES}
-    members = deb_members(deb, lambda p: p in want or p == "usr/share/doc/mate-backgrounds/copyright")
-    photos = []
-    for f in MATE_FILES:
-        p = MATE_DIR + f
-        if p not in members:
-            log(f"  mate-backgrounds: {f} missing")
-            continue
-        photos.append(Photo(photo_id("mate", f.rsplit(".", 1)[0]), f"mate-backgrounds={version}", "mate-backgrounds", p,
-                            "GPL-2+ (mate-backgrounds debian/copyright)", open_image(members[p])))
-    return photos
+    return collect_listed(deb, version, "mate-backgrounds", MATE_DIR, MATE_FILES,
+                          "GPL-2+ (mate-backgrounds debian/copyright)",
+                          also=lambda p: p == "usr/share/doc/mate-backgrounds/copyright")
 
 
 def collect_wheel(name: str, version: str, whl: str) -> list[Photo]:

@@ -176,7 +176,7 @@ public struct Restorer: Sendable {
 }
 
 /// Where the shipped weights and samples live and which weights are the default.
-public enum ShippedWeights {
+public enum ShippedAssets {
     /// Preference order among shipped files: the best measured model first.
     public static let preference = ["ram-paper.safetensors", "ram-small.safetensors"]
 

@@ -51,7 +51,7 @@ extension Bench {
         static func measure() throws -> Report {
             let cols = 200, rows = 59  // one status row
             var image: RGBImage
-            if let dir = ShippedWeights.samplesDirectory(),
+            if let dir = ShippedAssets.samplesDirectory(),
                let f = try? FileManager.default.contentsOfDirectory(atPath: dir).first(where: { $0.hasSuffix(".png") }) {
                 image = try ImageFile.read(path: dir + "/" + f)
             } else {

@@ -18,7 +18,7 @@ struct Info: ParsableCommand {
                 if taps { RAMNetwork(weights: w).tapNames.forEach { print($0) } }
                 return
             }
-            let path = try ShippedWeights.resolve(weights)
+            let path = try ShippedAssets.resolve(weights)
             let m = try RAMModelFile(path: path)
             print("file:          \(path)")
             print("configuration: \(m.configuration)")

@@ -8,7 +8,7 @@ struct WeightsOptions: ParsableArguments {
     @Option(name: .long, help: "Weights (.safetensors). Default: $RAM_WEIGHTS, else the best model in Assets/weights.")
     var weights: String?
 
-    func load() throws -> RAMModelFile { try RAMModelFile(path: try ShippedWeights.resolve(weights)) }
+    func load() throws -> RAMModelFile { try RAMModelFile(path: try ShippedAssets.resolve(weights)) }
 }
 
 struct TileOptions: ParsableArguments {

@@ -75,7 +75,7 @@ struct View: ParsableCommand {
             if paths.count > 1, reference != nil {
                 throw UsageError(message: "--reference goes with a single IMAGE (got \(paths.count) images)")
             }
-            let model = try RAMModelFile(path: try ShippedWeights.resolve(weights.first))
+            let model = try RAMModelFile(path: try ShippedAssets.resolve(weights.first))
             let restorer = tiles.restorer(model, firstPaint: true, context: execution.context)
             var input: RGBImage
             var name: String
@@ -113,7 +113,7 @@ struct View: ParsableCommand {
                 input = try inputOptions.read(image)
                 name = URL(fileURLWithPath: image).lastPathComponent
             } else {
-                guard let dir = ShippedWeights.samplesDirectory(containing: View.demoSample) else {
+                guard let dir = ShippedAssets.samplesDirectory(containing: View.demoSample) else {
                     throw UsageError(
                         message: "no IMAGE given and the bundled sample (Assets/samples/\(View.demoSample)) was not found")
                 }

@@ -138,7 +138,7 @@ struct View: ParsableCommand {
             }
             let cfg = model.configuration
             let summary = String(
-                format: "dim %d · %@ · %.2f M params", cfg.dim,
+                format: "dim %d · %@ · %.2f\u{00A0}M\u{00A0}params", cfg.dim,  // the count wraps as one piece
                 "blocks \(cfg.numBlocks.map(String.init).joined(separator: ","))",
                 Double(model.weights.parameterCount) / 1e6)
             let modelB = try (weights.count == 2 ? weights[1] : compare).map { try RAMModelFile(path: $0) }

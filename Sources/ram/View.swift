@@ -147,6 +147,7 @@ struct View: ParsableCommand {
                 modelName: URL(fileURLWithPath: model.path).lastPathComponent, modelSummary: summary,
                 tiling: restorer.tiling)
             info.restorePlan = restorer.plan(height: input.height, width: input.width).description
+                + (execution.precision == .bf16 ? " in bf16" : "")
             info.restoreSteps = restorer.steps(height: input.height, width: input.width)
             var config = ViewerConfiguration(
                 input: input, reference: referenceImage, info: info, blocks: BlockInfo.list(model.weights),

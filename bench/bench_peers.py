@@ -164,7 +164,7 @@ def ram_has_bf16(ram: str, weights: Path) -> bool:
     return r.returncode == 0
 
 
-def bench_size(model, weights: Path, onnx_path: Path, size: int, args) -> dict:
+def bench_size(model, weights: Path, onnx_path: Path, size: int, args, bf16: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "input.png", Path(tmp) / "out.png"
         x = synthetic_png(size, src)[None]
@@ -176,7 +176,6 @@ def bench_size(model, weights: Path, onnx_path: Path, size: int, args) -> dict:
         errors = {name: float(np.abs(f(x) - ref).max()) for name, f in engines.items()}  # + warm-up
         times = {name: [] for name in engines}
         times["ram forward"], times["ram restore"] = [], []
-        bf16 = ram_has_bf16(args.ram, weights)
         if bf16:
             times["ram forward bf16"], times["ram restore bf16"] = [], []
         dst16 = Path(tmp) / "out-bf16.png"
@@ -267,7 +266,8 @@ def main():
     onnx_path = export_onnx(model, args.weights)
     if args.export_only:
         return
-    results = [bench_size(model, args.weights, onnx_path, int(s), args)
+    bf16 = ram_has_bf16(args.ram, args.weights)
+    results = [bench_size(model, args.weights, onnx_path, int(s), args, bf16)
                for s in args.sizes.replace(" ", ",").split(",") if s]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")

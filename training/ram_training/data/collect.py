@@ -406,13 +406,13 @@ def collect_listed(deb: str, version: str, package: str, folder: str, files, lic
     to read, such as its copyright file); a missing one is logged and skipped."""
     want = {folder + f for f in files}
     members = deb_members(deb, lambda p: p in want or also(p))
+    prefix = package.split("-")[0]  # "opencv", "mate": the photo ids' source part
     photos = []
     for f in files:
         p = folder + f
         if p not in members:
             log(f"  {package}: {f} missing")
             continue
-        prefix = package.split("-")[0]
         photos.append(Photo(photo_id(prefix, f.rsplit(".", 1)[0]), f"{package}={version}", package, p,
                             licence, open_image(members[p])))
     return photos

@@ -165,16 +165,40 @@ def build_args(argv=None):
     ap.add_argument("--scorer", default="torch", choices=["torch", "ram"],
                     help="score with the PyTorch reference (default) or the Swift engine (ram eval; faster)")
     ap.add_argument("--ram", default=paths.RAM_BIN, help="ram binary for --scorer ram")
-    return ap.parse_args(argv)
+    ap.add_argument("--blend-base", default="",
+                    help="weights the run started from (.safetensors): ship base + BLEND x (EMA - base), "
+                         "weight-space interpolation between the start and the fine-tuned run")
+    ap.add_argument("--blend", type=float, default=1.0,
+                    help="the fraction of the fine-tuning kept with --blend-base (1 = the run's EMA weights)")
+    args = ap.parse_args(argv)
+    if not args.blend_base and args.blend != 1.0:
+        ap.error("--blend needs --blend-base")
+    return args
 
 
-def load_weights(ckpt_path: str, dtype_name: str):
-    """The checkpoint's EMA weights rounded to the shipped dtype (and back to float32 for
-    scoring). Returns (checkpoint, config, weights, model in eval mode)."""
+def blended(ema: dict, config: RAMConfig, base_path: str, alpha: float) -> dict:
+    """base + alpha x (ema - base), tensor by tensor: a fine-tuned run pulled back towards the
+    weights it started from (weight-space interpolation; a run at a low learning rate from
+    trained weights stays in their basin, so the path between them is a path of working models).
+    The base must have the run's configuration and every tensor of it."""
+    base, base_config, _ = read_ram(base_path)
+    if base_config.to_dict() != config.to_dict():
+        raise SystemExit(f"--blend-base {base_path}: configuration {base_config.to_dict()} is not the run's {config.to_dict()}")
+    missing = sorted(set(ema) ^ set(base))
+    if missing:
+        raise SystemExit(f"--blend-base {base_path}: tensors differ from the run's: {', '.join(missing[:4])}")
+    return {k: (base[k].float() + alpha * (v.float() - base[k].float()) if v.is_floating_point() else v)
+            for k, v in ema.items()}
+
+
+def load_weights(ckpt_path: str, dtype_name: str, blend_base: str = "", blend: float = 1.0):
+    """The checkpoint's EMA weights (blended with --blend-base) rounded to the shipped dtype (and
+    back to float32 for scoring). Returns (checkpoint, config, weights, model in eval mode)."""
     ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     config = RAMConfig.from_dict(ckpt["config"])
     dtype = {"fp16": torch.float16, "fp32": torch.float32}[dtype_name]
-    shipped = {k: (v.to(dtype).float() if v.is_floating_point() else v) for k, v in ckpt["ema"].items()}
+    ema = blended(ckpt["ema"], config, blend_base, blend) if blend_base else ckpt["ema"]
+    shipped = {k: (v.to(dtype).float() if v.is_floating_point() else v) for k, v in ema.items()}
     model = RAM(config)
     model.load_state_dict(shipped)
     model.eval()
@@ -282,7 +306,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     ckpt_path = args.checkpoint or os.path.join(paths.CHECKPOINTS, args.name, "last.pt")
     out = args.out or os.path.join(paths.WEIGHTS, f"{args.name}.safetensors")
-    ckpt, config, shipped, model = load_weights(ckpt_path, args.dtype)
+    ckpt, config, shipped, model = load_weights(ckpt_path, args.dtype, args.blend_base, args.blend)
     with open(os.path.join(args.data, "pairs", "index.json")) as f:
         index = json.load(f)
     per_kind, per_task, n_val, scorer, val_seconds = score_validation(args, model, shipped, config, index)
@@ -306,6 +330,12 @@ def main(argv=None) -> int:
         },
         "continue_training": continue_command(ckpt, args.name),
     }
+    if args.blend_base:
+        with open(args.blend_base, "rb") as f:
+            base_sha = hashlib.sha256(f.read()).hexdigest()
+        card["blend"] = {"base": paths.rel(os.path.abspath(args.blend_base)), "base_sha256": base_sha, "alpha": args.blend,
+                         "how": f"base + {args.blend:g} x (EMA weights at step {ckpt['step']} - base), tensor by tensor "
+                                "(ram_training.export --blend-base --blend)"}
     if args.note:
         card["note"] = args.note
     write_checked(out, shipped, config, card, args.dtype)

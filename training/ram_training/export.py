@@ -15,6 +15,9 @@ command that continues training.
 256x256 centre crops, seed = photo index, 8-bit input: the same images as data/pairs/val),
 about 5x faster than PyTorch for the paper configuration on this CPU; the engine matches the
 PyTorch reference to 1e-4 (tests/parity), so the card's numbers are what `ram eval` reproduces.
+
+--blend-base W --blend A exports W + A x (EMA - W): a run fine-tuned from W (train --init W)
+pulled part of the way back to where it started; the card's "blend" records W and A.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ train-data: build
 
 # The identity-aware, scale-aware recipe (training/README.md "Do no harm"): from the shipped
 # weights (--init) or this run's last checkpoint, a sixth task "clean" (identity pairs, including
-# clean photos that look dark, flat or grey) on ~12 % of the patches, and 15 % of the steps on
+# clean photos that look dark, flat or grey) on ~6 % of the patches (weight 0.6 next to 2, 2, 1.5, 3, 0.5), and 15 % of the steps on
 # 256-px patches (two per batch) cut from tiles and from whole photos downscaled to 256-384 px,
 # so GatedDA's statistics and the channel attention see image-scale content. One torch thread
 # (two collapse when anything else holds a core). `make train TRAIN_EXTRA="--steps N"` anneals

@@ -245,11 +245,6 @@ def gaussian_psf(sigma: float) -> np.ndarray:
 
 # ---------------------------------------------------------------- baseline cache
 
-def file_sha256(path: str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
 def array_sha256(a: np.ndarray) -> str:
     a = np.ascontiguousarray(a, dtype=np.float64)
     return hashlib.sha256(repr(a.shape).encode() + a.tobytes()).hexdigest()
@@ -547,8 +542,8 @@ class EvalSet:
         self.names = [os.path.basename(p) for p in photos]
         self.clean = [load(at(by[(kinds[0], i)]["clean"])) for i in range(n)]
         self.deg = {k: [load(at(by[(k, i)]["degraded"])) for i in range(n)] for k in kinds}
-        self.clean_sha = [file_sha256(at(by[(kinds[0], i)]["clean"])) for i in range(n)]
-        self.deg_sha = {k: [file_sha256(at(by[(k, i)]["degraded"])) for i in range(n)] for k in kinds}
+        self.clean_sha = [paths.file_sha256(at(by[(kinds[0], i)]["clean"])) for i in range(n)]
+        self.deg_sha = {k: [paths.file_sha256(at(by[(k, i)]["degraded"])) for i in range(n)] for k in kinds}
         self.noise_kinds = [k for k in kinds if k.startswith("noise:")]
         self.haze_kinds = [k for k in kinds if k.startswith("haze:")]
         self.blur_kinds = [k for k in ("blur:15,30", "blur") if k in kinds]
@@ -563,7 +558,7 @@ def private_binary(ram: str):
     private = os.path.join(private_dir, "ram")
     atexit.register(shutil.rmtree, private_dir, True)
     shutil.copy2(ram, private)
-    return private_dir, private, hashlib.sha256(open(private, "rb").read()).hexdigest()
+    return private_dir, private, paths.file_sha256(private)
 
 
 def check_metrics(private: str, es: EvalSet) -> dict:
@@ -766,7 +761,7 @@ def run_models(t: Table, weights, private: str, private_dir: str):
         t0 = time.time()
         w_copy = os.path.join(private_dir, os.path.basename(w))   # a snapshot: an export may replace w meanwhile
         shutil.copy2(w, w_copy)
-        w_sha = hashlib.sha256(open(w_copy, "rb").read()).hexdigest()
+        w_sha = paths.file_sha256(w_copy)
         cmd = [private, "eval", *[os.path.join(es.data, p) for p in es.photos], "--kinds", ",".join(es.kinds),
                "--crop-to", "256", "--weights", w_copy, "--json"]
         r = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env)

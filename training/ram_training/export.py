@@ -23,7 +23,6 @@ pulled part of the way back to where it started; the card's "blend" records W an
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -150,8 +149,7 @@ def init_record(init: dict) -> dict:
         _, _, card = read_ram(path)
         tr = (card or {}).get("training", {})
         if tr.get("steps") == init.get("step"):
-            with open(path, "rb") as f:
-                rec["sha256"] = hashlib.sha256(f.read()).hexdigest()
+            rec["sha256"] = paths.file_sha256(path)
             rec["training"] = tr
     return rec
 
@@ -334,9 +332,8 @@ def main(argv=None) -> int:
         "continue_training": continue_command(ckpt, args.name),
     }
     if args.blend_base:
-        with open(args.blend_base, "rb") as f:
-            base_sha = hashlib.sha256(f.read()).hexdigest()
-        card["blend"] = {"base": paths.rel(os.path.abspath(args.blend_base)), "base_sha256": base_sha, "alpha": args.blend,
+        card["blend"] = {"base": paths.rel(os.path.abspath(args.blend_base)),
+                         "base_sha256": paths.file_sha256(args.blend_base), "alpha": args.blend,
                          "how": f"base + {args.blend:g} x (EMA weights at step {ckpt['step']} - base), tensor by tensor "
                                 "(ram_training.export --blend-base --blend)"}
     if args.note:

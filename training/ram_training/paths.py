@@ -3,6 +3,7 @@ PYTHONPATH=training), and its defaults are paths inside it."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -19,6 +20,15 @@ RAM_BIN = os.path.join(REPO, ".build", "release", "ram")
 def rel(path: str) -> str:
     """`path` relative to the repository root (for logs and reports)."""
     return os.path.relpath(path, REPO)
+
+
+def file_sha256(path: str) -> str:
+    """The hex sha256 of a file's bytes (binaries, weights, PNGs, indexes), read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def module_env(env: dict | None = None) -> dict:

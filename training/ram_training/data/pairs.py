@@ -38,12 +38,12 @@ import subprocess
 import sys
 import time
 import zlib
-import hashlib
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image
 
+from .. import paths
 from . import TASKS
 
 DEGRADING = TASKS[:5]
@@ -236,7 +236,7 @@ def private_binary(ram: str, root: str):
     """A private copy of `ram` in <root>: a rebuild of .build/release/ram during the run can
     neither break the calls ("text file busy") nor mix two versions of the recipe in one data
     set. Returns (its path, the binary's record for index.json)."""
-    digest = hashlib.sha256(open(ram, "rb").read()).hexdigest()
+    digest = paths.file_sha256(ram)
     private = os.path.join(root, f".ram-{digest[:12]}")
     if not os.path.exists(private):
         shutil.copy2(ram, private + ".tmp")

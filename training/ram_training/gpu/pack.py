@@ -54,7 +54,6 @@ monitor training on the GPU; the real score is export's, on the CPU.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -106,14 +105,6 @@ def tree_bytes() -> int | None:
         if rel and os.path.isfile(p) and not os.path.islink(p):
             total += os.path.getsize(p)
     return total
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def build_val(data: str, index: dict, crop: int):
@@ -448,7 +439,7 @@ def main(argv=None) -> int:
     train_budget = int(0.99 * budget) - val_bytes - overhead
     if train_budget <= 0:
         raise SystemExit(f"validation crops alone (~{val_bytes / 2**20:.1f} MiB) exceed --max-mib")
-    index_sha = sha256_file(index_path)
+    index_sha = paths.file_sha256(index_path)
     assemble, crop_bytes, n_clean = build_layers(args, index, data, val, train_budget, index_sha)
     if n_clean == 0:
         raise SystemExit("no clean crops fit the budget")

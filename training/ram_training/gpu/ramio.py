@@ -19,7 +19,6 @@ Degradation*.swift) by measuring it, never by re-implementing the Swift code:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -27,6 +26,7 @@ import tempfile
 
 import numpy as np
 
+from .. import paths
 from ..data import pairs as data_pairs
 from ..png16 import read_png16_codes, write_png16
 
@@ -49,8 +49,7 @@ class Ram:
         self.tmp = tempfile.mkdtemp(prefix="ram-gpukit-")
         self.binary = os.path.join(self.tmp, "ram")
         shutil.copy2(binary, self.binary)
-        with open(self.binary, "rb") as f:
-            self.sha256 = hashlib.sha256(f.read()).hexdigest()
+        self.sha256 = paths.file_sha256(self.binary)
         self.nice = nice
         self.calls = 0
 

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 import math
 import os
@@ -855,6 +856,21 @@ class GPURun:
         }
 
 
+def leave_group(dist, run: GPURun) -> None:
+    """Tear the process group down on every rank together, with nothing left holding it. Each rank
+    first drops its DDP wrapper (its reducer holds the group) and the signal handlers (their
+    closure holds the run), then waits at a barrier for rank 0's last validation and checkpoint,
+    then destroys the group. Without it a rank now and then aborted at exit (std::terminate,
+    exit -6) after the run had finished, most likely from the group being torn down while the
+    interpreter finalised, and torchrun reported the whole run failed."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    run.net = None
+    gc.collect()
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def main(argv=None) -> int:
     args = build_args(argv)
     if args.threads:
@@ -911,7 +927,7 @@ def main(argv=None) -> int:
         torch.cuda.synchronize()
     in_sync = run.ranks_in_sync()
     if rank != 0:
-        where.dist.destroy_process_group()
+        leave_group(where.dist, run)
         return 0
     if run.step != last_val_step or run.val_last is None:
         run.validate()
@@ -921,7 +937,7 @@ def main(argv=None) -> int:
     log({"event": "stop", "step": run.step, "wall": round(run.wall, 1), "process_s": round(time.time() - T0, 1),
          "stopped": run.stopped, **({"world_size": where.world, "ranks_in_sync": in_sync} if where.dist is not None else {})})
     if where.dist is not None:
-        where.dist.destroy_process_group()
+        leave_group(where.dist, run)
     return 0 if saved else 1
 
 

@@ -51,11 +51,11 @@ train-data: build
 
 # The identity-aware, scale-aware recipe (training/README.md "Do no harm"): from the shipped
 # weights (--init) or this run's last checkpoint, a sixth task "clean" (identity pairs, including
-# clean photos that look dark, flat or grey) on ~6 % of the patches (weight 0.6 next to 2, 2, 1.5, 3, 0.5), and 15 % of the steps on
-# 256-px patches (two per batch) cut from tiles and from whole photos downscaled to 256-384 px,
-# so GatedDA's statistics and the channel attention see image-scale content. One torch thread
-# (two collapse when anything else holds a core). `make train TRAIN_EXTRA="--steps N"` anneals
-# by step N. The background run: nohup make train > training/runs/ram-small-id.out 2>&1 &
+# clean photos that look dark, flat or grey) on ~6 % of the patches (weight 0.6 next to 2, 2,
+# 1.5, 3, 0.5), and 15 % of the steps on 256-px patches (two per batch) cut from tiles and from
+# whole photos downscaled to 256-384 px, so GatedDA's statistics and the channel attention see
+# image-scale content. One torch thread (two collapse when anything else holds a core).
+# `make train TRAIN_EXTRA="--steps N"` anneals by step N. The background run: nohup make train > training/runs/ram-small-id.out 2>&1 &
 TRAIN_ARGS ?= --name ram-small-id --init Assets/weights/ram-small.safetensors --threads 1 --loss psnr --bn frozen --lr 5e-5 --warmup 300 --task-weights 2,2,1.5,3,0.5,0.6 --patch 96 --batch 4 --big-patch 256 --big-prob 0.15 --big-tasks haze,rain,lowlight,blur,clean --val-every 3000 --val-limit 0
 train:
 	@$(PYTHON) -c "import torch, numpy, PIL, safetensors, skimage" 2>/dev/null || { \

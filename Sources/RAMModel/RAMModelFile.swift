@@ -2,11 +2,13 @@ import Foundation
 import TensorCore
 
 /// A weights file as loaded: configuration (from `__metadata__["config"]`), the bound
-/// weight tree and the model card (free JSON, kept as text).
+/// weight tree, the model card (free JSON, kept as text) and the do-no-harm guard
+/// (`__metadata__["guard"]`, `ChangeGuard`), when the file carries one.
 public struct RAMModelFile: Sendable {
     public let path: String
     public let weights: RAMWeights
     public let card: String?
+    public let changeGuard: ChangeGuard?
     public let dtype: String
 
     public var configuration: RAMConfiguration { weights.configuration }
@@ -30,6 +32,15 @@ public struct RAMModelFile: Sendable {
             throw RAMError.weights("\(path): \(e.description)")
         }
         card = file.metadata["card"]
+        if let text = file.metadata["guard"] {
+            let g: ChangeGuard
+            do { g = try JSONDecoder().decode(ChangeGuard.self, from: Data(text.utf8)) } catch {
+                throw RAMError.weights("\(path): metadata \"guard\" is not {\"change_rms\": …, \"power\": …} (\(error))")
+            }
+            changeGuard = try g.validated(source: path)
+        } else {
+            changeGuard = nil
+        }
         let dtypes = Set(file.tensors.values.filter { $0.dtype != .i64 }.map { $0.dtype.rawValue })
         dtype = dtypes.sorted().joined(separator: "+")
     }

@@ -29,6 +29,10 @@ public struct Restorer: Sendable {
     /// statistics pooled from full-resolution crops (`StatisticsPool`), reported with stage
     /// `.firstPaint` as each finishes, for images larger than two tiles.
     public var firstPaint = false
+    /// Do no harm (`ChangeGuard`): applied to the finished image, whatever the plan; nil
+    /// returns the network's output as it is. The tiles reported through `progress` are the
+    /// network's, before the guard.
+    public var changeGuard: ChangeGuard?
     /// How the passes run (threads, BLAS policy, kernels, precision, profiler); each of several
     /// workers runs under its own `context.worker()`.
     public var context: ExecutionContext
@@ -125,13 +129,29 @@ public struct Restorer: Sendable {
     /// Restores the image; nil when cancelled.
     public func restore(_ image: RGBImage, cancel: CancellationFlag? = nil,
                         progress: ((TileProgress) -> Void)? = nil) throws -> RGBImage? {
-        guard let out = try restore(image.tensor, cancel: cancel, progress: progress) else { return nil }
-        return RGBImage(tensor: out, alpha: image.alpha, bitDepth: image.bitDepth)
+        try restoreGuarded(image, cancel: cancel, progress: progress)?.image
+    }
+
+    /// Restores the image and says what the guard measured and did (nil without a guard); nil
+    /// when cancelled.
+    public func restoreGuarded(_ image: RGBImage, cancel: CancellationFlag? = nil,
+                               progress: ((TileProgress) -> Void)? = nil) throws -> (image: RGBImage, guard: ChangeGuard.Outcome?)? {
+        let input = image.tensor
+        guard var out = try networkOutput(input, cancel: cancel, progress: progress) else { return nil }
+        let outcome = changeGuard.map { $0.apply(input: input, output: &out) }
+        return (RGBImage(tensor: out, alpha: image.alpha, bitDepth: image.bitDepth), outcome)
     }
 
     /// Restores a (3, H, W) tensor; nil when cancelled.
     public func restore(_ image: Tensor, cancel: CancellationFlag? = nil,
                         progress: ((TileProgress) -> Void)? = nil) throws -> Tensor? {
+        guard var out = try networkOutput(image, cancel: cancel, progress: progress) else { return nil }
+        _ = changeGuard?.apply(input: image, output: &out)
+        return out
+    }
+
+    /// The network's output by the plan, before the guard; nil when cancelled.
+    func networkOutput(_ image: Tensor, cancel: CancellationFlag?, progress: ((TileProgress) -> Void)?) throws -> Tensor? {
         let h = image.height, w = image.width
         let plan = plan(height: h, width: w)
         if firstPaint, statistics == .wholeImage, max(h, w) > 2 * tiling.tileSize - tiling.overlap {

@@ -74,10 +74,10 @@ public final class EffectRunner: @unchecked Sendable {
             spawn("ram.restore") { [weak self] in
                 let start = Date()
                 do {
-                    let out = try restorer.restore(image, cancel: flag) { if paints { post(.restoreProgress(id, $0)) } }
-                    if let out {
+                    let result = try restorer.restoreGuarded(image, cancel: flag) { if paints { post(.restoreProgress(id, $0)) } }
+                    if let (out, outcome) = result {
                         let scores = reference.map { Scores(psnr: psnr(out, $0), ssim: ssim(out, $0)) }
-                        post(.restoreFinished(id, out, scores, seconds: Date().timeIntervalSince(start)))
+                        post(.restoreFinished(id, out, scores, seconds: Date().timeIntervalSince(start), guard: outcome))
                     } else {
                         post(.jobCancelled(id))
                     }

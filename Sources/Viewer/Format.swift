@@ -1,10 +1,18 @@
 import Foundation
+import RAMModel
 import TerminalUI
 
 /// Number and name formatting shared by the panel, the status line and captions.
 enum Format {
     static func seconds(_ s: Double) -> String {
         s < 10 ? String(format: "%.2f s", s) : String(format: "%.1f s", s)
+    }
+
+    /// The status line's note of the do-no-harm guard, when it took back a visible share of the
+    /// network's change: " · guard kept 12 % of a 1.3/255 change".
+    static func guardNote(_ o: ChangeGuard.Outcome?) -> String {
+        guard let o, o.weight < 0.99 else { return "" }
+        return String(format: " · guard kept %.0f %% of a %.1f/255 change", o.weight * 100, o.change * 255)
     }
 
     static func psnr(_ v: Double) -> String {

@@ -384,7 +384,7 @@ extension Message {
     /// purpose: a new result must say which job, so that `Gallery` can route it to its image.
     var jobID: JobID? {
         switch self {
-        case .restoreProgress(let id, _), .restoreFinished(let id, _, _, _), .featuresStarted(let id),
+        case .restoreProgress(let id, _), .restoreFinished(let id, _, _, _, _), .featuresStarted(let id),
             .featuresReady(let id, _), .gridCellReady(let id, _, _), .gridFinished(let id, _), .degraded(let id, _, _),
             .jobCancelled(let id), .jobFailed(let id, _), .imageRead(let id, _):
             return id

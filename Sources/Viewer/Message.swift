@@ -16,7 +16,8 @@ public enum Message: Sendable {
     /// input of this version.
     case inputScored(Scores, inputVersion: Int)
     case restoreProgress(JobID, TileProgress)
-    case restoreFinished(JobID, RGBImage, Scores?, seconds: Double)
+    /// `guard`: what the weights' do-no-harm guard measured and kept (nil without one).
+    case restoreFinished(JobID, RGBImage, Scores?, seconds: Double, guard: ChangeGuard.Outcome? = nil)
     /// The feature pass of the job began (it may have waited for an earlier one).
     case featuresStarted(JobID)
     case featuresReady(JobID, FeatureData)

@@ -87,25 +87,25 @@ private func restoreResult(_ state: inout ViewerState, _ message: Message) -> [E
         state.restoredTiles.append(tile.rect)
         state.jobs.restore?.advance(tile)
 
-    case .restoreFinished(let id, let image, let scores, let seconds) where state.jobs.isCurrent(id, .restoreB):
+    case .restoreFinished(let id, let image, let scores, let seconds, let outcome) where state.jobs.isCurrent(id, .restoreB):
         state.restoredB = Versioned(clipped(image), version: state.nextVersion())
         state.restoredBComplete = true
         state.restoredBScores = scores
         state.jobs.restoreB?.finish(seconds: seconds)
-        state.status = "restored by B in \(Format.seconds(seconds))"
+        state.status = "restored by B in \(Format.seconds(seconds))" + Format.guardNote(outcome)
 
-    case .restoreFinished(let id, let image, _, let seconds) where state.jobs.isCurrent(id, .perTile):
+    case .restoreFinished(let id, let image, _, let seconds, _) where state.jobs.isCurrent(id, .perTile):
         state.perTile = Versioned(clipped(image), version: state.nextVersion())
         state.jobs.perTile?.finish(seconds: seconds)
         state.status = "per-tile restoration done in \(Format.seconds(seconds))"
 
-    case .restoreFinished(let id, let image, let scores, let seconds) where state.jobs.isCurrent(id, .restore):
+    case .restoreFinished(let id, let image, let scores, let seconds, let outcome) where state.jobs.isCurrent(id, .restore):
         // Clipped to [0, 1] like the PNG `ram restore` writes and the scores see.
         state.restored = Versioned(clipped(image), version: state.nextVersion())
         state.restoredComplete = true
         state.restoredScores = scores
         state.jobs.restore?.finish(seconds: seconds)
-        state.status = "restored in \(Format.seconds(seconds))"
+        state.status = "restored in \(Format.seconds(seconds))" + Format.guardNote(outcome)
 
     default:
         break

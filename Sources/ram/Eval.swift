@@ -25,6 +25,8 @@ struct Eval: ParsableCommand {
     struct Row: Codable {
         var image: String, kind: String
         var inputPSNR, inputSSIM, restoredPSNR, restoredSSIM: Double
+        /// The guard's measured change (RMS, [0, 1] units) and the share of it kept; nil without a guard.
+        var change: Double? = nil, guardWeight: Double? = nil
     }
 
     /// Harm next to gain, per kind: the mean gain (restored − input PSNR), the worst photo's gain
@@ -123,10 +125,12 @@ struct Eval: ParsableCommand {
                     // The clean row restores the reference as it is (already a PNG's samples).
                     let degraded: RGBImage
                     if case .clean = d { degraded = float } else { degraded = inputBits == 0 ? float : float.quantized(bits: inputBits) }
-                    let restored = try restorer.restore(degraded)!.clamped()
+                    let (out, outcome) = try restorer.restoreGuarded(degraded)!
+                    let restored = out.clamped()
                     rows.append(Row(image: URL(fileURLWithPath: path).lastPathComponent, kind: d.description,
                                     inputPSNR: metrics.psnrOf(degraded, ref), inputSSIM: metrics.ssimOf(degraded, ref),
-                                    restoredPSNR: metrics.psnrOf(restored, ref), restoredSSIM: metrics.ssimOf(restored, ref)))
+                                    restoredPSNR: metrics.psnrOf(restored, ref), restoredSSIM: metrics.ssimOf(restored, ref),
+                                    change: outcome?.change, guardWeight: outcome?.weight))
                     if isatty(2) != 0 { printErr("  \(rows.last!.image) \(d): done") }
                 }
             }

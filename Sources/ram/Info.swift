@@ -24,6 +24,12 @@ struct Info: ParsableCommand {
             print("configuration: \(m.configuration)")
             print("parameters:    \(group(m.weights.parameterCount)) (\(String(format: "%.2f", Double(m.weights.parameterCount) / 1e6)) M)")
             print("dtype:         \(m.dtype)")
+            if let g = m.changeGuard {
+                print(String(format: "guard:         pulls the output towards the input when the predicted change is small: kept share m^%g/(m^%g + (%.2f/255)^%g), m = RMS change; --no-guard turns it off",
+                             g.power, g.power, g.changeRMS * 255, g.power))
+            } else {
+                print("guard:         none (the network's output as it is)")
+            }
             if let card = m.card {
                 print("card:")
                 if let data = card.data(using: .utf8), let obj = try? JSONSerialization.jsonObject(with: data),

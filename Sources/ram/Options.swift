@@ -25,6 +25,9 @@ struct TileOptions: ParsableArguments {
     @Option(help: "Overlap between neighbouring tiles with --tile, in pixels.")
     var overlap: Int = Restorer.defaultOverlap
 
+    @Flag(help: "Return the network's output as it is, without the weights' do-no-harm guard (which pulls an image the network would barely change back towards the input).")
+    var noGuard = false
+
     @Option(help: "Tiles restored in parallel, each on one core (default: one per core, at most \(Restorer.maxDefaultWorkers); 1 = one tile at a time on every core).")
     var workers: Int?
 
@@ -46,6 +49,7 @@ struct TileOptions: ParsableArguments {
         var r = Restorer(network: RAMNetwork(weights: model.weights), statistics: tile == nil ? .wholeImage : .perTile,
                          tiling: tiling, maxMemory: maxMemory << 20, context: context)
         r.firstPaint = firstPaint
+        r.changeGuard = noGuard ? nil : model.changeGuard
         return r
     }
 }

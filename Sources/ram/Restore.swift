@@ -45,15 +45,20 @@ struct Restore: ParsableCommand {
             let start = Date()
             let restorer = tiles.restorer(model, context: execution.context)
             let plan = restorer.plan(height: image.height, width: image.width)
-            let restored = try restorer.restore(image) { bar.update($0.done, $0.total) }!
+            let (restored, outcome) = try restorer.restoreGuarded(image) { bar.update($0.done, $0.total) }!
             try ImageFile.save(restored, to: output, force: force, inputs: [input], bitDepth: bitDepth,
                                quality: outputOptions.quality)
             if isatty(2) != 0 {
                 printErr(String(format: "wrote %@ (%dx%d, %@) in %.2f s", output, image.width, image.height,
-                                plan.description, Date().timeIntervalSince(start)))
+                                plan.description, Date().timeIntervalSince(start)) + (outcome.map(guardSummary) ?? ""))
             }
         }
     }
+}
+
+/// The guard's part of a summary line: how much the network would change and what was kept.
+func guardSummary(_ o: ChangeGuard.Outcome) -> String {
+    String(format: "; guard: predicted change %.2f/255 RMS, %.0f%% of it kept", o.change * 255, o.weight * 100)
 }
 
 /// Fails early when OUTPUT could not be written later (exists without --force, is an input,

@@ -373,3 +373,53 @@ struct CLIErrorStyleTests {
         #expect(!r.stdout.lowercased().contains("nan"), "\(r.stdout)")
     }
 }
+
+/// The weights' do-no-harm guard through the command line: `ram eval` reports what it did per
+/// photo, `--no-guard` gives the network's output, `ram info` names it.
+@Suite struct GuardCLITests {
+    /// The tiny fixture with a guard in its metadata (the header rewritten, the data kept).
+    static func guardedWeights(_ dir: String, guardJSON: String) throws -> String {
+        let d = FileManager.default.contents(atPath: CLI.tinyWeights)!
+        let n = Int(d.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        var header = try JSONSerialization.jsonObject(with: d.subdata(in: 8..<(8 + n))) as! [String: Any]
+        var meta = header["__metadata__"] as? [String: String] ?? [:]
+        meta["guard"] = guardJSON
+        header["__metadata__"] = meta
+        var text = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        text.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - text.count % 8) % 8))
+        var out = Data()
+        withUnsafeBytes(of: UInt64(text.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(text)
+        out.append(d.subdata(in: (8 + n)..<d.count))
+        let p = dir + "/guarded.safetensors"
+        _ = FileManager.default.createFile(atPath: p, contents: out)
+        return p
+    }
+
+    @Test func evalReportsTheGuardAndNoGuardTurnsItOff() throws {
+        let dir = CLI.tempDir()
+        // t so large that the tiny random network's change is mostly taken back.
+        let w = try Self.guardedWeights(dir, guardJSON: #"{"change_rms": 0.9, "power": 2}"#)
+        let info = try CLI.run(["info", w])
+        #expect(info.status == 0 && info.stdout.contains("guard:") && info.stdout.contains("229.50/255"), "\(info.stdout)")
+        let args = ["eval", CLI.fixtures + "/tiny.input.png", "--kinds", "clean,noise:25", "--weights", w, "--json"]
+        func rows(_ r: CLI.Result) throws -> [[String: Any]] {
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            return obj["rows"] as! [[String: Any]]
+        }
+        let guarded = try rows(try CLI.run(args)), raw = try rows(try CLI.run(args + ["--no-guard"]))
+        #expect(guarded.count == 2 && raw.count == 2)
+        for (g, r) in zip(guarded, raw) {
+            let weight = g["guardWeight"] as! Double, change = g["change"] as! Double
+            #expect(weight > 0 && weight < 0.5 && change > 0, "\(g)")
+            #expect(r["guardWeight"] == nil)
+            // Most of the (harmful) random change is taken back: closer to the reference.
+            #expect((g["restoredPSNR"] as! Double) > (r["restoredPSNR"] as! Double))
+        }
+        // restore: the summary names the guard; --no-guard writes the network's output.
+        let a = try CLI.run(["restore", CLI.fixtures + "/tiny.input.png", dir + "/g.png", "--weights", w])
+        let b = try CLI.run(["restore", CLI.fixtures + "/tiny.input.png", dir + "/n.png", "--weights", w, "--no-guard"])
+        #expect(a.status == 0 && b.status == 0)
+        #expect(FileManager.default.contents(atPath: dir + "/g.png") != FileManager.default.contents(atPath: dir + "/n.png"))
+    }
+}

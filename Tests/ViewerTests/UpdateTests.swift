@@ -430,3 +430,19 @@ struct UpdateTests {
         #expect(s.size == TerminalSize(cols: 80, rows: 24))
     }
 }
+
+/// The status line says when the weights' guard took back part of the network's change.
+@Suite struct GuardStatusTests {
+    @Test func statusNamesTheGuardWhenItActed() {
+        var s = Fixtures.state()
+        _ = update(&s, .start)
+        _ = update(&s, .restoreFinished(s.jobs.restore!.id, Fixtures.constant(0.5, 0.5, 0.5), nil, seconds: 1,
+                                        guard: ChangeGuard.Outcome(change: 1.3 / 255, weight: 0.12)))
+        #expect(s.status.contains("guard kept 12 % of a 1.3/255 change"), "\(s.status)")
+        var t = Fixtures.state()
+        _ = update(&t, .start)
+        _ = update(&t, .restoreFinished(t.jobs.restore!.id, Fixtures.constant(0.5, 0.5, 0.5), nil, seconds: 1,
+                                        guard: ChangeGuard.Outcome(change: 40 / 255, weight: 1)))
+        #expect(!t.status.contains("guard"), "\(t.status)")
+    }
+}

@@ -37,7 +37,8 @@ from . import paths
 from .data.sampling import load_val
 from .model import RAM, RAMConfig, count_parameters
 from .validation import psnr
-from .weights import load_ram, read_ram, save_ram
+from . import guard as change_guard
+from .weights import load_ram, read_guard, read_ram, save_ram
 
 
 def ssim_rgb(a: np.ndarray, b: np.ndarray) -> float:
@@ -77,11 +78,11 @@ def mean_degraded_tasks(per_task: dict) -> float:
 
 
 @torch.no_grad()
-def score(model, val, batch=8):
+def score(model, val, batch=8, guard=None):
     model.eval()
     rows = {}
     for kind, (deg, clean) in val.items():
-        outs = [model(deg[i:i + batch]).clamp(0, 1) for i in range(0, len(deg), batch)]
+        outs = [change_guard.apply(deg[i:i + batch], model(deg[i:i + batch]), guard) for i in range(0, len(deg), batch)]
         out = torch.cat(outs)
         p_in = psnr(deg, clean) if kind != "clean" else torch.full((len(deg),), float("inf"))
         rows[kind] = {
@@ -171,6 +172,9 @@ def build_args(argv=None):
                          "weight-space interpolation between the start and the fine-tuned run")
     ap.add_argument("--blend", type=float, default=1.0,
                     help="the fraction of the fine-tuning kept with --blend-base (1 = the run's EMA weights)")
+    ap.add_argument("--guard", default="keep",
+                    help="the do-no-harm guard written with the weights (ram_training.guard): 'T,P' (T in 1/255), "
+                         "'none', or 'keep' (default: the guard of the file at --out, if any)")
     args = ap.parse_args(argv)
     if not args.blend_base and args.blend != 1.0:
         ap.error("--blend needs --blend-base")
@@ -206,7 +210,17 @@ def load_weights(ckpt_path: str, dtype_name: str, blend_base: str = "", blend: f
     return ckpt, config, shipped, model
 
 
-def score_validation(args, model, shipped, config, index):
+def chosen_guard(args, out: str):
+    """The guard to ship with --guard (keep: the existing file's)."""
+    if args.guard == "keep":
+        return read_guard(out) if os.path.exists(out) else None
+    try:
+        return change_guard.parse(args.guard)
+    except ValueError as e:
+        raise SystemExit(f"--guard: {e}")
+
+
+def score_validation(args, model, shipped, config, index, guard=None):
     """The validation set scored as shipped, by PyTorch or by `ram eval`. Returns (per kind,
     per task, photos per kind, the scorer's description, seconds)."""
     t = time.time()
@@ -215,13 +229,14 @@ def score_validation(args, model, shipped, config, index):
             raise SystemExit(f"--scorer ram: {args.ram} is not an executable (make build)")
         with tempfile.TemporaryDirectory() as tmp:
             probe = os.path.join(tmp, "scored.safetensors")
-            save_ram(probe, shipped, config, card={"name": args.name, "note": "export scoring copy"}, dtype=args.dtype)
+            save_ram(probe, shipped, config, card={"name": args.name, "note": "export scoring copy"}, dtype=args.dtype,
+                     guard=guard)
             per_kind, per_task = score_with_ram(args.ram, probe, args.data, index, args.threads)
         n_val = next(iter(per_kind.values()))["n"]
         scorer = f"ram eval (Swift engine, {args.threads} thread(s))"
     else:
         val = load_val(args.data, index)
-        per_kind, per_task = score(model, val)
+        per_kind, per_task = score(model, val, guard=guard)
         n_val = len(next(iter(val.values()))[0])
         scorer = "PyTorch reference (ram_training.model)"
     return per_kind, per_task, n_val, scorer, time.time() - t
@@ -274,10 +289,10 @@ def continue_command(ckpt: dict, name: str) -> str:
             f"then python3 -m ram_training.export --name {name}")
 
 
-def write_checked(out: str, shipped: dict, config, card: dict, dtype: str):
+def write_checked(out: str, shipped: dict, config, card: dict, dtype: str, guard=None):
     """Writes the weights with their card and reads them back strictly: they must be what was scored."""
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    save_ram(out, shipped, config, card=card, dtype=dtype)
+    save_ram(out, shipped, config, card=card, dtype=dtype, guard=guard)
     back, _ = load_ram(out)
     diff = max((back.state_dict()[k].float() - v.float()).abs().max().item()
                for k, v in shipped.items() if v.is_floating_point())
@@ -310,7 +325,8 @@ def main(argv=None) -> int:
     ckpt, config, shipped, model = load_weights(ckpt_path, args.dtype, args.blend_base, args.blend)
     with open(os.path.join(args.data, "pairs", "index.json")) as f:
         index = json.load(f)
-    per_kind, per_task, n_val, scorer, val_seconds = score_validation(args, model, shipped, config, index)
+    guard = chosen_guard(args, out)
+    per_kind, per_task, n_val, scorer, val_seconds = score_validation(args, model, shipped, config, index, guard)
     card = {
         "name": args.name,
         "model": "RAM (all-in-one restoration: noise, rain, haze, blur, low light), trained from scratch by this project",
@@ -324,7 +340,8 @@ def main(argv=None) -> int:
             "mean_per_task_psnr": mean_degraded_tasks(per_task),
             "convention": "PSNR/SSIM on RGB in [0,1], whole crop (no border shave), outputs clamped; "
                           "SSIM = skimage structural_similarity(gaussian_weights, sigma 1.5, data_range 1)",
-            "weights": f"EMA weights as shipped ({args.dtype}), eval mode",
+            "weights": f"EMA weights as shipped ({args.dtype}), eval mode"
+                       + (", with the guard" if guard else ", no guard"),
             "scorer": scorer,
             "per_kind": per_kind, "per_task": per_task,
             "measured": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": round(val_seconds, 1),
@@ -336,9 +353,12 @@ def main(argv=None) -> int:
                          "base_sha256": paths.file_sha256(args.blend_base), "alpha": args.blend,
                          "how": f"base + {args.blend:g} x (EMA weights at step {ckpt['step']} - base), tensor by tensor "
                                 "(ram_training.export --blend-base --blend)"}
+    if guard:
+        card["guard"] = {"change_rms_255": round(guard["change_rms"] * 255, 6), "power": guard["power"],
+                         "rule": "y = x + w (clamp(f(x)) - x), w = m^p / (m^p + t^p), m = RMS of clamp(f(x)) - x"}
     if args.note:
         card["note"] = args.note
-    write_checked(out, shipped, config, card, args.dtype)
+    write_checked(out, shipped, config, card, args.dtype, guard)
     with open(record_path(out, args.name), "w") as f:
         json.dump({"out": paths.rel(out), "card": card}, f, indent=1)
     print(json.dumps({"out": paths.rel(out), "bytes": os.path.getsize(out), "step": ckpt["step"],

@@ -1,6 +1,8 @@
 """Save and load RAM weights as safetensors, the format `ram` reads.
 
-`__metadata__` holds strings only: {"format": "ram", "config": <config JSON>, "card": <JSON>}.
+`__metadata__` holds strings only: {"format": "ram", "config": <config JSON>, "card": <JSON>}, and
+"guard": {"change_rms": t, "power": p} where the weights come with a do-no-harm guard
+(ram_training.guard; `ram` applies it to every restored image unless --no-guard).
 Floating-point tensors are written as fp32, fp16 or bf16; integer buffers
 (BatchNorm's `num_batches_tracked`, a 0-dim int64) are written unchanged as I64.
 Reading accepts what `ram` accepts: F32, F16 and BF16 tensors, `attn.lam` as 0-dim (the public
@@ -56,7 +58,8 @@ def save_file(tensors: dict, path, metadata: dict | None = None):
     os.replace(tmp, path)
 
 
-def save_ram(path, state_dict: dict, config: RAMConfig, card: dict | None = None, dtype: str = "fp32"):
+def save_ram(path, state_dict: dict, config: RAMConfig, card: dict | None = None, dtype: str = "fp32",
+             guard: dict | None = None):
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
     target = DTYPES[dtype]
@@ -71,6 +74,9 @@ def save_ram(path, state_dict: dict, config: RAMConfig, card: dict | None = None
         "config": config.to_json(),
         "card": json.dumps(card if card is not None else {}),
     }
+    if guard is not None:
+        metadata["guard"] = json.dumps({"change_rms": float(guard["change_rms"]), "power": float(guard["power"])},
+                                       sort_keys=True)
     save_file(tensors, str(path), metadata=metadata)
 
 
@@ -86,6 +92,13 @@ def read_ram(path) -> tuple[dict, RAMConfig, dict]:
         card = json.loads(meta.get("card", "{}"))
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     return tensors, config, card
+
+
+def read_guard(path) -> dict | None:
+    """The file's do-no-harm guard ({"change_rms", "power"}), or None."""
+    with safe_open(str(path), framework="pt") as f:
+        text = (f.metadata() or {}).get("guard")
+    return json.loads(text) if text else None
 
 
 def canonical_lam(tensors: dict) -> tuple[dict, int]:

@@ -141,6 +141,7 @@ struct View: ParsableCommand {
                 format: "dim %d · %@ · %.2f\u{00A0}M\u{00A0}params", cfg.dim,  // the count wraps as one piece
                 "blocks \(cfg.numBlocks.map(String.init).joined(separator: ","))",
                 Double(model.weights.parameterCount) / 1e6)
+                + (restorer.changeGuard.map { String(format: " · guard %.1f/255", $0.changeRMS * 255) } ?? "")
             let modelB = try (weights.count == 2 ? weights[1] : compare).map { try RAMModelFile(path: $0) }
             var info = SessionInfo(
                 inputName: name, referenceName: referenceName,

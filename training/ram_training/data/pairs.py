@@ -16,6 +16,9 @@ generator seeded by the crop's name (so reruns give the same files):
   haze     2x haze:beta, beta ~ U(0.6, 1.8) (RESIDE ITS range)
   blur     2x blur (random camera shake), 1x blur:LEN,ANGLE, LEN ~ U(5, 25), ANGLE ~ U(0, 180)
   lowlight 2x lowlight:level, level ~ U(0.15, 0.95)
+  noise    noise:5, noise:10 (mild noise: without it, a dark photo with a little noise looks
+           like low light to the network and is brightened; drawn last, so the seeds and
+           parameters above are those of the data set without them)
 
 Validation (data/pairs/val/): a 256x256 centre crop of each validation photo (offset
 ((w-256)//2, (h-256)//2), as `ram eval --crop-to 256`), degraded once per entry of
@@ -120,6 +123,7 @@ def train_kinds(name: str) -> list[tuple[str, int]]:
     out += [("blur", seed()) for _ in range(2)]
     out += [(f"blur:{rng.uniform(5, 25):.1f},{rng.uniform(0, 180):.0f}", seed())]
     out += [(f"lowlight:{rng.uniform(0.15, 0.95):.2f}", seed()) for _ in range(2)]
+    out += [(f"noise:{s}", seed()) for s in (5, 10)]
     return out
 
 

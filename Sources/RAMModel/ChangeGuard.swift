@@ -39,6 +39,11 @@ public struct ChangeGuard: Sendable, Equatable, Codable {
         public var weight: Double
 
         public init(change: Double, weight: Double) { (self.change, self.weight) = (change, weight) }
+
+        /// "guard kept 12 % of a 1.3/255 change", for status and summary lines.
+        public var summary: String {
+            String(format: "guard kept %.0f %% of a %.1f/255 change", weight * 100, change * 255)
+        }
     }
 
     /// w for a predicted change m.

@@ -136,18 +136,22 @@ public struct Restorer: Sendable {
     /// when cancelled.
     public func restoreGuarded(_ image: RGBImage, cancel: CancellationFlag? = nil,
                                progress: ((TileProgress) -> Void)? = nil) throws -> (image: RGBImage, guard: ChangeGuard.Outcome?)? {
-        let input = image.tensor
-        guard var out = try networkOutput(input, cancel: cancel, progress: progress) else { return nil }
-        let outcome = changeGuard.map { $0.apply(input: input, output: &out) }
+        guard let (out, outcome) = try restoreGuarded(image.tensor, cancel: cancel, progress: progress) else { return nil }
         return (RGBImage(tensor: out, alpha: image.alpha, bitDepth: image.bitDepth), outcome)
     }
 
     /// Restores a (3, H, W) tensor; nil when cancelled.
     public func restore(_ image: Tensor, cancel: CancellationFlag? = nil,
                         progress: ((TileProgress) -> Void)? = nil) throws -> Tensor? {
+        try restoreGuarded(image, cancel: cancel, progress: progress)?.output
+    }
+
+    /// The network's output by the plan, then the guard; nil when cancelled.
+    func restoreGuarded(_ image: Tensor, cancel: CancellationFlag?,
+                        progress: ((TileProgress) -> Void)?) throws -> (output: Tensor, guard: ChangeGuard.Outcome?)? {
         guard var out = try networkOutput(image, cancel: cancel, progress: progress) else { return nil }
-        _ = changeGuard?.apply(input: image, output: &out)
-        return out
+        let outcome = changeGuard.map { $0.apply(input: image, output: &out) }
+        return (out, outcome)
     }
 
     /// The network's output by the plan, before the guard; nil when cancelled.

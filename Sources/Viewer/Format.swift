@@ -12,7 +12,7 @@ enum Format {
     /// network's change: " · guard kept 12 % of a 1.3/255 change".
     static func guardNote(_ o: ChangeGuard.Outcome?) -> String {
         guard let o, o.weight < 0.99 else { return "" }
-        return String(format: " · guard kept %.0f %% of a %.1f/255 change", o.weight * 100, o.change * 255)
+        return " · " + o.summary
     }
 
     static func psnr(_ v: Double) -> String {

@@ -50,15 +50,10 @@ struct Restore: ParsableCommand {
                                quality: outputOptions.quality)
             if isatty(2) != 0 {
                 printErr(String(format: "wrote %@ (%dx%d, %@) in %.2f s", output, image.width, image.height,
-                                plan.description, Date().timeIntervalSince(start)) + (outcome.map(guardSummary) ?? ""))
+                                plan.description, Date().timeIntervalSince(start)) + (outcome.map { "; " + $0.summary } ?? ""))
             }
         }
     }
-}
-
-/// The guard's part of a summary line: how much the network would change and what was kept.
-func guardSummary(_ o: ChangeGuard.Outcome) -> String {
-    String(format: "; guard: predicted change %.2f/255 RMS, %.0f%% of it kept", o.change * 255, o.weight * 100)
 }
 
 /// Fails early when OUTPUT could not be written later (exists without --force, is an input,

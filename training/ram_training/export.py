@@ -354,8 +354,7 @@ def main(argv=None) -> int:
                          "how": f"base + {args.blend:g} x (EMA weights at step {ckpt['step']} - base), tensor by tensor "
                                 "(ram_training.export --blend-base --blend)"}
     if guard:
-        card["guard"] = {"change_rms_255": round(guard["change_rms"] * 255, 6), "power": guard["power"],
-                         "rule": "y = x + w (clamp(f(x)) - x), w = m^p / (m^p + t^p), m = RMS of clamp(f(x)) - x"}
+        card["guard"] = change_guard.card_entry(guard)
     if args.note:
         card["note"] = args.note
     write_checked(out, shipped, config, card, args.dtype, guard)

@@ -27,7 +27,9 @@ import time
 import torch
 
 from . import paths
-from .weights import read_ram, read_guard, save_ram
+from .weights import DTYPES, read_ram, read_guard, save_ram
+
+RULE = "y = x + w (clamp(f(x)) - x), w = m^p / (m^p + t^p), m = RMS of clamp(f(x)) - x"
 
 
 def weight(m: torch.Tensor, guard: dict) -> torch.Tensor:
@@ -44,6 +46,14 @@ def apply(x: torch.Tensor, f: torch.Tensor, guard: dict | None) -> torch.Tensor:
     r = fc - x
     m = r.double().pow(2).flatten(1).mean(1).sqrt()
     return x + weight(m, guard).to(r.dtype).view(-1, 1, 1, 1) * r
+
+
+def card_entry(guard: dict, chosen: str = "") -> dict:
+    """The model card's record of a guard."""
+    entry = {"change_rms_255": round(guard["change_rms"] * 255, 6), "power": guard["power"], "rule": RULE}
+    if chosen:
+        entry["chosen"] = chosen
+    return entry
 
 
 def parse(text: str) -> dict | None:
@@ -76,8 +86,8 @@ def main(argv=None) -> int:
     tensors, config, card = read_ram(args.weights)
     before = read_guard(args.weights)
     out = args.out or args.weights
-    dtype = {torch.float16: "fp16", torch.float32: "fp32", torch.bfloat16: "bf16"}[
-        next(v.dtype for v in tensors.values() if v.is_floating_point())]
+    stored = next(v.dtype for v in tensors.values() if v.is_floating_point())
+    dtype = next(name for name, d in DTYPES.items() if d == stored)
     tmp = f"{out}.guard{os.getpid()}.safetensors"
     try:
         with open(os.path.join(args.data, "pairs", "index.json")) as f:
@@ -108,9 +118,7 @@ def finish(card: dict, per_kind: dict, per_task: dict, guard, before, args, seco
                 "measured": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": round(seconds, 1)})
     card["validation"] = val
     if guard:
-        card["guard"] = {"change_rms_255": args.change_rms, "power": args.power,
-                         "rule": "y = x + w (clamp(f(x)) - x), w = m^p / (m^p + t^p), m = RMS of clamp(f(x)) - x",
-                         "chosen": args.chosen}
+        card["guard"] = card_entry(guard, args.chosen)
     else:
         card.pop("guard", None)
 
